@@ -1,0 +1,231 @@
+"""One invoice interface over BTCPay Server's two APIs.
+
+`legacy` is the BitPay-compatible API through btcpay-python (a paired secp256k1
+key); `greenfield` is BTCPay's current REST API (an API key). Both are driven
+through `Backend`, built by `backend_from(settings)`; nothing here talks to
+the network until a backend method is called.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Iterable, List, Mapping, Optional, Protocol, Tuple
+
+from hourly_hooks.errors import ConfigError, UsageError
+
+BACKENDS = ("legacy", "greenfield")
+STATUSES = ("new", "processing", "settled", "expired", "invalid")
+LIVE = ("new", "processing", "settled")
+
+# Permissions a Greenfield key needs: create, and view so that "never twice"
+# (search by order id before creating) is possible at all.
+REQUIRED_PERMISSIONS = ("btcpay.store.cancreateinvoice", "btcpay.store.canviewinvoices")
+
+_METHOD_ALIASES = {
+    "onchain": "BTC-CHAIN", "on-chain": "BTC-CHAIN", "chain": "BTC-CHAIN", "btc": "BTC-CHAIN",
+    "btc-chain": "BTC-CHAIN", "btc-onchain": "BTC-CHAIN", "btc_chain": "BTC-CHAIN",
+    "lightning": "BTC-LN", "ln": "BTC-LN", "btc-ln": "BTC-LN", "btc_ln": "BTC-LN",
+    "btc-lightningnetwork": "BTC-LN", "btc_lightninglike": "BTC-LN",
+    "lnurl": "BTC-LNURL", "btc-lnurl": "BTC-LNURL", "btc-lnurlpay": "BTC-LNURL",
+}
+
+
+@dataclass(frozen=True)
+class InvoiceRequest:
+    """What to bill, independent of the API it is sent through."""
+
+    amount: Decimal
+    currency: str
+    order_id: str
+    item_desc: str
+    buyer_email: Optional[str] = None
+    buyer_name: Optional[str] = None
+    notification_url: Optional[str] = None
+    redirect_url: Optional[str] = None
+    payment_methods: Tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if not isinstance(self.amount, Decimal):
+            raise TypeError("InvoiceRequest.amount must be a Decimal")
+
+
+@dataclass(frozen=True)
+class Invoice:
+    """An invoice as the server reports it, normalised across the two APIs."""
+
+    id: str
+    url: str
+    amount: Optional[Decimal]
+    currency: str
+    status: str                       # one of STATUSES
+    order_id: Optional[str] = None
+    created: Optional[datetime] = None
+
+    @property
+    def live(self) -> bool:
+        return self.status in LIVE
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "url": self.url,
+            "amount": None if self.amount is None else str(self.amount),
+            "currency": self.currency,
+            "status": self.status,
+            "order_id": self.order_id,
+            "created": self.created.isoformat() if self.created else None,
+        }
+
+
+@dataclass
+class CheckResult:
+    """`hourly btcpay check`: facts to show, and problems that make it fail."""
+
+    lines: List[Tuple[str, str]] = field(default_factory=list)
+    problems: List[str] = field(default_factory=list)
+
+
+class Backend(Protocol):
+    name: str
+    host: str
+
+    def find(self, order_id: str) -> List[Invoice]: ...
+    def create(self, request: InvoiceRequest) -> Invoice: ...
+    def get(self, invoice_id: str) -> Invoice: ...
+    def check(self) -> CheckResult: ...
+    def describe(self, request: InvoiceRequest) -> dict:
+        """The exact request `create` would send, secrets masked (for --dry-run)."""
+        ...
+
+
+@dataclass
+class BTCPaySettings:
+    """Everything a backend needs, already merged (flags > env > config)."""
+
+    backend: Optional[str] = None
+    host: Optional[str] = None
+    store_id: Optional[str] = None
+    api_key: Optional[str] = field(default=None, repr=False)
+    merchant_token: Optional[str] = field(default=None, repr=False)
+    pem: Optional[str] = field(default=None, repr=False)   # a path, or PEM text from BTCPAYSERVER_PEM
+    repo_root: Optional[str] = None
+    insecure: bool = False
+    timeout: object = None
+    buyer_email: Optional[str] = None
+    buyer_name: Optional[str] = None
+    notification_url: Optional[str] = None
+    redirect_url: Optional[str] = None
+    payment_methods: Tuple[str, ...] = ()
+
+    @property
+    def secrets(self) -> Tuple[Optional[str], ...]:
+        return (self.api_key, self.merchant_token, self.pem if _is_pem_text(self.pem) else None)
+
+
+def settings_from(table: Optional[Mapping] = None, env: Optional[Mapping[str, str]] = None,
+                  *, repo_root: Optional[str] = None, **flags) -> BTCPaySettings:
+    """Merge the `[btcpay]` config table, the environment and command-line flags.
+
+    `flags` are the click options (None when not given): backend, host, pem,
+    insecure, buyer_email, buyer_name. Secrets come from the environment or the
+    table (which the config loader fills only from the per-user file).
+    """
+    table = dict(table or {})
+    env = os.environ if env is None else env
+
+    def pick(flag: Optional[str], env_name: Optional[str], key: str):
+        for value in (flags.get(flag) if flag else None,
+                      env.get(env_name) if env_name else None,
+                      table.get(key)):
+            if value not in (None, ""):
+                return value
+        return None
+
+    pem_flag = flags.get("pem")
+    if pem_flag and _is_pem_text(pem_flag):
+        # A key on the command line ends up in shell history and `ps` output.
+        raise UsageError("--pem takes a file path; pass key text only through BTCPAYSERVER_PEM.")
+    backend = pick("backend", "BTCPAYSERVER_BACKEND", "backend")
+    if backend is not None and str(backend).lower() not in BACKENDS:
+        raise ConfigError(f"Unknown BTCPay backend {backend!r}: use legacy or greenfield.")
+    return BTCPaySettings(
+        backend=str(backend).lower() if backend else None,
+        host=pick("host", "BTCPAYSERVER_HOST", "host"),
+        store_id=pick(None, "BTCPAYSERVER_STORE_ID", "store_id"),
+        api_key=pick(None, "BTCPAYSERVER_API_KEY", "api_key"),
+        merchant_token=pick(None, "BTCPAYSERVER_MERCHANT", "merchant_token"),
+        pem=_pem_source(flags.get("pem"), env.get("BTCPAYSERVER_PEM"), table.get("pem"), repo_root),
+        repo_root=repo_root,
+        insecure=bool(flags.get("insecure")) or _truthy(table.get("insecure")),
+        timeout=pick(None, "BTCPAYSERVER_TIMEOUT", "timeout"),
+        buyer_email=pick("buyer_email", None, "buyer_email"),
+        buyer_name=pick("buyer_name", None, "buyer_name"),
+        notification_url=pick(None, None, "notification_url"),
+        redirect_url=pick(None, None, "redirect_url"),
+        payment_methods=normalize_payment_methods(table.get("payment_methods")),
+    )
+
+
+def choose_backend(settings: BTCPaySettings) -> str:
+    """Configured backend, else the one whose credentials are present."""
+    if settings.backend:
+        return settings.backend
+    if settings.api_key or settings.store_id:
+        return "greenfield"  # BTCPay's current API wins when both are set up
+    if settings.merchant_token:
+        return "legacy"
+    raise ConfigError(
+        "No BTCPay credentials: set BTCPAYSERVER_API_KEY and BTCPAYSERVER_STORE_ID (Greenfield), "
+        "or pair a key with `hourly btcpay pair CODE` and set BTCPAYSERVER_MERCHANT (legacy).",
+    )
+
+
+def backend_from(settings: BTCPaySettings) -> Backend:
+    name = choose_backend(settings)
+    if name == "greenfield":
+        from hourly_hooks.btcpay.greenfield import GreenfieldBackend
+        return GreenfieldBackend.from_settings(settings)
+    from hourly_hooks.btcpay.legacy import LegacyBackend
+    return LegacyBackend.from_settings(settings)
+
+
+def normalize_payment_methods(value) -> Tuple[str, ...]:
+    """Config spellings ("onchain", "lightning", "BTC-LN", ...) to BTCPay 2.x ids."""
+    if value in (None, ""):
+        return ()
+    items: Iterable = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) and not isinstance(value, str):
+        raise ConfigError("btcpay.payment_methods must be a list such as [\"onchain\", \"lightning\"].")
+    out = []
+    for item in items:
+        text = str(item).strip()
+        if not text:
+            continue
+        method = _METHOD_ALIASES.get(text.lower(), text.upper())
+        if method not in out:
+            out.append(method)
+    return tuple(out)
+
+
+def _pem_source(flag, env_value, table_value, repo_root) -> Optional[str]:
+    """PEM text, or an absolute path: flags and env are relative to the current
+    directory, the config file's `pem` to the repository's top level."""
+    if flag:
+        return os.path.abspath(os.path.expanduser(flag))
+    if env_value:
+        return env_value if _is_pem_text(env_value) else os.path.abspath(os.path.expanduser(env_value))
+    if table_value:
+        path = os.path.expanduser(str(table_value))
+        return path if os.path.isabs(path) or not repo_root else os.path.join(repo_root, path)
+    return None
+
+
+def _is_pem_text(value: Optional[str]) -> bool:
+    return bool(value) and "-----BEGIN" in str(value)
+
+
+def _truthy(value) -> bool:
+    return value is True or str(value).lower() in ("1", "true", "yes", "on")

@@ -1,0 +1,192 @@
+"""The Greenfield backend: BTCPay's current REST API over requests.
+
+Only what billing needs (btcpay-api.md §3): create, search by order id, get,
+and the key/health look-ups behind `hourly btcpay check`. Amounts go out as
+strings made from Decimal and come back parsed as Decimal.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import List, Optional
+from urllib.parse import quote
+
+import requests
+
+from hourly_hooks.btcpay import (REQUIRED_PERMISSIONS, BTCPaySettings, CheckResult, Invoice,
+                                 InvoiceRequest)
+from hourly_hooks.btcpay import transport
+from hourly_hooks.errors import BTCPayError, ConfigError
+
+# Broader permissions that include the two billing needs (BTCPay's policy map).
+_INCLUDES = ("btcpay.store.canmodifyinvoices", "btcpay.store.canmodifystoresettings", "unrestricted")
+
+
+def has_permission(granted: List[str], needed: str, store_id: str) -> bool:
+    """Whether a key's permission list covers `needed` on `store_id`.
+
+    A permission is global (`btcpay.store.x`) or scoped (`btcpay.store.x:<storeId>`).
+    """
+    for permission in granted:
+        name, _, scope = str(permission).partition(":")
+        if scope and scope != store_id:
+            continue
+        if name == needed or name in _INCLUDES:
+            return True
+    return False
+
+
+class GreenfieldBackend:
+    name = "greenfield"
+    # Greenfield notifies through store webhooks, not a per-invoice URL.
+    supports_notification_url = False
+
+    def __init__(self, host: str, store_id: str, api_key: str, *, insecure: bool = False, timeout=None):
+        self.host = transport.normalize_host(host)
+        self.store_id = store_id
+        self._api_key = api_key
+        self._session = transport.build_session(self.host, insecure=insecure,
+                                                timeout=transport.parse_timeout(timeout))
+
+    @classmethod
+    def from_settings(cls, settings: BTCPaySettings) -> "GreenfieldBackend":
+        host = transport.normalize_host(settings.host)
+        missing = [name for name, value in (("BTCPAYSERVER_STORE_ID", settings.store_id),
+                                            ("BTCPAYSERVER_API_KEY", settings.api_key)) if not value]
+        if missing:
+            raise ConfigError(f"Greenfield needs {' and '.join(missing)} (see `hourly btcpay check`).")
+        return cls(host, settings.store_id, settings.api_key,
+                   insecure=settings.insecure, timeout=settings.timeout)
+
+    # -- HTTP ----------------------------------------------------------------
+
+    def _store_path(self, *parts: str) -> str:
+        return "/".join(["/api/v1/stores", quote(self.store_id, safe="")] + [quote(p, safe="") for p in parts])
+
+    def _request(self, method: str, path: str, *, stage: Optional[str] = None, what: str = "request",
+                 params=None, body=None, auth: bool = True):
+        headers = {"Authorization": f"token {self._api_key}"} if auth else {}
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(body)
+        try:
+            response = self._session.request(method, self.host + path, params=params, data=data,
+                                             headers=headers, allow_redirects=False)
+        except requests.RequestException as exc:
+            raise transport.network_error(exc, stage=stage) from None
+        if response.status_code >= 400:
+            raise transport.http_error(response, api="greenfield", stage=stage, what=what)
+        if response.status_code >= 300:
+            # A redirect usually means a wrong host or a proxy in front: following
+            # it would resend the POST (or drop the Authorization header).
+            raise BTCPayError(f"BTCPay Server answered with a redirect ({response.status_code}): "
+                              "check BTCPAYSERVER_HOST (scheme, path).")
+        try:
+            return response.json()
+        except ValueError:
+            raise transport.malformed(stage=stage) from None
+
+    # -- Backend -------------------------------------------------------------
+
+    def find(self, order_id: str) -> List[Invoice]:
+        data = self._request("GET", self._store_path("invoices"), params={"orderId": order_id},
+                             stage="prepare", what="store")
+        if not isinstance(data, list):
+            raise transport.malformed(stage="prepare")
+        invoices = [_invoice_or_malformed(item, stage="prepare") for item in data]
+        return [inv for inv in invoices if inv.order_id == order_id]
+
+    def create(self, request: InvoiceRequest) -> Invoice:
+        data = self._request("POST", self._store_path("invoices"), body=self.payload(request),
+                             stage="create", what="invoice")
+        return _invoice_or_malformed(data, stage="create")
+
+    def get(self, invoice_id: str) -> Invoice:
+        # The store-scoped route exists on every 1.x/2.x server; the storeless
+        # one only since 2.4.0.
+        return _invoice_or_malformed(self._request("GET", self._store_path("invoices", invoice_id),
+                                                   what="invoice"))
+
+    def check(self) -> CheckResult:
+        result = CheckResult()
+        result.lines.append(("Backend", "greenfield (BTCPay Server REST API)"))
+        health = self._request("GET", "/api/v1/health", auth=False, what="health check")
+        synced = isinstance(health, dict) and health.get("synchronized")
+        result.lines.append(("Server", f"{self.host} (reachable, {'synchronized' if synced else 'NOT synchronized'})"))
+        if not synced:
+            result.problems.append("The server's node is not synchronized: invoices may not get addresses.")
+        key = self._request("GET", "/api/v1/api-keys/current", what="API key")
+        granted = key.get("permissions") if isinstance(key, dict) else None
+        if not isinstance(granted, list):
+            raise transport.malformed()
+        label = key.get("label") or "(no label)"
+        missing = [p for p in REQUIRED_PERMISSIONS if not has_permission(granted, p, self.store_id)]
+        result.lines.append(("API key", f"valid, label {label!r}"))
+        for permission in REQUIRED_PERMISSIONS:
+            state = "missing" if permission in missing else "ok"
+            result.lines.append((permission, state))
+        for permission in missing:
+            result.problems.append(f"The API key lacks {permission} for store {self.store_id}.")
+        if "btcpay.store.canviewinvoices" not in missing:
+            # Proves the store id: an unknown store answers 403/404 here.
+            self._request("GET", self._store_path("invoices"), params={"take": 1}, what="store")
+            result.lines.append(("Store", f"{self.store_id} (found)"))
+        else:
+            result.lines.append(("Store", f"{self.store_id} (not checked: needs canviewinvoices)"))
+        return result
+
+    def payload(self, request: InvoiceRequest) -> dict:
+        metadata = {"orderId": request.order_id, "itemDesc": request.item_desc}
+        if request.buyer_name:
+            metadata["buyerName"] = request.buyer_name
+        if request.buyer_email:
+            metadata["buyerEmail"] = request.buyer_email
+        body = {"amount": str(request.amount), "currency": request.currency, "metadata": metadata}
+        checkout = {}
+        if request.payment_methods:
+            checkout["paymentMethods"] = list(request.payment_methods)
+        if request.redirect_url:
+            checkout["redirectURL"] = request.redirect_url
+        if checkout:
+            body["checkout"] = checkout
+        return body
+
+    def describe(self, request: InvoiceRequest) -> dict:
+        return {
+            "method": "POST",
+            "url": self.host + self._store_path("invoices"),
+            "headers": {"Content-Type": "application/json",
+                        "Authorization": "token " + transport.mask(self._api_key)},
+            "body": self.payload(request),
+        }
+
+
+def _invoice_or_malformed(data, stage: Optional[str] = None) -> Invoice:
+    try:
+        return _invoice(data)
+    except (KeyError, TypeError, ValueError, AttributeError, InvalidOperation, OverflowError):
+        raise transport.malformed(stage=stage) from None
+
+
+_STATUS = {"new": "new", "processing": "processing", "settled": "settled",
+           "expired": "expired", "invalid": "invalid",
+           # 1.x servers before the 1.4 rename
+           "paid": "processing", "complete": "settled", "confirmed": "settled"}
+
+
+def _invoice(data: dict) -> Invoice:
+    metadata = data.get("metadata") or {}
+    created = data.get("createdTime")
+    amount = data.get("amount")
+    return Invoice(
+        id=str(data["id"]),
+        url=str(data["checkoutLink"]),
+        amount=None if amount in (None, "") else Decimal(str(amount)),
+        currency=str(data.get("currency") or ""),
+        status=_STATUS[str(data["status"]).lower()],
+        order_id=metadata.get("orderId"),
+        created=datetime.fromtimestamp(int(created), timezone.utc) if created else None,
+    )

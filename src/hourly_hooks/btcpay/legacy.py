@@ -1,0 +1,202 @@
+"""The legacy (BitPay-compatible) backend, through btcpay-python.
+
+btcpay-python is unmaintained and has defects that bite (btcpay-api.md §1.4):
+no timeouts, a trailing slash on the host breaks the signature, GET errors
+lose the body, odd answers raise KeyError/IndexError. It is wrapped here, not
+forked: the host is normalised, its requests session is replaced by ours
+(timeout, TLS, proxies, Decimal JSON), and every exception is mapped to one
+BTCPayError line. The client is rebuilt on demand from host, key and token
+(the seed's step 5): nothing is pickled or stored.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Callable, List, Optional
+
+import requests
+from btcpay import BTCPayClient, crypto
+
+from hourly_hooks.btcpay import CheckResult, Invoice, InvoiceRequest, BTCPaySettings
+from hourly_hooks.btcpay import keys, transport
+from hourly_hooks.errors import ConfigError, UsageError
+
+# BTCPay's pairing codes are 7 base58 characters; checked before any request
+# so a typo never reaches the server (and never consumes a real code).
+PAIRING_CODE = re.compile(r"^[A-Za-z0-9]{7}$")
+
+_STATUS = {
+    "new": "new",
+    "paid": "processing", "processing": "processing",
+    "confirmed": "settled", "complete": "settled", "settled": "settled",
+    "expired": "expired",
+    "invalid": "invalid",
+}
+
+# Legacy `paymentCurrencies` ids: "BTC" means on-chain (§5); the 2.x ids are
+# accepted too, but "BTC" also works on 1.x servers.
+_LEGACY_METHOD = {"BTC-CHAIN": "BTC"}
+
+
+def check_pairing_code(code: str) -> str:
+    code = (code or "").strip()
+    if not PAIRING_CODE.match(code):
+        raise UsageError(
+            "A pairing code is 7 letters or digits (Store → Settings → Access Tokens → "
+            "Create a new token, public key left blank)."
+        )
+    return code
+
+
+class LegacyBackend:
+    name = "legacy"
+
+    def __init__(self, host: str, pem: str, token: Optional[str] = None, *,
+                 insecure: bool = False, timeout=None):
+        self.host = transport.normalize_host(host)
+        self._pem = pem
+        self._token = token
+        self._session = transport.build_session(self.host, insecure=insecure,
+                                                timeout=transport.parse_timeout(timeout))
+
+    @classmethod
+    def from_settings(cls, settings: BTCPaySettings, *, need_token: bool = True) -> "LegacyBackend":
+        host = transport.normalize_host(settings.host)  # fail on the host before reading the key
+        if need_token and not settings.merchant_token:
+            raise ConfigError(
+                "No merchant token: set BTCPAYSERVER_MERCHANT (printed by `hourly btcpay pair CODE`)."
+            )
+        pem = keys.load_pem(settings.pem, settings.repo_root)
+        return cls(host, pem, settings.merchant_token, insecure=settings.insecure, timeout=settings.timeout)
+
+    # -- the client, rebuilt on demand --------------------------------------
+
+    def _client(self) -> BTCPayClient:
+        tokens = {"merchant": self._token} if self._token else None
+        client = BTCPayClient(host=self.host, pem=self._pem, tokens=tokens)
+        # Keep btcpay-python's headers (the server routes GET /invoices/{id}
+        # on Content-Type), but send them through our session.
+        for name, value in client.s.headers.items():
+            if name.lower() not in ("user-agent", "accept-encoding", "connection"):
+                self._session.headers[name] = value
+        client.s = self._session
+        return client
+
+    def _call(self, action: Callable, *, stage: Optional[str] = None, what: str = "request"):
+        try:
+            return action(self._client())
+        except requests.HTTPError as exc:
+            if exc.response is None:
+                raise transport.malformed(stage=stage) from None
+            raise transport.http_error(exc.response, api="legacy", stage=stage, what=what) from None
+        except requests.exceptions.JSONDecodeError:
+            raise transport.malformed(stage=stage) from None
+        except requests.RequestException as exc:
+            raise transport.network_error(exc, stage=stage) from None
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError, InvalidOperation):
+            raise transport.malformed(stage=stage) from None
+
+    # -- Backend -------------------------------------------------------------
+
+    def pair(self, code: str) -> str:
+        """Pair the key with the store behind `code`; returns the merchant token."""
+        code = check_pairing_code(code)
+
+        def action(client):
+            tokens = client.pair_client(code)
+            token = tokens.get("merchant") or next(iter(tokens.values()))
+            if not isinstance(token, str) or not token:
+                raise ValueError("no token")
+            return token
+
+        return self._call(action, what="pairing code")
+
+    def find(self, order_id: str) -> List[Invoice]:
+        data = self._call(lambda c: c.get_invoices(order_id=order_id), stage="prepare", what="store")
+        if not isinstance(data, list):
+            raise transport.malformed(stage="prepare")
+        # Filter here too: a server that ignores the filter must not make
+        # another order's invoice look like this one.
+        invoices = [_invoice_or_malformed(item, stage="prepare") for item in data]
+        return [inv for inv in invoices if inv.order_id == order_id]
+
+    def create(self, request: InvoiceRequest) -> Invoice:
+        payload = self.payload(request)
+        data = self._call(lambda c: c.create_invoice(payload), stage="create", what="invoice")
+        return _invoice_or_malformed(data, stage="create")
+
+    def get(self, invoice_id: str) -> Invoice:
+        return _invoice_or_malformed(self._call(lambda c: c.get_invoice(invoice_id), what="invoice"))
+
+    def check(self) -> CheckResult:
+        result = CheckResult()
+        result.lines.append(("Backend", "legacy (BitPay-compatible API, btcpay-python)"))
+        result.lines.append(("Server", self.host))
+        result.lines.append(("Key", f"SIN {crypto.get_sin_from_pem(self._pem)}"))
+        if not self._token:
+            result.problems.append("BTCPAYSERVER_MERCHANT is not set: pair with `hourly btcpay pair CODE`.")
+            return result
+        # Listing invoices needs a paired key: 401 bad signature, 403 unpaired.
+        self._call(lambda c: c.get_invoices(limit=1), what="store")
+        result.lines.append(("Store", "the key is paired; invoices can be listed and created"))
+        return result
+
+    def payload(self, request: InvoiceRequest) -> dict:
+        # price goes out as a string made from the Decimal: BTCPay parses it as
+        # a decimal (Newtonsoft reads "1291.31" into decimal), and no float
+        # ever sees the amount (the predecessor sent 1291.3055555555554).
+        payload = {
+            "price": str(request.amount),
+            "currency": request.currency,
+            "orderId": request.order_id,
+            "itemDesc": request.item_desc,
+        }
+        buyer = {k: v for k, v in (("name", request.buyer_name), ("email", request.buyer_email)) if v}
+        if buyer:
+            payload["buyer"] = buyer
+        if request.notification_url:
+            payload["notificationURL"] = request.notification_url
+            payload["fullNotifications"] = True
+            payload["extendedNotifications"] = True
+        if request.redirect_url:
+            payload["redirectURL"] = request.redirect_url
+        if request.payment_methods:
+            payload["paymentCurrencies"] = [_LEGACY_METHOD.get(m, m) for m in request.payment_methods]
+        return payload
+
+    def describe(self, request: InvoiceRequest) -> dict:
+        body = dict(self.payload(request))
+        body["token"] = transport.mask(self._token)  # btcpay-python adds the token to the body
+        return {
+            "method": "POST",
+            "url": self.host + "/invoices/",
+            "headers": {
+                "Content-Type": "application/json",
+                "X-Identity": crypto.get_compressed_public_key_from_pem(self._pem),
+                "X-Signature": "(ECDSA signature of url + body, made when sent)",
+            },
+            "body": body,
+        }
+
+
+def _invoice_or_malformed(data, stage: Optional[str] = None) -> Invoice:
+    try:
+        return _invoice(data)
+    except (KeyError, TypeError, ValueError, AttributeError, InvalidOperation, OverflowError):
+        raise transport.malformed(stage=stage) from None
+
+
+def _invoice(data: dict) -> Invoice:
+    status = _STATUS[str(data["status"]).lower()]
+    created = data.get("invoiceTime")
+    return Invoice(
+        id=str(data["id"]),
+        url=str(data["url"]),
+        amount=None if data.get("price") is None else Decimal(str(data["price"])),
+        currency=str(data.get("currency") or ""),
+        status=status,
+        order_id=data.get("orderId"),
+        created=datetime.fromtimestamp(int(created) / 1000, timezone.utc) if created else None,
+    )

@@ -1,0 +1,322 @@
+"""HTTP discipline shared by both backends.
+
+Everything that touches the network goes through a `Session` built here, so
+every request has a timeout, TLS is verified unless the user said otherwise,
+proxies are chosen on purpose (Tor for `.onion`), and every failure becomes
+one clear `BTCPayError` line that never contains a secret (no URL with its
+query string, no header, no raw exception text from requests).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import re
+import warnings
+from decimal import Decimal
+from functools import partial
+from typing import Mapping, Optional, Sequence
+from urllib.parse import urlsplit, urlunsplit
+
+import click
+import requests
+
+from hourly_hooks.errors import BTCPayError, ConfigError
+
+# (connect, read) seconds. Connect is short: an unreachable server should fail
+# fast. Read is longer: invoice creation asks the rate provider and derives an
+# address, which takes a few seconds on a small server.
+DEFAULT_TIMEOUT = (10.0, 30.0)
+
+NOTHING_CREATED = "nothing was created"
+MAY_EXIST = "the invoice may exist: run `hourly invoices`"
+
+
+def is_loopback(hostname: str) -> bool:
+    if hostname.lower() in ("localhost", "localhost.localdomain") or hostname.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(hostname.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def is_onion(hostname: str) -> bool:
+    return hostname.lower().rstrip(".").endswith(".onion")
+
+
+def normalize_host(url: str) -> str:
+    """The server's base URL exactly as BTCPay reconstructs it.
+
+    The legacy API signs `host + path`, and the server verifies against the URL
+    it rebuilds (scheme, host, non-default port, path base, no trailing slash):
+    any difference breaks the signature, so both backends use this form.
+    """
+    raw = (url or "").strip()
+    if not raw:
+        raise ConfigError(
+            "No BTCPay Server host: set BTCPAYSERVER_HOST or `host` in the [btcpay] config table."
+        )
+    if "://" not in raw:
+        raise ConfigError(f"BTCPay host {raw!r} needs a scheme, e.g. https://{raw}")
+    parts = urlsplit(raw)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"BTCPay host {raw!r} is not an http(s) URL.")
+    if parts.username or parts.password:
+        raise ConfigError("Put credentials in BTCPAYSERVER_API_KEY / BTCPAYSERVER_MERCHANT, not in the host URL.")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"BTCPay host {raw!r} must not have a query or fragment.")
+    host = parts.hostname.lower()
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    port = parts.port
+    if port is not None and (scheme, port) not in (("http", 80), ("https", 443)):
+        host = f"{host}:{port}"
+    return urlunsplit((scheme, host, parts.path.rstrip("/"), "", ""))
+
+
+def require_safe_scheme(base_url: str) -> None:
+    """HTTPS everywhere except where plain HTTP cannot be sniffed."""
+    parts = urlsplit(base_url)
+    if parts.scheme == "https":
+        return
+    hostname = parts.hostname or ""
+    if is_loopback(hostname) or is_onion(hostname):
+        return  # loopback never leaves the machine; Tor encrypts end to end
+    raise ConfigError(
+        f"Refusing plain http:// to {hostname}: use https:// (http is allowed only for "
+        "loopback and .onion hosts)."
+    )
+
+
+def choose_proxies(base_url: str, env: Mapping[str, str]) -> dict:
+    """BTCPAYSERVER_PROXY wins; else the usual *_PROXY variables; never for loopback."""
+    hostname = urlsplit(base_url).hostname or ""
+    explicit = env.get("BTCPAYSERVER_PROXY", "").strip()
+    if explicit:
+        proxy = explicit
+        if is_onion(hostname) and proxy.startswith("socks5://"):
+            # A .onion name only resolves inside Tor: let the proxy do the DNS.
+            proxy = "socks5h://" + proxy[len("socks5://"):]
+        return {"http": proxy, "https": proxy}
+    if is_loopback(hostname):
+        return {}
+    proxies = requests.utils.get_environ_proxies(base_url) if env is os.environ else _env_proxies(base_url, env)
+    proxies = {k: v for k, v in proxies.items() if k in ("http", "https", "all")}
+    if is_onion(hostname) and not proxies:
+        raise ConfigError(
+            f"{hostname} is a Tor address: set BTCPAYSERVER_PROXY=socks5h://127.0.0.1:9050 "
+            "(or ALL_PROXY) to reach it through Tor."
+        )
+    return proxies
+
+
+def _env_proxies(base_url: str, env: Mapping[str, str]) -> dict:
+    scheme = urlsplit(base_url).scheme
+    for name in (f"{scheme}_proxy", "all_proxy"):
+        value = env.get(name) or env.get(name.upper())
+        if value:
+            return {scheme: value}
+    return {}
+
+
+def warn_insecure() -> None:
+    click.echo(
+        "Warning: TLS certificate verification is off (--insecure): use it only for your own "
+        "server's self-signed certificate.",
+        err=True,
+    )
+
+
+def parse_timeout(value) -> tuple:
+    if value in (None, ""):
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"BTCPay timeout {value!r} is not a number of seconds.") from None
+    if seconds <= 0:
+        raise ConfigError("BTCPay timeout must be a positive number of seconds.")
+    return (min(seconds, DEFAULT_TIMEOUT[0]), seconds)
+
+
+class Session(requests.Session):
+    """A requests session with a default timeout and Decimal-parsed JSON.
+
+    btcpay-python calls `self.s.get/post` without a timeout and `r.json()`
+    without arguments; installing this session on its client fixes both
+    without forking it.
+    """
+
+    def __init__(self, timeout=DEFAULT_TIMEOUT):
+        super().__init__()
+        self.timeout = timeout
+        # The environment is consulted once, on purpose, in build_session():
+        # with trust_env, requests lets *_PROXY override explicit proxies and
+        # a ~/.netrc entry replace our Authorization header.
+        self.trust_env = False
+
+    def request(self, method, url, **kwargs):
+        kwargs.setdefault("timeout", self.timeout)
+        response = super().request(method, url, **kwargs)
+        # Money arrives as JSON numbers in the legacy API: never go via float.
+        response.json = partial(response.json, parse_float=Decimal)
+        return response
+
+
+def build_session(base_url: str, *, insecure: bool = False, timeout=DEFAULT_TIMEOUT,
+                  env: Optional[Mapping[str, str]] = None) -> Session:
+    env = os.environ if env is None else env
+    require_safe_scheme(base_url)
+    session = Session(timeout=timeout)
+    session.proxies = choose_proxies(base_url, env)
+    if insecure:
+        session.verify = False
+        warn_insecure()
+        warnings.filterwarnings("ignore", message="Unverified HTTPS request")
+    else:
+        session.verify = env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or True
+    session.headers.update({"Accept": "application/json", "User-Agent": "hourly-hooks"})
+    return session
+
+
+# ---------------------------------------------------------------- errors
+#
+# `stage` says where the request sits in the invoice flow, so a failure can
+# tell the user what state the server is in: "create" (the POST that makes an
+# invoice: a lost answer means it may exist), "prepare" (a lookup before
+# creating: nothing was created), or None (anything else).
+
+def failure(message: str, *, maybe_created: bool = False) -> BTCPayError:
+    error = BTCPayError(message)
+    error.maybe_created = maybe_created  # read by the invoice command's ledger
+    return error
+
+
+def _tail(stage: Optional[str], sent: bool = True) -> str:
+    if stage == "create":
+        return f"; {MAY_EXIST}." if sent else f"; {NOTHING_CREATED}."
+    if stage == "prepare":
+        return f"; {NOTHING_CREATED}."
+    return "."
+
+
+def network_error(exc: Exception, *, stage: Optional[str] = None) -> BTCPayError:
+    """One line for a request that got no usable HTTP answer.
+
+    str(exc) is never shown: requests puts the full URL (with the legacy
+    `token=` query) in its messages.
+    """
+    if isinstance(exc, requests.exceptions.InvalidSchema) and "SOCKS" in str(exc):
+        return failure("SOCKS proxy support is missing: pip install 'requests[socks]' (PySocks)"
+                       + _tail(stage, sent=False))
+    never_sent = _never_sent(exc)
+    if isinstance(exc, requests.exceptions.SSLError):
+        what = "the TLS certificate was not accepted (--insecure accepts your own self-signed one)"
+    elif isinstance(exc, requests.exceptions.ProxyError):
+        what = "the proxy could not be reached"
+    elif isinstance(exc, requests.exceptions.Timeout):
+        what = "the request timed out"
+    elif never_sent:
+        what = "the server could not be reached"
+    else:
+        what = "the connection broke before an answer arrived"
+    return failure(f"BTCPay Server: {what}" + _tail(stage, sent=not never_sent),
+                   maybe_created=stage == "create" and not never_sent)
+
+
+def _never_sent(exc: Exception) -> bool:
+    """True when the request provably never reached the server."""
+    if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError,
+                        requests.exceptions.ProxyError, requests.exceptions.InvalidSchema)):
+        return True
+    if not isinstance(exc, requests.exceptions.ConnectionError):
+        return False
+    text = repr(exc.args)
+    return any(mark in text for mark in ("NewConnectionError", "NameResolutionError",
+                                         "Connection refused", "Failed to resolve"))
+
+
+def http_error(response: requests.Response, *, api: str, stage: Optional[str] = None,
+               what: str = "request") -> BTCPayError:
+    """Map an HTTP error answer to one clear line (btcpay-api.md §2.3-2.7, §3.1)."""
+    status = response.status_code
+    body = _json_or_none(response)
+    detail = _message(body) or _short_text(response)
+    if status == 401:
+        fix = ("check BTCPAYSERVER_API_KEY" if api == "greenfield"
+               else "check the key and BTCPAYSERVER_MERCHANT, or pair again with `hourly btcpay pair CODE`")
+        return failure(f"BTCPay Server refused the credentials (401): {detail or 'unauthenticated'}; {fix}.")
+    if status == 403:
+        missing = body.get("missingPermission") if isinstance(body, dict) else None
+        if missing:
+            return failure(f"The API key lacks the permission {missing} (403).")
+        if api == "greenfield":
+            return failure(f"BTCPay Server forbids this {what} (403): {detail or 'unknown store, or no access to it'}.")
+        return failure("BTCPay Server does not know this key (403): pair it with `hourly btcpay pair CODE`.")
+    if status == 404:
+        # BTCPay's 404 messages name the missing thing ("Store not found", "The
+        # invoice was not found", "The specified pairingCode is not found").
+        return failure(f"BTCPay Server (404): {detail}." if detail else f"BTCPay Server: unknown {what} (404).")
+    if status == 422:
+        return failure(f"BTCPay Server rejected the {what} (422): {_fields(body) or detail}.")
+    if 400 <= status < 500:
+        return failure(f"BTCPay Server refused the {what} ({status}): {detail or response.reason}.")
+    return failure(f"BTCPay Server failed ({status} {response.reason})" + _tail(stage),
+                   maybe_created=stage == "create")
+
+
+def malformed(*, stage: Optional[str] = None) -> BTCPayError:
+    return failure("BTCPay Server sent an answer this tool does not understand" + _tail(stage),
+                   maybe_created=stage == "create")
+
+
+def _json_or_none(response):
+    try:
+        return json.loads(response.content or b"null")
+    except ValueError:
+        return None
+
+
+def _message(body) -> str:
+    if isinstance(body, dict):
+        for key in ("message", "error"):
+            if isinstance(body.get(key), str):
+                return _one_line(body[key])
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            return _one_line(str(errors[0].get("error", "")))
+    return ""
+
+
+def _fields(body) -> str:
+    if not isinstance(body, list):
+        return ""
+    parts = [f"{item.get('path', '?')}: {item.get('message', '')}".strip()
+             for item in body if isinstance(item, dict)]
+    return "; ".join(_one_line(p) for p in parts)
+
+
+def _short_text(response) -> str:
+    ctype = response.headers.get("Content-Type", "")
+    if "html" in ctype:
+        return ""  # an HTML error page (proxy, web server) says nothing useful on one line
+    return _one_line(response.text)[:200]
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text or "").strip().rstrip(".")
+
+
+def mask(secret: Optional[str]) -> str:
+    return "********" if secret else "(not set)"
+
+
+def redact(text: str, secrets: Sequence[Optional[str]]) -> str:
+    """Last line of defence for anything echoed that might embed a secret."""
+    for secret in secrets:
+        if secret and len(secret) >= 6:
+            text = text.replace(secret, "********")
+    return text

@@ -1,0 +1,71 @@
+"""One error base class; every subclass carries its documented exit code.
+
+Exit codes (also in the README):
+
+  0  success
+  1  refused: a hook or `hourly in/out` rejected the clock event, or a
+     protected key was staged, or the user declined a confirmation
+  2  usage: a bad option value (date, time zone, rate, period, ...)
+  3  git: not a repository, an empty repository, git failed
+  4  configuration: a config file cannot be read or holds a bad value
+  5  BTCPay Server or network: the server refused or could not be reached
+  6  nothing to bill: no billable hours, no rate, or an open session
+  70 an unexpected error (a bug: please report it; HOURLY_DEBUG=1 shows the traceback)
+  130 interrupted (Ctrl-C)
+"""
+
+from __future__ import annotations
+
+
+class HourlyError(Exception):
+    """Base class of every error the tool reports as one clear line."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Rejected(HourlyError):
+    """A clock event or a commit was refused; the message says why."""
+
+    exit_code = 1
+
+
+class UsageError(HourlyError):
+    """A value given on the command line (or in config) cannot be understood."""
+
+    exit_code = 2
+
+
+class GitError(HourlyError):
+    """git cannot answer: not a repository, no commits, git itself failed."""
+
+    exit_code = 3
+
+
+class ConfigError(HourlyError):
+    """A configuration file is unreadable or holds a bad value."""
+
+    exit_code = 4
+
+
+class BTCPayError(HourlyError):
+    """The BTCPay Server refused the request or could not be reached."""
+
+    exit_code = 5
+
+
+class NothingToBill(HourlyError):
+    """There is nothing to invoice; the message explains what is missing."""
+
+    exit_code = 6
+
+
+EXIT_CRASH = 70
+EXIT_INTERRUPTED = 130

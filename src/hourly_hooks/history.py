@@ -1,0 +1,135 @@
+"""Read marker commits out of git: one streamed `git log` per repository.
+
+git does the filtering in C (``--grep`` on the message, ``--author``), so
+Python only ever sees the few commits that mention a clock, one record at a
+time; no object is built for the other 90% of history. Author name and email
+come through ``%aN``/``%aE``, which honour ``.mailmap``.
+
+This is the report's hot path, so it talks to git through subprocess rather
+than GitPython: importing GitPython alone costs more than reading 10k markers.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable, Iterator, Optional, Sequence
+
+from hourly_hooks import markers
+from hourly_hooks.errors import GitError
+from hourly_hooks.sessions import MarkerCommit
+
+# Subject form anywhere git can see it (markers.parse decides precisely), and
+# the trailer form. Several --grep patterns are OR-ed by git.
+GREP_PATTERNS = ("clock[- ]?(in|out)", "^clock:[[:space:]]*(in|out)")
+_FORMAT = "%H%x00%aI%x00%aN%x00%aE%x00%B"
+_FIELDS = 5
+_CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class Repository:
+    top: Path        # the work tree's top level
+    git_dir: Path    # the common git dir (shared by worktrees)
+
+    @property
+    def name(self) -> str:
+        return self.top.name
+
+
+def git(args: Sequence[str], cwd, check: bool = True) -> subprocess.CompletedProcess:
+    """Run git and capture text output; GitError with git's own words on failure."""
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH") from None
+    if check and done.returncode != 0:
+        raise GitError(_git_message(done.stderr) or f"git {' '.join(args)} failed")
+    return done
+
+
+def _git_message(stderr: str) -> str:
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    message = lines[0] if lines else ""
+    return message[len("fatal: "):] if message.startswith("fatal: ") else message
+
+
+def open_repository(path=".") -> Repository:
+    """The repository containing path; GitError if there is none."""
+    path = Path(path)
+    if not path.exists():
+        raise GitError(f"{path}: no such directory")
+    done = git(["rev-parse", "--show-toplevel", "--git-common-dir"], cwd=path, check=False)
+    if done.returncode != 0:
+        raise GitError(f"{path.resolve()} is not inside a git repository",
+                       hint="Run hourly inside your project, or point at it with --repo PATH.")
+    top, common = done.stdout.splitlines()[:2]
+    return Repository(Path(top), (Path(path) / common).resolve())
+
+
+def has_commits(repo: Repository) -> bool:
+    return git(["rev-parse", "-q", "--verify", "HEAD"], cwd=repo.top, check=False).returncode == 0
+
+
+def log_command(all_refs: bool = False, authors: Iterable[str] = ()) -> list:
+    command = ["git", "-c", "log.showSignature=false", "log", "-z", "-i", "-E",
+               f"--format={_FORMAT}", "--use-mailmap"]
+    command += [f"--grep={pattern}" for pattern in GREP_PATTERNS]
+    command += [f"--author={author}" for author in authors]
+    command.append("--all" if all_refs else "HEAD")
+    return command
+
+
+def read_markers(repo: Repository, all_refs: bool = False,
+                 authors: Iterable[str] = ()) -> Iterator[MarkerCommit]:
+    """Every commit of repo that carries a clock marker, newest first."""
+    if not has_commits(repo):
+        raise GitError(f"{repo.top} has no commits yet", hint="Clock in first: hourly in")
+    command = log_command(all_refs, authors)
+    env = dict(os.environ, GIT_PAGER="cat", LC_ALL="C")
+    process = subprocess.Popen(command, cwd=repo.top, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=env)
+    try:
+        for record in _records(process.stdout):
+            commit = _marker_commit(record, repo.name)
+            if commit is not None:
+                yield commit
+    finally:
+        process.stdout.close()
+        stderr = process.stderr.read().decode("utf-8", "replace")
+        process.stderr.close()
+        if process.wait() != 0:
+            raise GitError(_git_message(stderr) or "git log failed")
+
+
+def _records(stream) -> Iterator[list]:
+    """Split git's NUL-separated stream into records of _FIELDS fields, as it arrives."""
+    fields: list = []
+    tail = b""
+    while True:
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            break
+        pieces = (tail + chunk).split(b"\0")
+        tail = pieces.pop()
+        fields.extend(pieces)
+        while len(fields) >= _FIELDS:
+            yield fields[:_FIELDS]
+            del fields[:_FIELDS]
+    if tail:
+        fields.append(tail)
+    if len(fields) == _FIELDS:
+        yield fields
+
+
+def _marker_commit(record: list, repo_name: str) -> Optional[MarkerCommit]:
+    sha, date, name, email, body = (field.decode("utf-8", "replace") for field in record)
+    sha = sha.lstrip("\n")  # -z puts the separator before the next record's first field
+    marker = markers.parse(body)
+    if marker is None:
+        return None  # git's grep is broad ("clocking in"); the parser is exact
+    return MarkerCommit(sha=sha, name=name, email=email, authored=datetime.fromisoformat(date),
+                        marker=marker, message=body.strip(), repo=repo_name)

@@ -1,0 +1,198 @@
+"""Pair clock markers into work sessions per identity (pure: no I/O).
+
+Markers are taken in the order they were committed (author date), which is
+the order the person actually clocked; the effective times (author date minus
+offset) then give each session's start and end. Every irregularity becomes an
+Anomaly naming its commits, and none of them shifts how later markers pair:
+the predecessor paired the n-th clock-in with the n-th clock-out, so one
+missing marker corrupted every session after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Iterable, Optional
+
+from hourly_hooks.markers import IN, Marker
+
+DOUBLE_IN = "clock-in-while-clocked-in"
+LONE_OUT = "clock-out-without-clock-in"
+OUT_BEFORE_IN = "clock-out-before-clock-in"
+OVERLAP = "overlapping-sessions"
+MALFORMED = "malformed-offset"
+
+
+@dataclass(frozen=True)
+class MarkerCommit:
+    """A commit carrying a clock marker, as read from history."""
+
+    sha: str
+    name: str
+    email: str
+    authored: datetime  # the author date, with its own UTC offset
+    marker: Marker
+    message: str = ""
+    repo: str = ""
+
+    @property
+    def effective(self) -> datetime:
+        return self.authored - self.marker.offset
+
+    @property
+    def author(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+    @property
+    def short(self) -> str:
+        return self.sha[:7]
+
+
+@dataclass(frozen=True)
+class Session:
+    identity: str
+    clock_in: MarkerCommit
+    clock_out: Optional[MarkerCommit] = None  # None: still open
+
+    @property
+    def start(self) -> datetime:
+        return self.clock_in.effective
+
+    @property
+    def end(self) -> Optional[datetime]:
+        return self.clock_out.effective if self.clock_out else None
+
+    @property
+    def seconds(self) -> int:
+        return int((self.end - self.start).total_seconds()) if self.clock_out else 0
+
+    @property
+    def author(self) -> str:
+        return self.clock_in.author
+
+    @property
+    def repo(self) -> str:
+        return self.clock_in.repo
+
+    @property
+    def note(self) -> str:
+        notes = [c.marker.note for c in (self.clock_in, self.clock_out) if c and c.marker.note]
+        return "; ".join(dict.fromkeys(notes))
+
+    @property
+    def commits(self) -> tuple:
+        return tuple(c.sha for c in (self.clock_in, self.clock_out) if c)
+
+    def mentions(self, text: str) -> bool:
+        """True when the clock-in or clock-out message contains text (case-insensitive)."""
+        text = text.lower()
+        return any(text in c.message.lower() for c in (self.clock_in, self.clock_out) if c)
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    kind: str
+    identity: str
+    commits: tuple
+    message: str
+    when: datetime
+
+
+@dataclass
+class Pairing:
+    sessions: list = field(default_factory=list)
+    open: list = field(default_factory=list)
+    anomalies: list = field(default_factory=list)
+
+
+def identity_of(commit: MarkerCommit, key: str = "email") -> str:
+    """The grouping key: the (mailmapped) email by default, or name, or both."""
+    if key == "name":
+        return commit.name
+    if key in ("name+email", "name-email", "both"):
+        return f"{commit.name} <{commit.email.lower()}>"
+    return commit.email.lower()
+
+
+def unique(commits: Iterable[MarkerCommit], key: str = "email") -> list:
+    """Drop repeated SHAs and rebased/cherry-picked copies (same identity, kind, effective time)."""
+    seen_sha, seen_event, kept = set(), set(), []
+    for commit in commits:
+        event = (identity_of(commit, key), commit.marker.kind, commit.effective)
+        if commit.sha in seen_sha or event in seen_event:
+            continue
+        seen_sha.add(commit.sha)
+        seen_event.add(event)
+        kept.append(commit)
+    return kept
+
+
+def pair(commits: Iterable[MarkerCommit], key: str = "email") -> Pairing:
+    """Sessions, open sessions and anomalies for every identity in commits."""
+    by_identity: dict = {}
+    for commit in unique(commits, key):
+        by_identity.setdefault(identity_of(commit, key), []).append(commit)
+    result = Pairing()
+    for identity, markers in by_identity.items():
+        markers.sort(key=lambda c: (c.authored, c.effective, c.sha))
+        _pair_one(identity, markers, result)
+    result.sessions.sort(key=lambda s: (s.start, s.identity))
+    result.open.sort(key=lambda s: (s.start, s.identity))
+    result.anomalies.sort(key=lambda a: (a.when, a.identity))
+    return result
+
+
+def _stamp(commit: MarkerCommit) -> str:
+    return f"{commit.effective:%Y-%m-%d %H:%M %z} ({commit.short})"
+
+
+def _pair_one(identity: str, markers: list, result: Pairing) -> None:
+    opened: Optional[MarkerCommit] = None
+    previous: Optional[Session] = None
+    for commit in markers:
+        if commit.marker.problem:
+            result.anomalies.append(Anomaly(
+                MALFORMED, identity, (commit.sha,),
+                f"{commit.marker.problem} in {commit.short}; the session it belongs to is not billed",
+                commit.authored))
+        if commit.marker.kind == IN:
+            if opened:
+                result.anomalies.append(Anomaly(
+                    DOUBLE_IN, identity, (opened.sha, commit.sha),
+                    f"clock-in at {_stamp(commit)} while already clocked in since {_stamp(opened)}; "
+                    f"the earlier clock-in has no clock-out and is not billed",
+                    opened.effective))
+            opened = commit
+            continue
+        if not opened:
+            result.anomalies.append(Anomaly(
+                LONE_OUT, identity, (commit.sha,),
+                f"clock-out at {_stamp(commit)} without a clock-in before it; not billed",
+                commit.effective))
+            continue
+        session, opened = Session(identity, opened, commit), None
+        if _accept(session, previous, result):
+            result.sessions.append(session)
+            previous = session
+    if opened:
+        result.open.append(Session(identity, opened))
+
+
+def _accept(session: Session, previous: Optional[Session], result: Pairing) -> bool:
+    """Check a paired session's times; record why it cannot be billed."""
+    clock_in, clock_out = session.clock_in, session.clock_out
+    if clock_in.marker.problem or clock_out.marker.problem:
+        return False  # already reported as malformed
+    if session.end < session.start:
+        result.anomalies.append(Anomaly(
+            OUT_BEFORE_IN, session.identity, session.commits,
+            f"clock-out {_stamp(clock_out)} is before its clock-in {_stamp(clock_in)} "
+            f"once offsets are applied; not billed", session.start))
+        return False
+    if previous and session.start < previous.end:
+        result.anomalies.append(Anomaly(
+            OVERLAP, session.identity, previous.commits + session.commits,
+            f"session from {_stamp(clock_in)} overlaps the previous one, which ended "
+            f"{_stamp(previous.clock_out)}; the later session is not billed", session.start))
+        return False
+    return True

@@ -1,0 +1,53 @@
+"""Real git repositories in temporary folders, with controlled author dates."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Optional
+
+
+def isolated_env(home: Path) -> dict:
+    """An environment in which no user or system git config leaks into a test."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("GIT_", "HOURLY_", "BTCPAYSERVER_"))}
+    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), GIT_CONFIG_NOSYSTEM="1",
+               GIT_CONFIG_GLOBAL=str(home / ".gitconfig"), LC_ALL="C")
+    return env
+
+
+class GitRepo:
+    """A repository driven through the real git command line."""
+
+    def __init__(self, path: Path, env: Optional[dict] = None, init: bool = True):
+        self.path = Path(path)
+        self.env = dict(env or isolated_env(self.path.parent))
+        if init:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self.git("init", "-q", "-b", "main")
+            self.git("config", "user.name", "Default User")
+            self.git("config", "user.email", "default@example.com")
+            self.git("config", "commit.gpgsign", "false")
+
+    def git(self, *args: str, env: Optional[dict] = None, check: bool = True) -> str:
+        done = subprocess.run(["git", *args], cwd=self.path, env={**self.env, **(env or {})},
+                              capture_output=True, text=True)
+        if check and done.returncode:
+            raise AssertionError(f"git {' '.join(args)} failed: {done.stderr}")
+        return done.stdout
+
+    def commit(self, message: str, when: str, name: str = "Alice Martin",
+               email: str = "alice@example.com", files: Optional[dict] = None,
+               committed: Optional[str] = None) -> str:
+        """Commit at author date `when` (ISO 8601 with offset); returns the SHA."""
+        for relative, text in (files or {}).items():
+            target = self.path / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+            self.git("add", relative)
+        env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": when,
+               "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email,
+               "GIT_COMMITTER_DATE": committed or when}
+        self.git("commit", "-q", "--allow-empty", "--no-verify", "--cleanup=verbatim", "-m", message, env=env)
+        return self.git("rev-parse", "HEAD").strip()
