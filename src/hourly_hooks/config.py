@@ -28,7 +28,7 @@ else:  # pragma: no cover - exercised on Python < 3.11 only
 REPO_FILE = ".hourly.toml"
 # Environment variables that map onto top-level settings.
 ENVIRONMENT = {
-    "HOURLY_RATE": "rate",
+    "HOURLY_RATE": "rates.default",
     "HOURLY_TZ": "tz",
     "HOURLY_ROUND": "round",
     "HOURLY_IDENTITY": "identity",
@@ -119,6 +119,18 @@ def _from_environment(environ) -> dict:
     return settings
 
 
+def _normalise(settings: dict) -> dict:
+    """``rate = "100 USD"`` is shorthand for ``[rates] default``, so layers merge alike."""
+    if "rate" not in settings:
+        return settings
+    settings = dict(settings)
+    rate = settings.pop("rate")
+    rates = dict(settings.get("rates") or {})
+    rates.setdefault("default", rate)
+    settings["rates"] = rates
+    return settings
+
+
 def load(top: Optional[Path] = None, environ=None) -> Config:
     """User file < repository file < environment, merged."""
     environ = os.environ if environ is None else environ
@@ -132,7 +144,7 @@ def load(top: Optional[Path] = None, environ=None) -> Config:
         layers.append((settings, path))
     layers.append((_from_environment(environ), None))
     for settings, path in layers:
-        config.data = merge(config.data, settings)
+        config.data = merge(config.data, _normalise(settings))
         if path is not None:
             config.sources.append(path)
     return config

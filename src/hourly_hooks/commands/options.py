@@ -73,10 +73,10 @@ def _rates(flag: Optional[str], cfg: config_module.Config) -> Rates:
     if flag:
         return Rates(default=_usage(parse_rate, flag))
     table = cfg.table("rates")
-    default = table.get("default", cfg.get("rate"))
+    default = table.get("default")
     by_identity = {key: _config_value(parse_rate, value, f"rates.{key}")
                    for key, value in table.items() if key != "default"}
-    return Rates(default=_config_value(parse_rate, default, "rate") if default else None,
+    return Rates(default=_config_value(parse_rate, default, "rates.default") if default else None,
                  by_identity=by_identity)
 
 

@@ -1,0 +1,192 @@
+"""`hourly report` on real repositories: formats, grouping, periods, branches, mailmap, repos."""
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from click.testing import CliRunner
+
+from gitrepo import GitRepo
+from hourly_hooks.cli import main
+
+
+def report(repo, *args, repos=None):
+    targets = repos or [repo]
+    flags = [a for r in targets for a in ("--repo", str(r.path))]
+    return CliRunner().invoke(main, ["report", *flags, *args])
+
+
+def jreport(repo, *args, repos=None):
+    return report(repo, *args, *(() if "--format" in args else ("--format", "json")), repos=repos)
+
+
+def doc(result):
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def week(repo):
+    repo.commit("clock-in", "2026-03-02T09:00:00-05:00")
+    repo.commit("work", "2026-03-02T10:00:00-05:00", files={"a": "1"})
+    repo.commit("clock-out: T-30m", "2026-03-02T12:30:00-05:00")               # 3:00
+    repo.commit("clock-in: evening", "2026-03-03T22:00:00-05:00")
+    repo.commit("wrap up\n\nClock: out", "2026-03-04T01:30:00-05:00", files={"a": "2"})  # 3:30 over midnight
+    repo.commit("clock-in", "2026-03-09T09:00:00-05:00")
+    repo.commit("clock-out", "2026-03-09T09:20:00-05:00")                     # 0:20
+    return repo
+
+
+def test_csv_has_one_row_per_session(week):
+    rows = list(csv.DictReader(io.StringIO(report(week, "--tz", "America/New_York", "--format", "csv",
+                                                   "--rate", "80 EUR").stdout)))
+    assert [r["seconds"] for r in rows] == ["10800", "12600", "1200"]
+    assert [r["amount"] for r in rows] == ["240.00", "280.00", "26.67"]
+    assert rows[1]["start"] == "2026-03-03T22:00:00-05:00" and rows[1]["note"] == "evening"
+
+
+def test_session_across_midnight_belongs_to_the_day_of_its_clock_in(week):
+    result = report(week, "--tz", "America/New_York", "--since", "2026-03-03", "--until", "2026-03-04",
+                    "--format", "json")
+    assert [s["seconds"] for s in doc(result)["sessions"]] == [12600]
+    later = report(week, "--tz", "America/New_York", "--since", "2026-03-04", "--until", "2026-03-09",
+                   "--format", "json")
+    assert doc(later)["sessions"] == []
+
+
+def test_by_day_week_and_month(week):
+    by_day = doc(jreport(week, "--tz", "America/New_York", "--by", "day", "--format", "json"))["groups"]
+    assert [(g["key"], g["seconds"]) for g in by_day] == [
+        ("2026-03-02", 10800), ("2026-03-03", 12600), ("2026-03-09", 1200)]
+    by_week = doc(jreport(week, "--tz", "America/New_York", "--by", "week", "--format", "json"))["groups"]
+    assert [(g["key"], g["seconds"]) for g in by_week] == [
+        ("2026-W10 (2026-03-02)", 23400), ("2026-W11 (2026-03-09)", 1200)]
+    table = report(week, "--tz", "America/New_York", "--by", "month", "--rate", "100 USD").stdout
+    assert "2026-03" in table and "683.33 USD" in table and "6:50:00" in table
+
+
+def test_tz_changes_display_and_day_boundaries(week):
+    # In Tokyo (+09:00) the evening session starts on 2026-03-04.
+    by_day = doc(jreport(week, "--tz", "Asia/Tokyo", "--by", "day", "--format", "json"))["groups"]
+    assert [g["key"] for g in by_day] == ["2026-03-02", "2026-03-04", "2026-03-09"]
+
+
+def test_markdown_and_table_totals(week):
+    text = report(week, "--tz", "UTC", "--format", "markdown", "--rate", "100 USD").stdout
+    assert text.startswith("| Start | End |")
+    assert "**6:50:00, 6.83 hours worked**" in text and "**683.33 USD**" in text
+
+
+def test_rounding_bills_the_rounded_hours_shown(week):
+    result = doc(jreport(week, "--tz", "UTC", "--rate", "100 USD", "--round", "15m", "--format", "json"))
+    assert [s["billed_seconds"] for s in result["sessions"]] == [10800, 12600, 1800]
+    assert [s["hours"] for s in result["sessions"]] == ["3.00", "3.50", "0.50"]
+    assert result["total"]["hours"] == "7.00" and result["total"]["amount"] == "700.00"
+    down = doc(jreport(week, "--tz", "UTC", "--rate", "100 USD", "--round", "15m", "--round-mode", "down",
+                      "--format", "json"))
+    assert down["total"]["hours"] == "6.75"
+
+
+def test_json_open_sessions_and_anomalies(repo):
+    repo.commit("clock-out", "2026-03-01T08:00:00+00:00")
+    repo.commit("clock-in", "2026-03-01T09:00:00+00:00")
+    result = doc(jreport(repo))
+    assert result["sessions"] == []
+    assert result["open"][0]["end"] is None and result["open"][0]["in_commit"]
+    (anomaly,) = result["anomalies"]
+    assert anomaly["kind"] == "clock-out-without-clock-in" and len(anomaly["commits"]) == 1
+    assert result["total"]["amount"] is None and result["total"]["currency"] is None
+
+
+def test_anomalies_go_to_stderr_with_their_shas(repo):
+    sha = repo.commit("clock-in: T-abc", "2026-03-01T09:00:00+00:00")
+    repo.commit("clock-out", "2026-03-01T10:00:00+00:00")
+    result = report(repo)
+    assert result.exit_code == 0
+    assert sha[:10] in result.stderr and "malformed offset T-abc" in result.stderr
+    assert sha[:10] not in result.stdout
+    assert report(repo, "--strict").exit_code == 1
+
+
+def test_all_branches_with_a_rebased_copy_count_once(repo):
+    repo.commit("base", "2026-03-01T08:00:00+00:00", files={"f": "0"})
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit("clock-in", "2026-03-01T09:00:00+00:00")
+    repo.commit("clock-out", "2026-03-01T10:00:00+00:00")
+    repo.git("checkout", "-q", "main")
+    repo.commit("other work", "2026-03-01T09:30:00+00:00", files={"g": "1"})
+    # A rebased copy of the feature branch; the original branch stays around.
+    repo.git("checkout", "-q", "-b", "feature-rebased", "feature")
+    repo.git("rebase", "-q", "main", env={"GIT_COMMITTER_DATE": "2026-03-02T00:00:00+00:00"})
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--ff-only", "feature-rebased")
+    shas = repo.git("log", "--all", "--format=%H %s").splitlines()
+    assert len([s for s in shas if s.endswith("clock-in")]) == 2
+    result = doc(jreport(repo, "--all"))
+    assert result["total"]["seconds"] == 3600 and result["anomalies"] == []
+    assert doc(jreport(repo))["total"]["seconds"] == 3600  # HEAD alone sees the rebased copy
+
+
+def test_mailmap_merges_identities(repo):
+    repo.commit("clock-in", "2026-03-01T09:00:00+00:00", name="A. Old", email="old@example.com")
+    repo.commit("clock-out", "2026-03-01T11:00:00+00:00", name="Alice Martin", email="alice@example.com")
+    assert doc(jreport(repo))["anomalies"] != []
+    (repo.path / ".mailmap").write_text("Alice Martin <alice@example.com> A. Old <old@example.com>\n")
+    result = doc(jreport(repo))
+    assert result["anomalies"] == [] and result["total"]["seconds"] == 7200
+    assert result["sessions"][0]["author"] == "Alice Martin <alice@example.com>"
+    assert doc(jreport(repo, "--author", "alice martin"))["total"]["seconds"] == 7200
+
+
+def test_author_filter_is_a_case_insensitive_regex(repo):
+    repo.commit("clock-in", "2026-03-01T09:00:00+00:00", name="Bob", email="bob@example.com")
+    repo.commit("clock-out", "2026-03-01T10:00:00+00:00", name="Bob", email="bob@example.com")
+    repo.commit("clock-in", "2026-03-01T09:00:00+00:00")
+    repo.commit("clock-out", "2026-03-01T11:00:00+00:00")
+    assert doc(jreport(repo, "--author", "BOB@"))["total"]["seconds"] == 3600
+    assert doc(jreport(repo, "--author", "^Alice"))["total"]["seconds"] == 7200
+    assert doc(jreport(repo, "--author", "bob", "--author", "alice"))["total"]["seconds"] == 10800
+
+
+def test_several_repositories_are_one_timesheet(tmp_path):
+    one, two = GitRepo(tmp_path / "api"), GitRepo(tmp_path / "web")
+    one.commit("clock-in", "2026-03-01T09:00:00+00:00")
+    one.commit("clock-out", "2026-03-01T10:00:00+00:00")
+    two.commit("clock-in", "2026-03-01T11:00:00+00:00")
+    two.commit("clock-out", "2026-03-01T11:30:00+00:00")
+    result = report(one, "--by", "repo", "--format", "json", repos=[one, two])
+    assert [(g["key"], g["seconds"]) for g in doc(result)["groups"]] == [("api", 3600), ("web", 1800)]
+    assert "Repo" in report(one, repos=[one, two]).stdout
+
+
+def test_periods_are_computed_in_the_zone(repo):
+    now = datetime.now(timezone.utc)
+    last_week = now - timedelta(days=7)
+    repo.commit("clock-in", last_week.isoformat(timespec="seconds"))
+    repo.commit("clock-out", (last_week + timedelta(hours=1)).isoformat(timespec="seconds"))
+    assert doc(jreport(repo, "--period", "last-week", "--tz", "UTC"))["total"]["seconds"] == 3600
+    assert doc(jreport(repo, "--period", "this-week", "--tz", "UTC"))["total"]["seconds"] == 0
+
+
+def test_output_file(week, tmp_path):
+    target = tmp_path / "sheet.csv"
+    result = report(week, "--format", "csv", "-o", str(target))
+    assert result.exit_code == 0 and result.stdout == ""
+    assert target.read_text().count("\n") == 4
+
+
+@pytest.mark.skipif(not shutil.which("hledger"), reason="hledger is not installed")
+def test_timeclock_reads_in_hledger(week, tmp_path):
+    target = tmp_path / "work.timeclock"
+    assert report(week, "--tz", "America/New_York", "--format", "timeclock", "-o", str(target)).exit_code == 0
+    text = target.read_text()
+    assert text.splitlines()[:2] == ["i 2026/03/02 09:00:00 work:Alice Martin", "o 2026/03/02 12:00:00"]
+    balance = subprocess.run(["hledger", "-f", str(target), "balance", "-N", "--output-format", "csv"],
+                             capture_output=True, text=True, check=True).stdout
+    assert "6.83h" in balance
+    printed = subprocess.run(["hledger", "-f", str(target), "print"], capture_output=True, text=True, check=True)
+    assert "(work:Alice Martin)" in printed.stdout
