@@ -75,8 +75,10 @@ def midnight(day: date, tz: tzinfo) -> datetime:
 
 def period(name: str, tz: tzinfo, now: Optional[datetime] = None) -> Tuple[datetime, datetime]:
     """[start, end) of a named period around now, in tz. Weeks start on Monday."""
-    today = (now or datetime.now(tz)).astimezone(tz).date()
     name = name.lower()
+    if name not in PERIODS:
+        raise ValueError(f"unknown period {name!r} (expected one of {', '.join(PERIODS)})")
+    today = (now or datetime.now(tz)).astimezone(tz).date()
     if name in ("today", "yesterday"):
         day = today - timedelta(days=0 if name == "today" else 1)
         return midnight(day, tz), midnight(day + timedelta(days=1), tz)
@@ -91,10 +93,8 @@ def period(name: str, tz: tzinfo, now: Optional[datetime] = None) -> Tuple[datet
             first = (first - timedelta(days=1)).replace(day=1)
         following = (first + timedelta(days=32)).replace(day=1)
         return midnight(first, tz), midnight(following, tz)
-    if name.endswith("-year"):
-        year = today.year - (1 if name == "last-year" else 0)
-        return midnight(date(year, 1, 1), tz), midnight(date(year + 1, 1, 1), tz)
-    raise ValueError(f"unknown period {name!r} (expected one of {', '.join(PERIODS)})")
+    year = today.year - (1 if name == "last-year" else 0)
+    return midnight(date(year, 1, 1), tz), midnight(date(year + 1, 1, 1), tz)
 
 
 def week_start(day: date) -> date:
