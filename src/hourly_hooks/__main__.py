@@ -1,4 +1,4 @@
 from hourly_hooks.cli import main
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    main(prog_name="hourly")

@@ -6,6 +6,7 @@ line on stderr and the documented exit code (see errors.py).
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
@@ -16,7 +17,17 @@ from hourly_hooks.errors import EXIT_CRASH, EXIT_INTERRUPTED, HourlyError
 
 
 class HourlyGroup(click.Group):
-    """Maps HourlyError to its exit code with one clear line, never a traceback."""
+    """Loads commands lazily from COMMANDS, and maps HourlyError to its exit code
+    with one clear line, never a traceback."""
+
+    def list_commands(self, ctx: click.Context):
+        return sorted(set(COMMANDS) | set(super().list_commands(ctx)))
+
+    def get_command(self, ctx: click.Context, name: str):
+        if name in COMMANDS:
+            module, _, attribute = COMMANDS[name].partition(":")
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -46,15 +57,16 @@ def main() -> None:
     """Bill by the hour from clock-in / clock-out markers in your git history."""
 
 
-def _register() -> None:
-    # Command modules are imported here, not at the top, so each stays independent.
-    from hourly_hooks.commands import report
+# Commands load on first use: `hourly report` must not pay for importing the
+# BTCPay clients (requests alone costs ~100 ms), nor the hook commands.
+COMMANDS = {
+    "report": "hourly_hooks.commands.report:report",
+    "demo": "hourly_hooks.commands.report:demo",
+    "btcpay": "hourly_hooks.commands.btcpay:btcpay",
+    "invoice": "hourly_hooks.commands.invoice:invoice",
+    "invoices": "hourly_hooks.commands.invoice:invoices",
+}
 
-    main.add_command(report.report)
-    main.add_command(report.demo)
-
-
-_register()
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
