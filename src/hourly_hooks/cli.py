@@ -26,7 +26,10 @@ class HourlyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str):
         if name in COMMANDS:
             module, _, attribute = COMMANDS[name].partition(":")
-            return getattr(importlib.import_module(module), attribute)
+            try:
+                return getattr(importlib.import_module(module), attribute)
+            except ImportError as error:  # a broken install: say which part is missing
+                raise click.ClickException(f"the '{name}' command cannot load: {error}") from None
         return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):
