@@ -252,7 +252,9 @@ def json_text(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, 
             {"by": by, "key": g.key, "sessions": len(g.sheet.lines), "seconds": g.sheet.worked_seconds,
              "hours": str(g.sheet.hours), "amounts": {c: str(a) for c, a in g.sheet.amounts.items()}}
             for g in groups(sheet, by)]
-    return json.dumps(document, indent=2) + "\n"
+    # Compact on purpose: json's C encoder is not used with indent, and at 10k
+    # sessions pretty-printing costs more than reading the history (pipe to jq).
+    return json.dumps(document) + "\n"
 
 
 def timeclock(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, str]] = None) -> str:

@@ -34,10 +34,15 @@ class MarkerCommit:
     marker: Marker
     message: str = ""
     repo: str = ""
+    effective: datetime = field(init=False, compare=False)  # author date minus offset
+    # Plain numbers to sort and compare by: aware datetimes in different zones
+    # compare through utcoffset() calls, which dominate pairing 10k markers.
+    order: tuple = field(init=False, compare=False, repr=False)
 
-    @property
-    def effective(self) -> datetime:
-        return self.authored - self.marker.offset
+    def __post_init__(self):
+        effective = self.authored - self.marker.offset
+        object.__setattr__(self, "effective", effective)
+        object.__setattr__(self, "order", (self.authored.timestamp(), effective.timestamp(), self.sha))
 
     @property
     def author(self) -> str:
@@ -53,18 +58,16 @@ class Session:
     identity: str
     clock_in: MarkerCommit
     clock_out: Optional[MarkerCommit] = None  # None: still open
+    # Derived once: reports touch these for every session, many times.
+    start: datetime = field(init=False, compare=False)
+    end: Optional[datetime] = field(init=False, compare=False)
+    seconds: int = field(init=False, compare=False)
 
-    @property
-    def start(self) -> datetime:
-        return self.clock_in.effective
-
-    @property
-    def end(self) -> Optional[datetime]:
-        return self.clock_out.effective if self.clock_out else None
-
-    @property
-    def seconds(self) -> int:
-        return int((self.end - self.start).total_seconds()) if self.clock_out else 0
+    def __post_init__(self):
+        end = self.clock_out.effective if self.clock_out else None
+        object.__setattr__(self, "start", self.clock_in.effective)
+        object.__setattr__(self, "end", end)
+        object.__setattr__(self, "seconds", int((end - self.start).total_seconds()) if end else 0)
 
     @property
     def author(self) -> str:
@@ -118,7 +121,7 @@ def unique(commits: Iterable[MarkerCommit], key: str = "email") -> list:
     """Drop repeated SHAs and rebased/cherry-picked copies (same identity, kind, effective time)."""
     seen_sha, seen_event, kept = set(), set(), []
     for commit in commits:
-        event = (identity_of(commit, key), commit.marker.kind, commit.effective)
+        event = (identity_of(commit, key), commit.marker.kind, commit.order[1])
         if commit.sha in seen_sha or event in seen_event:
             continue
         seen_sha.add(commit.sha)
@@ -134,11 +137,11 @@ def pair(commits: Iterable[MarkerCommit], key: str = "email") -> Pairing:
         by_identity.setdefault(identity_of(commit, key), []).append(commit)
     result = Pairing()
     for identity, markers in by_identity.items():
-        markers.sort(key=lambda c: (c.authored, c.effective, c.sha))
+        markers.sort(key=lambda c: c.order)
         _pair_one(identity, markers, result)
-    result.sessions.sort(key=lambda s: (s.start, s.identity))
-    result.open.sort(key=lambda s: (s.start, s.identity))
-    result.anomalies.sort(key=lambda a: (a.when, a.identity))
+    result.sessions.sort(key=lambda s: (s.clock_in.order[1], s.identity))
+    result.open.sort(key=lambda s: (s.clock_in.order[1], s.identity))
+    result.anomalies.sort(key=lambda a: (a.when.timestamp(), a.identity))
     return result
 
 

@@ -25,11 +25,13 @@ class Rates:
     by_identity: Dict[str, Rate] = field(default_factory=dict)
 
     def for_session(self, session: Session) -> Optional[Rate]:
+        if not self.by_identity:
+            return self.default
+        lowered = {key.lower(): rate for key, rate in self.by_identity.items()}
         commit = session.clock_in
-        for key in (commit.email.lower(), commit.name, commit.author, session.identity):
-            for candidate, rate in self.by_identity.items():
-                if candidate.lower() == key.lower():
-                    return rate
+        for key in (commit.email, commit.name, commit.author, session.identity):
+            if key.lower() in lowered:
+                return lowered[key.lower()]
         return self.default
 
 
@@ -158,13 +160,14 @@ def build(selection: Selection, commits: Optional[Iterable] = None) -> Timesheet
     """The timesheet for selection; commits may be given to skip reading git."""
     exclude = tuple(prefix.lower() for prefix in selection.exclude if prefix)
     commits = read_all(selection) if commits is None else commits
-    kept = (c for c in commits if not _excluded((c.sha,), exclude))
-    pairing = pair(kept, selection.identity)
+    if exclude:
+        commits = (c for c in commits if not _excluded((c.sha,), exclude))
+    pairing = pair(commits, selection.identity)
     sheet = Timesheet(selection)
     for session in pairing.sessions:
         if not _in_period(session.start, selection):
             continue
-        if any(session.mentions(text) for text in selection.ignore):
+        if selection.ignore and any(session.mentions(text) for text in selection.ignore):
             sheet.ignored.append(session)
             continue
         sheet.lines.append(_line(session, selection))
