@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
-from hourly_hooks import markers
+from hourly_hooks import markercache, markers
 from hourly_hooks.errors import GitError
 from hourly_hooks.sessions import MarkerCommit
 
@@ -74,29 +74,71 @@ def has_commits(repo: Repository) -> bool:
     return git(["rev-parse", "-q", "--verify", "HEAD"], cwd=repo.top, check=False).returncode == 0
 
 
-def log_command(all_refs: bool = False, authors: Iterable[str] = ()) -> list:
+def log_command(all_refs: bool = False, authors: Iterable[str] = (), stdin: bool = False) -> list:
     command = ["git", "-c", "log.showSignature=false", "log", "-z", "-i", "-E",
                f"--format={_FORMAT}", "--use-mailmap"]
     command += [f"--grep={pattern}" for pattern in GREP_PATTERNS]
     command += [f"--author={author}" for author in authors]
-    command.append("--all" if all_refs else "HEAD")
+    command.append("--stdin" if stdin else ("--all" if all_refs else "HEAD"))
     return command
 
 
 def read_markers(repo: Repository, all_refs: bool = False,
                  authors: Iterable[str] = ()) -> Iterator[MarkerCommit]:
-    """Every commit of repo that carries a clock marker, newest first."""
+    """Every commit of repo that carries a clock marker."""
     if not has_commits(repo):
         raise GitError(f"{repo.top} has no commits yet", hint="Clock in first: hourly in")
-    command = log_command(all_refs, authors)
+    authors = tuple(authors)
+    records = _cached_records(repo, all_refs, authors) if markercache.enabled() \
+        else _log_records(repo, log_command(all_refs, authors))
+    for record in records:
+        commit = _marker_commit(record, repo.name)
+        if commit is not None:
+            yield commit
+
+
+def _cached_records(repo: Repository, all_refs: bool, authors: tuple) -> Iterator[list]:
+    """Records from the cache, topped up with what is new since (see markercache)."""
+    key = markercache.identity_key(repo.top, repo.git_dir) + repr(GREP_PATTERNS)
+    cache = markercache.Cache(repo.git_dir, key)
+    scope = markercache.scope_key(all_refs, authors)
+    tips = markercache.tips(repo.top, all_refs)
+    entry = cache.get(scope)
+    if tips is None:  # git could not list the tips: read without the cache
+        yield from _log_records(repo, log_command(all_refs, authors))
+        return
+    if entry and entry["tips"] == tips:
+        yield from entry["records"]
+        return
+    if entry and markercache.contained(repo.top, entry["tips"], tips):
+        revisions = tips + [f"^{tip}" for tip in entry["tips"]]
+        fresh = _log_records(repo, log_command(authors=authors, stdin=True), revisions)
+        kept = entry["records"]
+    else:
+        fresh = _log_records(repo, log_command(all_refs, authors))
+        kept = []
+    records = []
+    for record in fresh:  # stream: parsing overlaps with git's walk
+        records.append(record)
+        yield record
+    yield from kept
+    cache.put(scope, tips, records + kept)
+
+
+def _log_records(repo: Repository, command: list, revisions: Sequence[str] = ()) -> Iterator[list]:
+    """Run git log and yield its records as lists of str fields."""
     env = dict(os.environ, GIT_PAGER="cat", LC_ALL="C")
     process = subprocess.Popen(command, cwd=repo.top, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, env=env)
+                               stderr=subprocess.PIPE, env=env,
+                               stdin=subprocess.PIPE if revisions else subprocess.DEVNULL)
+    if revisions:
+        process.stdin.write("".join(f"{rev}\n" for rev in revisions).encode())
+        process.stdin.close()
     try:
         for record in _records(process.stdout):
-            commit = _marker_commit(record, repo.name)
-            if commit is not None:
-                yield commit
+            fields = [field.decode("utf-8", "replace") for field in record]
+            fields[0] = fields[0].lstrip("\n")  # -z leaves the separator before the next SHA
+            yield fields
     finally:
         process.stdout.close()
         stderr = process.stderr.read().decode("utf-8", "replace")
@@ -126,8 +168,7 @@ def _records(stream) -> Iterator[list]:
 
 
 def _marker_commit(record: list, repo_name: str) -> Optional[MarkerCommit]:
-    sha, date, name, email, body = (field.decode("utf-8", "replace") for field in record)
-    sha = sha.lstrip("\n")  # -z puts the separator before the next record's first field
+    sha, date, name, email, body = record
     marker = markers.parse(body)
     if marker is None:
         return None  # git's grep is broad ("clocking in"); the parser is exact
