@@ -190,3 +190,12 @@ def test_timeclock_reads_in_hledger(week, tmp_path):
     assert "6.83h" in balance
     printed = subprocess.run(["hledger", "-f", str(target), "print"], capture_output=True, text=True, check=True)
     assert "(work:Alice Martin)" in printed.stdout
+
+
+def test_a_clone_read_twice_counts_each_commit_once(repo, tmp_path):
+    repo.commit("clock-in", "2026-03-01T09:00:00+00:00")
+    repo.commit("clock-out", "2026-03-01T10:00:00+00:00")
+    clone = GitRepo(tmp_path / "clone", init=False)
+    subprocess.run(["git", "clone", "-q", str(repo.path), str(clone.path)], check=True, env=repo.env)
+    result = doc(jreport(repo, repos=[repo, clone]))
+    assert result["total"]["seconds"] == 3600 and result["anomalies"] == []
