@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import inspect
+
+import click.testing
 import pytest
 
 from gitrepo import GitRepo, isolated_env
@@ -24,3 +27,14 @@ def isolated(tmp_path_factory, monkeypatch):
 @pytest.fixture
 def repo(tmp_path) -> GitRepo:
     return GitRepo(tmp_path / "work")
+
+
+# click 8.1 (the newest for Python 3.9) mixes stderr into result.output unless
+# told not to; 8.2 always keeps them apart. The tests read result.stderr.
+if "mix_stderr" in inspect.signature(click.testing.CliRunner.__init__).parameters:
+    _original_init = click.testing.CliRunner.__init__
+
+    def _separate_stderr(self, *args, mix_stderr=False, **kwargs):
+        _original_init(self, *args, mix_stderr=mix_stderr, **kwargs)
+
+    click.testing.CliRunner.__init__ = _separate_stderr
