@@ -8,6 +8,7 @@ the network until a backend method is called.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -148,7 +149,7 @@ def settings_from(table: Optional[Mapping] = None, env: Optional[Mapping[str, st
     if pem_flag and _is_pem_text(pem_flag):
         # A key on the command line ends up in shell history and `ps` output.
         raise UsageError("--pem takes a file path; pass key text only through BTCPAYSERVER_PEM.")
-    backend = pick("backend", "BTCPAYSERVER_BACKEND", "backend")
+    backend = pick("backend", None, "backend")  # HOURLY_BACKEND reaches the table via config.py
     if backend is not None and str(backend).lower() not in BACKENDS:
         raise ConfigError(f"Unknown BTCPay backend {backend!r}: use legacy or greenfield.")
     return BTCPaySettings(
@@ -190,6 +191,17 @@ def backend_from(settings: BTCPaySettings) -> Backend:
         return GreenfieldBackend.from_settings(settings)
     from hourly_hooks.btcpay.legacy import LegacyBackend
     return LegacyBackend.from_settings(settings)
+
+
+def order_id_for(sessions) -> str:
+    """The order id of a piece of work: the same sessions always give the same id.
+
+    Built from the clock-in and clock-out commit SHAs only (not the rate, the
+    period flags or the time zone), so re-running `hourly invoice` over the
+    same work, however it is selected, finds the invoice already made for it.
+    """
+    pairs = sorted(f"{s.clock_in.sha}:{s.clock_out.sha}" for s in sessions)
+    return "hourly-" + hashlib.sha256("\n".join(pairs).encode("ascii")).hexdigest()[:24]
 
 
 def normalize_payment_methods(value) -> Tuple[str, ...]:

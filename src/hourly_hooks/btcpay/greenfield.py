@@ -76,7 +76,7 @@ class GreenfieldBackend:
             response = self._session.request(method, self.host + path, params=params, data=data,
                                              headers=headers, allow_redirects=False)
         except requests.RequestException as exc:
-            raise transport.network_error(exc, stage=stage) from None
+            raise transport.network_error(exc, stage=stage, host=self.host) from None
         if response.status_code >= 400:
             raise transport.http_error(response, api="greenfield", stage=stage, what=what)
         if response.status_code >= 300:

@@ -7,9 +7,12 @@ and never accepted as a command-line argument.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import stat
 import subprocess
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -18,6 +21,11 @@ from btcpay import crypto
 from ecdsa import SECP256k1, SigningKey
 
 from hourly_hooks.errors import ConfigError, UsageError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 DEFAULT_PEM = "btcpayserver.pem"
 
@@ -113,3 +121,48 @@ def _warn_if_exposed(path: Path) -> None:
         return
     if os.name == "posix" and mode & 0o077:
         click.echo(f"Warning: {path} is readable by other users: chmod 600 {path}", err=True)
+
+
+def save_user_settings(path: Path, values: dict, table: str = "btcpay") -> None:
+    """Set `values` in `[table]` of the per-user TOML file, keeping the rest.
+
+    Written atomically with mode 0600: the file now holds a secret. A line
+    edit, not a TOML round trip, so the user's comments and layout survive.
+    """
+    path = Path(path)
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    lines = text.splitlines()
+    header = re.compile(rf"^\s*\[\s*{re.escape(table)}\s*\]\s*(#.*)?$")
+    start = next((i for i, line in enumerate(lines) if header.match(line)), None)
+    if start is None:
+        if lines and lines[-1].strip():
+            lines.append("")
+        lines.append(f"[{table}]")
+        start = len(lines) - 1
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
+    for key, value in values.items():
+        entry = f"{key} = {json.dumps(str(value))}"  # a JSON string is a valid TOML basic string
+        at = next((i for i in range(start + 1, end) if re.match(rf"^\s*{re.escape(key)}\s*=", lines[i])), None)
+        if at is None:
+            insert = end
+            while insert > start + 1 and not lines[insert - 1].strip():
+                insert -= 1
+            lines.insert(insert, entry)
+            end += 1
+        else:
+            lines[at] = entry
+    new_text = "\n".join(lines) + "\n"
+    try:
+        parsed = tomllib.loads(new_text).get(table, {})
+        intact = all(parsed.get(k) == str(v) for k, v in values.items())
+    except tomllib.TOMLDecodeError:
+        intact = False
+    if not intact:
+        raise ConfigError(f"Could not update {path} safely: add the [{table}] settings by hand.") from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(new_text)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)

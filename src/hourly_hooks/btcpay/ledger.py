@@ -59,6 +59,7 @@ def _now() -> str:
 
 class Ledger:
     def __init__(self, git_common_dir):
+        self.git_dir = Path(git_common_dir)
         self.path = ledger_path(git_common_dir)
 
     # -- writing -------------------------------------------------------------
@@ -67,10 +68,10 @@ class Ledger:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         record = dict(event, at=_now())
         line = json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
+        if _ends_mid_line(self.path):
+            line = "\n" + line  # a crash cut the last line short: start a fresh one
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
-            if _ends_mid_line(fd):
-                line = "\n" + line  # a crash cut the last line short: start a fresh one
             os.write(fd, line.encode("utf-8"))
             os.fsync(fd)  # the pending entry must be on disk before the request goes out
         finally:
@@ -79,14 +80,16 @@ class Ledger:
     def pending(self, order_id: str, **details) -> None:
         self.append({"event": "pending", "order_id": order_id, **details})
 
-    def created(self, order_id: str, invoice, *, reused: bool = False) -> None:
-        self.append({"event": "created", "order_id": order_id, "reused": reused, **_invoice_fields(invoice)})
+    def created(self, order_id: str, invoice, backend, *, reused: bool = False) -> None:
+        """`reused`: found on the server rather than created by this run."""
+        self.append({"event": "created", "order_id": order_id, "reused": reused,
+                     **server_of(backend), **_invoice_fields(invoice)})
 
     def failed(self, order_id: str, reason: str) -> None:
         self.append({"event": "failed", "order_id": order_id, "reason": reason})
 
-    def status(self, order_id: str, invoice) -> None:
-        self.append({"event": "status", "order_id": order_id, **_invoice_fields(invoice)})
+    def status(self, order_id: str, invoice, backend) -> None:
+        self.append({"event": "status", "order_id": order_id, **server_of(backend), **_invoice_fields(invoice)})
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
@@ -155,6 +158,15 @@ def billed_commits(git_common_dir) -> Dict[str, str]:
     return billed
 
 
+def server_of(backend) -> dict:
+    """Which server an invoice lives on: statuses are only asked where it is."""
+    return {"backend": backend.name, "host": backend.host, "store_id": getattr(backend, "store_id", None)}
+
+
+def same_server(record: dict, backend) -> bool:
+    return all(record.get(k) in (None, v) for k, v in server_of(backend).items())
+
+
 def _invoice_fields(invoice) -> dict:
     return {
         "invoice_id": invoice.id,
@@ -166,8 +178,13 @@ def _invoice_fields(invoice) -> dict:
     }
 
 
-def _ends_mid_line(fd: int) -> bool:
-    size = os.fstat(fd).st_size
-    if size == 0:
+def _ends_mid_line(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            if handle.tell() == 0:
+                return False
+            handle.seek(-1, os.SEEK_END)
+            return handle.read(1) != b"\n"
+    except FileNotFoundError:
         return False
-    return os.pread(fd, 1, size - 1) != b"\n"

@@ -94,7 +94,7 @@ class LegacyBackend:
         except requests.exceptions.JSONDecodeError:
             raise transport.malformed(stage=stage) from None
         except requests.RequestException as exc:
-            raise transport.network_error(exc, stage=stage) from None
+            raise transport.network_error(exc, stage=stage, host=self.host) from None
         except (KeyError, IndexError, TypeError, ValueError, AttributeError, InvalidOperation):
             raise transport.malformed(stage=stage) from None
 

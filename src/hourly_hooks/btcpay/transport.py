@@ -92,7 +92,7 @@ def require_safe_scheme(base_url: str) -> None:
 
 
 def choose_proxies(base_url: str, env: Mapping[str, str]) -> dict:
-    """BTCPAYSERVER_PROXY wins; else the usual *_PROXY variables; never for loopback."""
+    """BTCPAYSERVER_PROXY wins; else the usual *_PROXY / NO_PROXY; never for loopback."""
     hostname = urlsplit(base_url).hostname or ""
     explicit = env.get("BTCPAYSERVER_PROXY", "").strip()
     if explicit:
@@ -103,23 +103,14 @@ def choose_proxies(base_url: str, env: Mapping[str, str]) -> dict:
         return {"http": proxy, "https": proxy}
     if is_loopback(hostname):
         return {}
-    proxies = requests.utils.get_environ_proxies(base_url) if env is os.environ else _env_proxies(base_url, env)
-    proxies = {k: v for k, v in proxies.items() if k in ("http", "https", "all")}
+    proxies = {k: v for k, v in requests.utils.get_environ_proxies(base_url).items()
+               if k in ("http", "https", "all")}
     if is_onion(hostname) and not proxies:
         raise ConfigError(
             f"{hostname} is a Tor address: set BTCPAYSERVER_PROXY=socks5h://127.0.0.1:9050 "
             "(or ALL_PROXY) to reach it through Tor."
         )
     return proxies
-
-
-def _env_proxies(base_url: str, env: Mapping[str, str]) -> dict:
-    scheme = urlsplit(base_url).scheme
-    for name in (f"{scheme}_proxy", "all_proxy"):
-        value = env.get(name) or env.get(name.upper())
-        if value:
-            return {scheme: value}
-    return {}
 
 
 def warn_insecure() -> None:
@@ -166,9 +157,8 @@ class Session(requests.Session):
         return response
 
 
-def build_session(base_url: str, *, insecure: bool = False, timeout=DEFAULT_TIMEOUT,
-                  env: Optional[Mapping[str, str]] = None) -> Session:
-    env = os.environ if env is None else env
+def build_session(base_url: str, *, insecure: bool = False, timeout=DEFAULT_TIMEOUT) -> Session:
+    env = os.environ
     require_safe_scheme(base_url)
     session = Session(timeout=timeout)
     session.proxies = choose_proxies(base_url, env)
@@ -203,7 +193,7 @@ def _tail(stage: Optional[str], sent: bool = True) -> str:
     return "."
 
 
-def network_error(exc: Exception, *, stage: Optional[str] = None) -> BTCPayError:
+def network_error(exc: Exception, *, stage: Optional[str] = None, host: str = "") -> BTCPayError:
     """One line for a request that got no usable HTTP answer.
 
     str(exc) is never shown: requests puts the full URL (with the legacy
@@ -215,15 +205,16 @@ def network_error(exc: Exception, *, stage: Optional[str] = None) -> BTCPayError
     never_sent = _never_sent(exc)
     if isinstance(exc, requests.exceptions.SSLError):
         what = "the TLS certificate was not accepted (--insecure accepts your own self-signed one)"
-    elif isinstance(exc, requests.exceptions.ProxyError):
-        what = "the proxy could not be reached"
+    elif isinstance(exc, requests.exceptions.ProxyError) or (never_sent and "SOCKS" in repr(exc.args)):
+        what = "the proxy could not be reached or could not connect (is it, or Tor, running?)"
     elif isinstance(exc, requests.exceptions.Timeout):
         what = "the request timed out"
     elif never_sent:
         what = "the server could not be reached"
     else:
         what = "the connection broke before an answer arrived"
-    return failure(f"BTCPay Server: {what}" + _tail(stage, sent=not never_sent),
+    where = f" at {host}" if host else ""
+    return failure(f"BTCPay Server{where}: {what}" + _tail(stage, sent=not never_sent),
                    maybe_created=stage == "create" and not never_sent)
 
 
@@ -252,7 +243,8 @@ def http_error(response: requests.Response, *, api: str, stage: Optional[str] = 
     if status == 403:
         missing = body.get("missingPermission") if isinstance(body, dict) else None
         if missing:
-            return failure(f"The API key lacks the permission {missing} (403).")
+            # The real server also answers this for an unknown store id.
+            return failure(f"The API key lacks the permission {missing} (403), or the store id is wrong.")
         if api == "greenfield":
             return failure(f"BTCPay Server forbids this {what} (403): {detail or 'unknown store, or no access to it'}.")
         return failure("BTCPay Server does not know this key (403): pair it with `hourly btcpay pair CODE`.")

@@ -1,0 +1,114 @@
+"""`hourly btcpay keygen | pair | check`: connect this tool to a BTCPay store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from hourly_hooks import config as config_module
+from hourly_hooks.btcpay import BACKENDS, BTCPaySettings, backend_from, settings_from
+from hourly_hooks.btcpay import keys
+from hourly_hooks.btcpay.legacy import LegacyBackend, check_pairing_code
+from hourly_hooks.errors import BTCPayError, GitError, UsageError
+from hourly_hooks.history import open_repository
+
+PEM_HELP = "Private key file (default: btcpayserver.pem at the repository's top level)."
+
+
+def repository_top() -> Optional[Path]:
+    """The current repository's top level, or None outside a repository."""
+    try:
+        return open_repository(".").top
+    except GitError:
+        return None
+
+
+def load_settings(top: Optional[Path], **flags) -> BTCPaySettings:
+    cfg = config_module.load(top)
+    return settings_from(cfg.table("btcpay"), repo_root=str(top) if top else None, **flags)
+
+
+@click.group()
+def btcpay() -> None:
+    """Connect to your BTCPay Server: keygen, pair (legacy API), check."""
+
+
+@btcpay.command()
+@click.option("--pem", type=click.Path(dir_okay=False), help=PEM_HELP)
+def keygen(pem: Optional[str]) -> None:
+    """Create a private key for the legacy API (0600, ignored by git).
+
+    Next: create a pairing code in your store (Settings > Access Tokens >
+    Create a new token, public key left blank) and run `hourly btcpay pair CODE`.
+    """
+    top = repository_top()
+    settings = load_settings(top, pem=pem)
+    if settings.pem and "-----BEGIN" in settings.pem:
+        raise UsageError("BTCPAYSERVER_PEM already holds a key; unset it to create a key file.")
+    path = Path(settings.pem) if settings.pem else keys.default_pem_path(str(top) if top else None)
+    sin = keys.generate_key(path, str(top) if top else None)
+    click.echo(f"Wrote a new private key to {path} (mode 0600).")
+    if top and _inside(path, top):
+        click.echo("git ignores it (.gitignore); never commit it, and back it up privately.")
+    click.echo(f"Public identity (SIN): {sin}")
+    click.echo("Next: hourly btcpay pair CODE --host https://your.btcpay.server")
+
+
+@btcpay.command()
+@click.argument("code")
+@click.option("--host", metavar="URL", help="Your BTCPay Server (default: BTCPAYSERVER_HOST or config).")
+@click.option("--pem", type=click.Path(dir_okay=False), help=PEM_HELP)
+@click.option("--save", is_flag=True,
+              help="Store the token in your user config file (mode 0600) instead of printing it.")
+@click.option("--insecure", is_flag=True, help="Accept a self-signed TLS certificate (with a warning).")
+def pair(code: str, host: Optional[str], pem: Optional[str], save: bool, insecure: bool) -> None:
+    """Pair the private key with your store using a 7-character pairing CODE.
+
+    Prints `export BTCPAYSERVER_MERCHANT=<token>` for your shell profile or
+    secret manager (never a tracked file), or stores it with --save.
+    """
+    code = check_pairing_code(code)  # before anything else: a typo never reaches the server
+    top = repository_top()
+    settings = load_settings(top, host=host, pem=pem, insecure=insecure)
+    backend = LegacyBackend.from_settings(settings, need_token=False)
+    token = backend.pair(code)
+    click.echo(f"Paired with {backend.host}.", err=True)
+    if save:
+        values = {"merchant_token": token}
+        if host:
+            values["host"] = backend.host
+        path = config_module.user_file()
+        keys.save_user_settings(path, values)
+        click.echo(f"Saved the merchant token to {path} (mode 0600).", err=True)
+        return
+    click.echo(f"export BTCPAYSERVER_MERCHANT={token}")
+    if host:
+        click.echo(f"Also set: export BTCPAYSERVER_HOST={backend.host}", err=True)
+    click.echo("Keep the token out of tracked files (shell profile, secret manager, or --save).", err=True)
+
+
+@btcpay.command()
+@click.option("--backend", type=click.Choice(BACKENDS), help="Which API (default: config, else the credentials present).")
+@click.option("--insecure", is_flag=True, help="Accept a self-signed TLS certificate (with a warning).")
+def check(backend: Optional[str], insecure: bool) -> None:
+    """Check the server, the store, and the credentials' permissions."""
+    settings = load_settings(repository_top(), backend=backend, insecure=insecure)
+    result = backend_from(settings).check()
+    width = max(len(label) for label, _ in result.lines)
+    for label, value in result.lines:
+        click.echo(f"{label + ':':<{width + 1}} {value}")
+    if result.problems:
+        for problem in result.problems[1:]:
+            click.echo(f"Problem: {problem}", err=True)
+        raise BTCPayError(result.problems[0])
+    click.echo("Ready to invoice.")
+
+
+def _inside(path: Path, top: Path) -> bool:
+    try:
+        path.resolve().relative_to(top.resolve())
+        return True
+    except ValueError:
+        return False
