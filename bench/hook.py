@@ -1,0 +1,252 @@
+"""What the hourly-clock commit-msg hook adds to `git commit`, on large synthetic repositories.
+
+    PYTHONPATH=src python bench/hook.py [--size 100000] [--runs 20] [--precommit] [--json]
+
+Each measured commit is made twice on the same parent, with the same message
+and dates: once through the installed hook, once with --no-verify (git
+without any hook); the "added" time is the difference, paired run by run, and
+the order of the two alternates from run to run. Scenarios:
+
+* recent: the author of the history's latest marker alternates clock-in /
+  clock-out (the hook's usual case);
+* never: each commit is the clock-in of an author with no marker at all, the
+  case where a naive ``git log -1 --author --grep`` reads the whole history;
+* cold: like never, but with the clock-state cache deleted first (the one
+  full read a clone pays, unless `hourly install-hook` already paid it);
+* ordinary: a commit without a marker (the hook returns before any git call);
+* pre-commit (with --precommit): recent, through the pre-commit framework,
+  both hooks (hourly-clock and hourly-protect-keys) installed.
+
+Repositories come from bench/synth.py (cached in bench/data/); the bench works
+in a `git clone --shared` of them, so the cached repository is never changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from hourly_hooks import clockstate, hookinstall  # noqa: E402
+from synth import make_repo  # noqa: E402
+
+DATA = ROOT / "bench" / "data"
+TARGETS = {100_000: 60.0, 1_000_000: 150.0}  # ms added, from the issue
+
+
+def git(cwd, *args, env=None, check=True) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    if check and done.returncode:
+        raise RuntimeError(f"git {' '.join(args)}: {done.stderr.strip()}")
+    return done.stdout
+
+
+def bench_env(home: Path) -> dict:
+    """No user config, bytecode caches allowed (as in a real install), a fixed committer."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "HOURLY_", "PRE_COMMIT"))}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    home.mkdir(parents=True, exist_ok=True)
+    (home / ".gitconfig").touch()
+    env.update(HOME=str(home), GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=str(home / ".gitconfig"),
+               GIT_COMMITTER_NAME="Bench", GIT_COMMITTER_EMAIL="bench@example.com", LC_ALL="C")
+    return env
+
+
+def latest_marker_author(repo: Path) -> tuple:
+    """(name, email, kind) of the newest marker near the tip (a short, bounded look)."""
+    out = git(repo, "log", "-z", "-n", "2000", "-i", "-E", "--format=%aN%x1f%aE%x1f%B",
+              *[f"--grep={p}" for p in clockstate.GREP], "HEAD")
+    from hourly_hooks import markers
+    for record in out.split("\0"):
+        name, email, body = record.lstrip("\n").split("\x1f", 2)
+        marker = markers.parse(body)
+        if marker:
+            return name, email, marker.kind
+    raise RuntimeError("no marker near the tip")
+
+
+class Bench:
+    def __init__(self, clone: Path, env: dict, runs: int):
+        self.clone, self.env, self.runs = clone, env, runs
+        self.clock = int(time.time()) - 20 * runs * 60 - 3600  # one minute per commit, all in the past
+
+    def _date(self) -> str:
+        self.clock += 60
+        return f"@{self.clock} +0000"
+
+    def _commit(self, message: str, author: tuple, date: str, verify: bool) -> float:
+        env = dict(self.env, GIT_AUTHOR_NAME=author[0], GIT_AUTHOR_EMAIL=author[1],
+                   GIT_AUTHOR_DATE=date, GIT_COMMITTER_DATE=date)
+        command = ["git", "commit", "-q", "--allow-empty", "-m", message] + ([] if verify else ["--no-verify"])
+        started = time.perf_counter()
+        done = subprocess.run(command, cwd=self.clone, env=env, capture_output=True, text=True)
+        elapsed = time.perf_counter() - started
+        if done.returncode:
+            raise RuntimeError(f"commit {message!r} by {author[1]} refused:\n{done.stdout}{done.stderr}")
+        return elapsed
+
+    def pair(self, index: int, message: str, author: tuple, before=None) -> tuple:
+        """(hooked s, plain s) for one commit made both ways on the same parent; keeps the hooked one."""
+        date = self._date()
+        parent = git(self.clone, "rev-parse", "HEAD").strip()
+        if index % 2 == 0:
+            plain = self._commit(message, author, date, verify=False)
+            git(self.clone, "update-ref", "HEAD", parent)
+            if before:
+                before()
+            hooked = self._commit(message, author, date, verify=True)
+        else:
+            if before:
+                before()
+            hooked = self._commit(message, author, date, verify=True)
+            kept = git(self.clone, "rev-parse", "HEAD").strip()
+            git(self.clone, "update-ref", "HEAD", parent)
+            plain = self._commit(message, author, date, verify=False)
+            git(self.clone, "update-ref", "HEAD", kept)
+        return hooked, plain
+
+    def scenario(self, name: str, runs: int, message_author, before=None) -> dict:
+        pairs = [self.pair(i, *message_author(i), before=before) for i in range(runs)]
+        added = [(h - p) * 1000 for h, p in pairs]
+        return {"scenario": name, "runs": runs,
+                "hooked_ms": round(statistics.median(h for h, _ in pairs) * 1000, 1),
+                "plain_ms": round(statistics.median(p for _, p in pairs) * 1000, 1),
+                "added_median_ms": round(statistics.median(added), 1),
+                "added_p90_ms": round(sorted(added)[int(0.9 * (len(added) - 1))], 1),
+                "added_max_ms": round(max(added), 1)}
+
+
+def alternate(author: tuple, first_kind: str):
+    kinds = ["in", "out"] if first_kind == "in" else ["out", "in"]
+    return lambda i: (f"clock-{kinds[i % 2]}", author)
+
+
+def snapshot_checkout(dest: Path, env: dict) -> str:
+    """This checkout's package as a one-commit repository pre-commit can install; its sha."""
+    dest.mkdir(parents=True)
+    for name in ("pyproject.toml", ".pre-commit-hooks.yaml", "README.md"):
+        if (ROOT / name).exists():
+            shutil.copy2(ROOT / name, dest / name)
+    if not (dest / "README.md").exists():
+        (dest / "README.md").write_text("# hourly-hooks\n")
+    shutil.copytree(ROOT / "src", dest / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    git(dest, "init", "-q", env=env)
+    git(dest, "add", "-A", env=env)
+    git(dest, "-c", "user.name=b", "-c", "user.email=b@example.com", "commit", "-q", "--no-verify",
+        "-m", "snapshot", env=env)
+    return git(dest, "rev-parse", "HEAD", env=env).strip()
+
+
+def run_size(size: int, runs: int, precommit: bool, work: Path) -> dict:
+    started = time.monotonic()
+    facts = make_repo(DATA / f"report-{size}", size, extra_branch=True)  # shared with bench/report.py
+    base = Path(facts["path"])
+    env = bench_env(work / "home")
+    clone = work / "clone"
+    git(work, "clone", "-q", "--shared", "--branch", "main", str(base), str(clone), env=env)
+    # The clone borrows the objects; give it the commit-graph too, as the original has.
+    graph = base / ".git" / "objects" / "info" / "commit-graph"
+    if graph.exists():
+        shutil.copy2(graph, clone / ".git" / "objects" / "info" / "commit-graph")
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src" / "hourly_hooks")],
+                   env=env, check=True, capture_output=True)
+    hookinstall.install(cwd=clone, python=sys.executable)
+    name, email, kind = latest_marker_author(clone)
+    bench = Bench(clone, env, runs)
+    cache = clone / ".git" / "hourly" / clockstate.CACHE_FILE
+    results = []
+
+    def drop_cache():
+        cache.unlink(missing_ok=True)
+
+    cold_runs = 3
+    results.append(bench.scenario("cold (no cache: one full read)", cold_runs,
+                                  lambda i: ("clock-in", (f"Cold {i}", f"cold{i}@example.com")), before=drop_cache))
+    first = "in" if kind == "out" else "out"
+    results.append(bench.scenario("recent (latest marker's author, in/out)", runs, alternate((name, email), first)))
+    results.append(bench.scenario("never (author with no marker at all)", runs,
+                                  lambda i: ("clock-in", (f"New {i}", f"new{i}@example.com"))))
+    results.append(bench.scenario("ordinary commit (no marker)", runs,
+                                  lambda i: (f"work {i}", (name, email))))
+    if precommit:
+        results.append(precommit_scenario(bench, clone, env, work, runs, (name, email), first))
+    return {"size": size, "commits_in_history": facts["total_commits"], "target_ms": TARGETS.get(size),
+            "results": results, "seconds": round(time.monotonic() - started, 1)}
+
+
+def precommit_scenario(bench: Bench, clone: Path, env: dict, work: Path, runs: int, author: tuple,
+                       first: str) -> dict:
+    """Both hooks through pre-commit (its own virtualenv of a snapshot of this checkout)."""
+    sha = snapshot_checkout(work / "hourly-hooks", env)
+    env = dict(env, PRE_COMMIT_HOME=str(DATA / "pre-commit-home"))
+    bench.env = env
+    (clone / ".pre-commit-config.yaml").write_text(
+        "default_install_hook_types: [pre-commit, commit-msg]\nrepos:\n"
+        f"  - repo: {work / 'hourly-hooks'}\n    rev: {sha}\n    hooks:\n"
+        "      - id: hourly-clock\n      - id: hourly-protect-keys\n")
+    git(clone, "add", ".pre-commit-config.yaml", env=env)
+    git(clone, "-c", "user.name=b", "-c", "user.email=b@example.com", "commit", "-q", "--no-verify",
+        "-m", "pre-commit config", env=env)
+    subprocess.run([sys.executable, "-m", "pre_commit", "install", "-f"], cwd=clone, env=env, check=True,
+                   capture_output=True)
+    subprocess.run([sys.executable, "-m", "pre_commit", "install-hooks"], cwd=clone, env=env, check=True,
+                   capture_output=True)
+    kinds = alternate(author, first)
+    return bench.scenario("pre-commit framework (recent, both hooks)", runs, kinds)
+
+
+def markdown(report: dict) -> str:
+    lines = ["| commits | scenario | runs | git commit, no hook (ms) | with hook (ms) | added median (ms) "
+             "| added p90 (ms) | added max (ms) | target |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|:---:|"]
+    for size in report["sizes"]:
+        target = size["target_ms"]
+        for row in size["results"]:
+            verdict = "-"
+            if target and not row["scenario"].startswith(("cold", "pre-commit")):
+                verdict = f"{'PASS' if row['added_median_ms'] <= target else 'FAIL'} (<= {target:.0f})"
+            lines.append(f"| {size['commits_in_history']:,} | {row['scenario']} | {row['runs']} | {row['plain_ms']} "
+                         f"| {row['hooked_ms']} | {row['added_median_ms']} | {row['added_p90_ms']} "
+                         f"| {row['added_max_ms']} | {verdict} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, action="append", help="commits (repeatable; default 100000)")
+    parser.add_argument("--runs", type=int, default=20, help="paired commits per scenario (at least 20)")
+    parser.add_argument("--precommit", action="store_true", help="also measure through pre-commit")
+    parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
+    parser.add_argument("--keep", action="store_true", help="keep the work clone and print its path")
+    args = parser.parse_args(argv)
+    report = {"machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, "
+                         f"Python {platform.python_version()}, {git('.', '--version').strip()}",
+              "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "sizes": []}
+    for size in args.size or [100_000]:
+        work = Path(tempfile.mkdtemp(prefix=f"hook-{size}-", dir=DATA if DATA.exists() else None))
+        try:
+            report["sizes"].append(run_size(size, args.runs, args.precommit, work))
+        finally:
+            if args.keep:
+                print(f"kept {work}", file=sys.stderr)
+            else:
+                shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(report, indent=1) if args.json else f"{report['machine']}; {report['measured']}\n\n"
+          + markdown(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,272 @@
+"""`hourly in`, `hourly out`, `hourly status`, `hourly install-hook`, `hourly uninstall-hook`.
+
+`in` / `out` write the marker commit in canonical subject form and apply the
+hook's rules themselves (clockstate.check), so they are just as strict when
+no hook is installed. Staged changes go into the marker commit, as with the
+predecessor; with nothing staged it is an empty commit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+from datetime import datetime, timedelta, timezone
+
+import click
+
+from hourly_hooks import clockstate, hookinstall, markers
+from hourly_hooks.errors import GitError, Rejected, UsageError
+
+
+@click.command("in")
+@click.option("-m", "--message", "note", default="", metavar="NOTE", help="A note kept in the marker.")
+@click.option("--ago", metavar="DURATION", help="Clocked in this long ago, e.g. 15m or 1h30m.")
+@click.option("--at", "at", metavar="HH:MM", help="Clocked in at this time today (or an ISO date-time).")
+def clock_in(note: str, ago: str, at: str) -> None:
+    """Clock in: commit `clock-in[: T-<offset>] [NOTE]` (staged changes included).
+
+    \b
+    Examples:
+      hourly in
+      hourly in --ago 15m -m "parser work"
+      hourly in --at 09:30
+    """
+    _clock(markers.IN, note, ago, at)
+
+
+@click.command("out")
+@click.option("-m", "--message", "note", default="", metavar="NOTE", help="A note kept in the marker.")
+@click.option("--ago", metavar="DURATION", help="Clocked out this long ago, e.g. 10m.")
+@click.option("--at", "at", metavar="HH:MM", help="Clocked out at this time today (or an ISO date-time).")
+def clock_out(note: str, ago: str, at: str) -> None:
+    """Clock out: commit `clock-out[: T-<offset>] [NOTE]` (staged changes included).
+
+    \b
+    Examples:
+      hourly out
+      hourly out --ago 10m -m "fixed the parser"
+    """
+    _clock(markers.OUT, note, ago, at)
+
+
+def _clock(kind: str, note: str, ago, at) -> None:
+    repo = clockstate.Repo()
+    name, email, authored, tz = _author(repo)
+    offset = _offset(ago, at, authored, tz)
+    note = _check_note(note)
+    identity = repo.canonical_email(name, email)
+    last = clockstate.last_marker(repo, identity)
+    if last is not None and last.authored == authored:
+        # git dates are whole seconds and markers are ordered by them: a second
+        # marker in the same second could not be ordered (and the hook would
+        # take it for an --amend of HEAD). Wait for the next second.
+        time.sleep(1.05 - (time.time() % 1))
+        authored += 1
+    problem = clockstate.check(kind, authored, int(offset.total_seconds()), last, tz=tz)
+    if problem:
+        raise Rejected(f"not clocking {kind}.\n" + problem.text(
+            ["or record it anyway: git commit --allow-empty --no-verify -m "
+             f"\"{markers.format_marker(kind, offset, note)}\""]))
+    message = markers.format_marker(kind, offset, note)
+    staged = _staged_count(repo)
+    sha = _commit(repo, message, authored, tz)
+    effective = authored - int(offset.total_seconds())
+    what = f"with {staged} staged file(s)" if staged else "empty commit"
+    click.echo(f"Clocked {kind} at {clockstate.stamp(effective, tz)}: {message}  ({sha[:7]}, {what})")
+    if kind == markers.OUT and last is not None and last.kind == markers.IN:
+        worked = markers.format_duration(timedelta(seconds=(effective - last.effective) // 60 * 60))
+        click.echo(f"Session: {worked} since {clockstate.stamp(last.effective, last.tz)}.")
+
+
+def _author(repo) -> tuple:
+    """(name, email, epoch, tz) as git would stamp a commit now (env, config, clock)."""
+    ident = clockstate.git_text(["var", "GIT_AUTHOR_IDENT"], repo.cwd).strip()
+    head, _, rest = ident.rpartition("<")
+    email, _, date = rest.partition(">")
+    stamp, tz = date.split()
+    return head.strip(), email, int(stamp), clockstate.parse_tz(tz)
+
+
+def _offset(ago, at, authored: int, tz: int) -> timedelta:
+    if ago and at:
+        raise UsageError("give --ago or --at, not both")
+    if ago:
+        try:
+            return markers.parse_duration(ago)
+        except ValueError as error:
+            raise UsageError(f"--ago: {error}") from None
+    if at:
+        when = _parse_at(at, authored, tz)
+        seconds = authored - int(when.timestamp())
+        if seconds < 0:
+            raise UsageError(f"--at {at} is in the future; the future is not billable")
+        return timedelta(seconds=seconds)
+    return timedelta(0)
+
+
+def _parse_at(text: str, authored: int, tz: int) -> datetime:
+    """``09:30`` / ``9:30:15`` today in the commit's UTC offset, or an ISO date-time."""
+    zone = timezone(timedelta(minutes=tz))
+    now = datetime.fromtimestamp(authored, zone)
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", text.strip())
+    try:
+        if match:
+            hour, minute, second = (int(part or 0) for part in match.groups())
+            return now.replace(hour=hour, minute=minute, second=second, microsecond=0)
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"--at {text!r}: expected HH:MM or an ISO date-time like 2026-11-28T09:30") from None
+    return when if when.tzinfo else when.replace(tzinfo=zone)
+
+
+def _check_note(note: str) -> str:
+    note = " ".join(note.split())
+    if re.match(r"[Tt][-+]", note):
+        raise UsageError(f"the note {note!r} would read as an offset; use --ago / --at for offsets")
+    return note
+
+
+def _staged_count(repo) -> int:
+    code, out, _ = clockstate.run_git(["diff", "--cached", "--name-only", "-z"], repo.cwd)
+    return len([p for p in out.split(b"\0") if p]) if code == 0 else 0
+
+
+def _commit(repo, message: str, authored: int, tz: int) -> str:
+    """git commit (hooks run: the clock hook, pre-commit's key check) at exactly `authored`."""
+    sign, minutes = ("-" if tz < 0 else "+"), abs(tz)
+    env = dict(os.environ, GIT_AUTHOR_DATE=f"@{authored} {sign}{minutes // 60:02d}{minutes % 60:02d}")
+    done = subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", message],
+                          cwd=repo.top, env=env, capture_output=True, text=True)
+    if done.returncode:
+        output = (done.stdout + done.stderr).strip()
+        raise Rejected(f"git commit failed:\n{output}" if output else "git commit failed")
+    return clockstate.git_text(["rev-parse", "HEAD"], repo.top).strip()
+
+
+@click.command("install-hook")
+@click.option("--force", is_flag=True, help="Replace an existing foreign commit-msg hook instead of chaining it.")
+def install_hook(force: bool) -> None:
+    """Install the plain git commit-msg hook (for repositories without pre-commit).
+
+    It goes where `git rev-parse --git-path hooks` points (core.hooksPath and
+    worktrees are honoured). An existing commit-msg hook keeps working: it is
+    moved to commit-msg.pre-hourly and run first. Running it again is harmless.
+    """
+    click.echo(hookinstall.install(force=force))
+    _warm_cache()
+
+
+def _warm_cache() -> None:
+    # The first look-up reads the whole history once (seconds on a huge
+    # repository); do it now rather than in the user's first commit.
+    try:
+        repo = clockstate.Repo()
+        cache = repo.cache()
+        if repo.head and cache is not None and not cache.entries:
+            click.echo("Reading the history once to fill the clock-state cache...", err=True)
+            clockstate.last_marker(repo, "")
+    except GitError:
+        pass
+
+
+@click.command("uninstall-hook")
+def uninstall_hook() -> None:
+    """Remove the commit-msg hook that `hourly install-hook` installed (and nothing else)."""
+    click.echo(hookinstall.uninstall())
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.option("--tz", metavar="ZONE", help="Time zone for today / this week (default: config, else local).")
+def status(as_json: bool, tz) -> None:
+    """Clocked in or out and since when; today's and this week's totals; recent anomalies.
+
+    \b
+    Examples:
+      hourly status
+      hourly status --json
+    """
+    report = _status(tz)
+    click.echo(json.dumps(report, indent=2) if as_json else "\n".join(_status_lines(report)))
+
+
+def _status(tz_name) -> dict:
+    """Everything `hourly status` shows, as plain data (the JSON document)."""
+    from hourly_hooks.commands.options import load_timesheet
+    from hourly_hooks import periods
+
+    repo = clockstate.Repo()
+    name, email, now, offset = _author(repo)
+    identity = repo.canonical_email(name, email)
+    last = clockstate.last_marker(repo, identity) if repo.head else None
+    report = {"identity": identity, "state": last.kind if last else "out", "since": None,
+              "seconds": None, "commit": last.sha if last else None,
+              "hook": hookinstall.status(repo.top)}
+    if last is not None:
+        report["since"] = datetime.fromtimestamp(last.effective, timezone(timedelta(minutes=last.tz))).isoformat()
+        report["seconds"] = max(0, now - last.effective)
+    if not repo.head:
+        report.update(today=_total([], None, 0), week=_total([], None, 0), anomalies=[])
+        return report
+    try:
+        zone = periods.zone(tz_name) if tz_name else None
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    moment = datetime.fromtimestamp(now, timezone.utc)
+    window = moment - timedelta(days=30)
+    params = {"since": window.isoformat(), "author": (_author_pattern(identity),), "tz": tz_name,
+              "repo": (repo.top,)}
+    sheet = load_timesheet(params).timesheet
+    zone = zone or sheet.selection.tz
+    running = [s for s in sheet.open if s.identity == identity]
+    today = periods.period("today", zone, moment)
+    week = periods.period("this-week", zone, moment)
+    report["today"] = _total(sheet.sessions, running, now, *today)
+    report["week"] = _total(sheet.sessions, running, now, *week)
+    report["anomalies"] = [{"kind": a.kind, "when": a.when.isoformat(), "commits": list(a.commits),
+                            "message": a.message} for a in sheet.anomalies if a.identity == identity]
+    return report
+
+
+def _author_pattern(email: str) -> str:
+    # git log --author takes an (extended, case-insensitive) regex on "Name <email>".
+    return "<" + re.sub(r"([.\[\]()*+?{}|^$\\])", r"\\\1", email) + ">"
+
+
+def _total(sessions, running, now: int, start=None, end=None) -> dict:
+    """Closed sessions that started in [start, end), and the running one's time so far."""
+    def inside(session):
+        return start is None or start <= session.start < end
+    closed = sum(s.seconds for s in sessions if inside(s))
+    open_now = sum(max(0, now - int(s.start.timestamp())) for s in (running or []) if inside(s))
+    return {"seconds": closed + open_now, "closed_seconds": closed, "running_seconds": open_now,
+            "hours": f"{(closed + open_now) / 3600:.2f}"}
+
+
+def _status_lines(report: dict) -> list:
+    duration = markers.format_duration
+    if report["commit"] is None:
+        lines = ["Clocked out: no clock marker of yours in this history."]
+    else:
+        since = datetime.fromisoformat(report["since"])
+        when = since.strftime("%Y-%m-%d %H:%M %z")
+        lines = [f"Clocked {report['state']} since {when} "
+                 f"({duration(timedelta(seconds=report['seconds'] // 60 * 60))} ago, commit {report['commit'][:7]})."]
+    for label in ("today", "week"):
+        total = report[label]
+        running = f", {duration(timedelta(seconds=total['running_seconds'] // 60 * 60))} of it running" \
+            if total["running_seconds"] else ""
+        title = "Today" if label == "today" else "This week"
+        lines.append(f"{title}: {duration(timedelta(seconds=total['seconds'] // 60 * 60))} "
+                     f"({total['hours']} h{running}).")
+    if report["anomalies"]:
+        lines.append(f"Anomalies in the last 30 days ({len(report['anomalies'])}):")
+        lines += [f"  - {a['message']}" for a in report["anomalies"]]
+    else:
+        lines.append("No anomalies in the last 30 days.")
+    if report["hook"] not in ("installed", "pre-commit"):
+        lines.append("Hint: no hourly commit-msg hook here; `hourly install-hook` or pre-commit checks every marker.")
+    return lines

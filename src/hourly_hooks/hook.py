@@ -1,0 +1,321 @@
+"""The hook entry points: ``hourly-clock`` (commit-msg) and ``hourly-protect-keys`` (pre-commit).
+
+``hourly-clock`` runs on every commit, so its import path is part of the
+product: standard library plus ``markers``, ``errors`` and ``clockstate`` only
+(check with ``python -X importtime -m hourly_hooks.hook``). An ordinary commit
+without a marker costs no git call at all.
+
+Exit codes: 0 accepted, 1 refused (the message says why and what to do),
+2 usage, 3 git could not answer.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from hourly_hooks.errors import GitError, HourlyError, Rejected, UsageError
+
+# markers and clockstate (with re, datetime, dataclasses: most of the start-up
+# cost) are imported only once a message mentions "clock": an ordinary commit
+# pays for Python's start and this module only.
+
+PROG_CLOCK = "hourly-clock"
+AMEND_WINDOW = 2  # seconds: an --amend of a commit younger than this is indistinguishable
+PROG_KEYS = "hourly-protect-keys"
+
+
+# ------------------------------------------------------------------ commit-msg
+
+def clock_main(argv=None) -> int:
+    """``hourly-clock [--] MESSAGE_FILE``: validate and normalise a clock marker."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(f"usage: {PROG_CLOCK} MESSAGE_FILE\n\n"
+              "commit-msg hook: checks a clock-in / clock-out marker against your clock state\n"
+              "and rewrites it into canonical form. Install it with pre-commit or `hourly install-hook`.",
+              file=sys.stdout if args else sys.stderr)
+        return 0 if args else 2
+    try:
+        return check_message_file(args[-1])  # pre-commit passes the file last
+    except HourlyError as error:
+        _say(PROG_CLOCK, error.message, error.hint)
+        return error.exit_code
+
+
+def check_message_file(path: str) -> int:
+    """The whole commit-msg check on one message file; 0 accepted, raises Rejected."""
+    original = _read(path)
+    if "clock" not in original.lower():
+        return 0  # cheapest possible exit: no "clock" anywhere, no git call
+    from hourly_hooks import clockstate, markers
+    repo = clockstate.Repo()
+    lines = original.split("\n")
+    kept = _kept_lines(lines, repo.comment_char(original))
+    message = "\n".join(lines[i] for i in kept)
+    if markers.passes_through(message):
+        return 0
+    marker = markers.parse(message)
+    if marker is None:
+        return 0
+    if marker.problem:
+        raise Rejected(_refusal(f"{marker.problem}.", path,
+                                ["write the offset as T- and parts like 15m, 1h22m, 1hr, 2d"]))
+    name, email, authored, tz = author_of_commit(repo)
+    last = _last_before_this_commit(repo, repo.canonical_email(name, email), authored, tz, path)
+    if last is None and repo.shallow:
+        _say(PROG_CLOCK, "this is a shallow clone: your earlier markers may be out of reach, "
+                         "so the clock state was not checked.")
+    else:
+        problem = clockstate.check(marker.kind, authored, int(marker.offset.total_seconds()), last, tz=tz)
+        if problem:
+            raise Rejected(_refusal(problem.text(), path))
+    _write_canonical(path, lines, kept, message, marker)
+    _confirm(marker, authored, tz, last)
+    return 0
+
+
+def _last_before_this_commit(repo, identity: str, authored: int, tz: int, path: str):
+    """The identity's last marker, not counting HEAD when this commit is its --amend."""
+    from hourly_hooks import clockstate
+    last = clockstate.last_marker(repo, identity)
+    if last is not None and last.sha == repo.head and (last.authored, last.tz) == (authored, tz):
+        # `git commit --amend` keeps the author and author date of HEAD (and git
+        # exports them to the hook); HEAD is being replaced, not followed...
+        if time.time() - authored < AMEND_WINDOW:
+            # ...unless HEAD was made this very second: then a new commit would
+            # carry the same date, and the two cannot be told apart.
+            raise Rejected(_refusal(
+                "This commit has the same author and author date (to the second) as HEAD, your last "
+                "marker, so it cannot be told from an --amend of it.", path,
+                ["wait a second and commit again (an --amend too)"]))
+        last = clockstate.last_marker(repo, identity, heads=repo.parents(repo.head))
+    return last
+
+
+def author_of_commit(repo) -> tuple:
+    """(name, email, epoch, tz minutes) of the commit being made.
+
+    git exports GIT_AUTHOR_NAME/EMAIL/DATE to the hook (``@epoch tz``), the
+    exact author the commit will carry, --amend and --date included. Outside
+    `git commit` (pre-commit try-repo, a manual run) ``git var`` asks git for
+    the same from config and now.
+    """
+    from hourly_hooks import clockstate
+    env = os.environ
+    when = _parse_git_date(env.get("GIT_AUTHOR_DATE", ""))
+    if env.get("GIT_AUTHOR_EMAIL") and when:
+        return env.get("GIT_AUTHOR_NAME", ""), env["GIT_AUTHOR_EMAIL"], when[0], when[1]
+    ident = clockstate.git_text(["var", "GIT_AUTHOR_IDENT"], repo.cwd).strip()
+    head, _, email_part = ident.rpartition("<")
+    email, _, date = email_part.partition(">")
+    stamp, tz = date.split()
+    return head.strip(), email, int(stamp), clockstate.parse_tz(tz)
+
+
+def _parse_git_date(text: str):
+    """``@1764321600 -0500`` (what git exports) or ``1764321600 -0500`` -> (epoch, minutes)."""
+    from hourly_hooks import clockstate
+    parts = text.strip().lstrip("@").split()
+    if len(parts) == 2 and parts[0].isdigit() and parts[1][:1] in "+-" and parts[1][1:].isdigit():
+        return int(parts[0]), clockstate.parse_tz(parts[1])
+    return None  # another format a user typed: let `git var` parse it as git does
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8", "surrogateescape")
+    except OSError as error:
+        raise UsageError(f"cannot read the commit message file {path}: {error.strerror}") from None
+
+
+def _kept_lines(lines: list, comment: str) -> list:
+    """Indices of the lines git keeps: none below the scissors, no comment lines.
+
+    The same rule as markers.strip_comments, but keeping positions so the
+    marker can be rewritten in place with comments and body untouched.
+    """
+    from hourly_hooks import markers
+    scissors = f"{comment} {markers.SCISSORS}"
+    kept = []
+    for index, line in enumerate(lines):
+        if line.rstrip("\r") == scissors:
+            break
+        if not line.startswith(comment):
+            kept.append(index)
+    return kept
+
+
+def _write_canonical(path: str, lines: list, kept: list, message: str, marker) -> None:
+    """Rewrite the marker's line into canonical form, keeping note, body and comments."""
+    shown = message.splitlines()
+    if marker.line >= len(kept) or any(shown[j] != lines[kept[j]].rstrip("\r") for j in range(marker.line + 1)):
+        return  # exotic line separators (form feed, U+2028...): leave the message as written
+    index = kept[marker.line]
+    ending = "\r" if lines[index].endswith("\r") else ""
+    indent = "" if marker.form == "subject" else lines[index][:len(lines[index]) - len(lines[index].lstrip())]
+    rewritten = indent + marker.canonical + ending
+    if lines[index] == rewritten:
+        return
+    lines = list(lines)
+    lines[index] = rewritten
+    with open(path, "wb") as handle:
+        handle.write("\n".join(lines).encode("utf-8", "surrogateescape"))
+
+
+def _confirm(marker, authored: int, tz: int, last) -> None:
+    """One line on what was recorded (git shows hook output; pre-commit with --verbose)."""
+    from hourly_hooks import clockstate, markers
+    effective = authored - int(marker.offset.total_seconds())
+    line = f"{marker.canonical} at {clockstate.stamp(effective, tz)}"
+    if marker.kind == markers.OUT and last is not None and last.kind == markers.IN:
+        worked = markers.format_duration(clockstate.timedelta(seconds=(effective - last.effective) // 60 * 60))
+        line += f", session {worked}"
+    _say(PROG_CLOCK, line)
+
+
+def _refusal(text: str, path: str, fixes=()) -> str:
+    shown = os.path.relpath(path) if os.path.isabs(path) else path
+    lines = ["commit refused.", text]
+    lines += [f"    - {fix}" for fix in fixes]
+    lines += [f"  Your message is kept in {shown}; once fixed, reuse it with: git commit -e -F {shown}",
+              "  To record the commit anyway (skipping this check): git commit --no-verify ..."]
+    return "\n".join(lines)
+
+
+def _say(prog: str, text: str, hint=None) -> None:
+    print(f"{prog}: {text}", file=sys.stderr)
+    if hint:
+        print(hint, file=sys.stderr)
+
+
+# ------------------------------------------------------------------ pre-commit
+
+def protect_keys_main(argv=None) -> int:
+    """``hourly-protect-keys [FILE...]``: refuse to commit a private key or a BTCPay secret.
+
+    pre-commit passes the staged files (its stash makes the work tree equal
+    the index); run without files it reads the staged blobs from the index.
+    """
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args and args[0] in ("-h", "--help"):
+        print(f"usage: {PROG_KEYS} [FILE...]\n\npre-commit hook: refuses staged private keys, "
+              "the BTCPay PEM file and files holding the BTCPay merchant token or API key.")
+        return 0
+    try:
+        rules = KeyRules.configured()
+        contents = _working_tree(args) if args else _staged()
+        found = [(path, why) for path, data in contents for why in [rules.why(path, data)] if why]
+    except HourlyError as error:
+        _say(PROG_KEYS, error.message, error.hint)
+        return error.exit_code
+    for path, why in found:
+        _say(PROG_KEYS, f"refusing to commit {path}: {why}.")
+    if found:
+        print(_unstage_advice([path for path, _ in found]), file=sys.stderr)
+        return 1
+    return 0
+
+
+class KeyRules:
+    """What counts as a secret: key blocks by content, the PEM file by name, tokens by value."""
+
+    # -----BEGIN PRIVATE KEY-----, EC / RSA / DSA / OPENSSH / ENCRYPTED ..., PGP ... BLOCK
+    BLOCK = rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+
+    def __init__(self, pem_names, secrets):
+        import re
+        self.block = re.compile(self.BLOCK)
+        self.pem_names = {name for name in pem_names if name}
+        self.secrets = [(label, value.encode()) for label, value in secrets if value and len(value) >= 8]
+
+    @classmethod
+    def configured(cls) -> "KeyRules":
+        """From the environment and the [btcpay] table (user file, then repository file)."""
+        table = _btcpay_table()
+        pem = os.environ.get("BTCPAYSERVER_PEM") or table.get("pem") or ""
+        pem_names = ["btcpayserver.pem"] + ([os.path.basename(str(pem))] if "-----BEGIN" not in str(pem) else [])
+        secrets = [("the BTCPay merchant token (BTCPAYSERVER_MERCHANT)",
+                    os.environ.get("BTCPAYSERVER_MERCHANT") or table.get("merchant_token")),
+                   ("the BTCPay API key (BTCPAYSERVER_API_KEY)",
+                    os.environ.get("BTCPAYSERVER_API_KEY") or table.get("api_key"))]
+        return cls(pem_names, [(label, str(value)) for label, value in secrets if value])
+
+    def why(self, path: str, data: bytes):
+        """The reason path must not be committed, or None."""
+        match = self.block.search(data)
+        if match:
+            return f"it holds a private key ({match.group().decode()})"
+        if os.path.basename(path) in self.pem_names:
+            return "it is the BTCPay private key file"
+        for label, value in self.secrets:
+            if value in data:
+                return f"it contains {label}"
+        return None
+
+
+def _btcpay_table() -> dict:
+    # Only here, not on the clock path: config pulls in tomllib.
+    from pathlib import Path
+
+    from hourly_hooks import config
+    try:
+        merged = config.read_toml(config.user_file()).get("btcpay", {})
+        settings, _ = config.repo_settings(Path("."))
+        repo_table = settings.get("btcpay", {})
+    except HourlyError:
+        return {}  # a broken config file is reported by the command that needs it
+    if isinstance(repo_table, dict) and isinstance(merged, dict):
+        return {**repo_table, **merged}  # secrets live in the user file
+    return merged if isinstance(merged, dict) else {}
+
+
+def _working_tree(paths) -> list:
+    contents = []
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                contents.append((path, handle.read()))
+        except (IsADirectoryError, FileNotFoundError):
+            continue  # a deletion or a submodule: nothing is added
+        except OSError as error:
+            raise GitError(f"cannot read {path}: {error.strerror}") from None
+    return contents
+
+
+def _staged() -> list:
+    """(path, staged bytes) of every added or modified file in the index."""
+    from hourly_hooks import clockstate
+    names = clockstate.git_text(["diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR"])
+    contents = []
+    for path in filter(None, names.split("\0")):
+        code, data, _ = clockstate.run_git(["cat-file", "blob", f":{path}"])
+        if code == 0:
+            contents.append((path, data))
+    return contents
+
+
+def _unstage_advice(paths) -> str:
+    lines = ["Unstage it and keep it out of git:"]
+    for path in paths:
+        lines += [f"    git restore --staged -- '{path}'    (or: git rm --cached -- '{path}')",
+                  f"    echo '/{path}' >> .gitignore"]
+    lines.append("If it was ever pushed, treat it as leaked: revoke it on your BTCPay Server and make a new one.")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    """``python -m hourly_hooks.hook clock|protect-keys ...`` (what hooks/commit-msg runs)."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args[:1] == ["clock"]:
+        return clock_main(args[1:])
+    if args[:1] == ["protect-keys"]:
+        return protect_keys_main(args[1:])
+    print("usage: python -m hourly_hooks.hook {clock MESSAGE_FILE | protect-keys [FILE...]}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""`hourly in`, `hourly out` and `hourly status`, run as a user runs them, in real repositories.
+
+`hourly` stamps commits with git's idea of "now", which GIT_AUTHOR_DATE
+controls; the tests set it so every time and total is exact.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hook_helpers import ALICE, HookedRepo
+
+
+def now(stamp: str) -> dict:
+    """The environment in which `hourly` believes it is `stamp` (ISO 8601 with offset)."""
+    return {"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp,
+            "GIT_AUTHOR_NAME": ALICE[0], "GIT_AUTHOR_EMAIL": ALICE[1]}
+
+
+def at(hhmm: str, day: str = "2025-03-03") -> str:
+    return f"{day}T{hhmm}:00-05:00"
+
+
+@pytest.fixture
+def repo(tmp_path) -> HookedRepo:
+    return HookedRepo(tmp_path / "work")
+
+
+@pytest.fixture(params=["no hook", "plain hook"])
+def either(request, repo) -> HookedRepo:
+    """The same behaviour is expected with and without the commit-msg hook."""
+    if request.param == "plain hook":
+        repo.install_hook()
+    return repo
+
+
+def hourly_ok(repo, *args, when):
+    done = repo.hourly(*args, env=now(when))
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_in_writes_an_empty_canonical_commit(either):
+    output = hourly_ok(either, "in", when=at("09:00"))
+    assert output.startswith("Clocked in at 2025-03-03 09:00 -05:00: clock-in  (")
+    assert "empty commit" in output
+    assert either.message() == "clock-in"
+    assert either.git("log", "-1", "--format=%aI %an <%ae>").strip() == \
+        "2025-03-03T09:00:00-05:00 Alice Martin <alice@example.com>"
+    assert either.git("show", "--name-only", "--format=", "HEAD").strip() == ""
+
+
+def test_in_with_note_and_ago(either):
+    output = hourly_ok(either, "in", "-m", "parser   work", "--ago", "15m", when=at("09:15"))
+    assert either.message() == "clock-in: T-15m parser work"
+    assert "Clocked in at 2025-03-03 09:00 -05:00" in output
+
+
+def test_staged_changes_go_into_the_marker_commit(either):
+    (either.path / "a.txt").write_text("a\n")
+    either.git("add", "a.txt")
+    (either.path / "unstaged.txt").write_text("not staged\n")
+    output = hourly_ok(either, "in", when=at("09:00"))
+    assert "with 1 staged file(s)" in output
+    assert either.git("show", "--name-only", "--format=", "HEAD").split() == ["a.txt"]
+
+
+def test_out_at_a_time_and_the_session_it_closes(either):
+    hourly_ok(either, "in", when=at("09:00"))
+    output = hourly_ok(either, "out", "--at", "11:30", "-m", "fixed the parser", when=at("12:00"))
+    assert either.message() == "clock-out: T-30m fixed the parser"
+    assert "Clocked out at 2025-03-03 11:30 -05:00" in output
+    assert "Session: 2h30m since 2025-03-03 09:00 -05:00." in output
+
+
+@pytest.mark.parametrize("steps, command, expected", [
+    ([("in", "09:00")], ("in",), "already clocked in"),
+    ([], ("out",), "not clocked in"),
+    ([("in", "09:00"), ("out", "10:00")], ("out",), "not clocked in"),
+    ([("in", "09:00")], ("out", "--at", "08:00"), "before its clock-in"),
+    ([("in", "09:00"), ("out", "10:00")], ("in", "--ago", "1h30m"), "before your last clock-out"),
+])
+def test_same_refusals_as_the_hook(either, steps, command, expected):
+    for kind, time in steps:
+        hourly_ok(either, kind, when=at(time))
+    head = either.head()
+    done = either.hourly(*command, env=now(at("11:00")))
+    assert done.returncode == 1
+    assert expected in done.stderr
+    assert "State: " in done.stderr and "Way out" in done.stderr
+    assert either.head() == head
+
+
+@pytest.mark.parametrize("args, expected", [
+    (("--ago", "5m", "--at", "09:00"), "not both"),
+    (("--ago", "5x"), "not a duration"),
+    (("--at", "25:99"), "expected HH:MM"),
+    (("--at", "23:00"), "in the future"),
+    (("-m", "T-rex support"), "would read as an offset"),
+])
+def test_usage_errors(repo, args, expected):
+    done = repo.hourly("in", *args, env=now(at("10:00")))
+    assert done.returncode == 2
+    assert expected in done.stderr
+    assert repo.head() == ""
+
+
+def test_in_and_out_in_the_same_second_stay_in_order(repo):
+    repo.install_hook()
+    hourly_ok(repo, "in", when=at("09:00"))
+    hourly_ok(repo, "out", when=at("09:00"))  # waits for the next second rather than tie
+    assert repo.git("log", "--format=%s %ad", "--date=raw").splitlines() == [
+        "clock-out 1741010401 -0500", "clock-in 1741010400 -0500"]
+
+
+def test_outside_a_repository(tmp_path):
+    repo = HookedRepo(tmp_path / "plain", init=False)
+    repo.path.mkdir()
+    done = repo.hourly("in", env=now(at("09:00")))
+    assert done.returncode == 3
+
+
+# ------------------------------------------------------------------ status
+
+@pytest.fixture
+def week(repo) -> HookedRepo:
+    """Alice: a lone clock-out on Saturday, 2h on Monday, 1h30m on Tuesday, in since Tuesday 13:00."""
+    day = "2025-03-0{}T{}:00+00:00".format
+    repo.commit("clock-out", day(1, "17:00"))                  # anomaly: no clock-in before it
+    repo.commit("clock-in", day(3, "09:00"))
+    repo.commit("clock-out", day(3, "11:00"))
+    repo.commit("clock-in: T-15m", day(4, "09:15"))
+    repo.commit("clock-out", day(4, "10:30"))
+    repo.commit("clock-in", day(4, "13:00"))
+    repo.commit("clock-in", day(4, "13:30"), name="Bob", email="bob@example.com")
+    return repo
+
+
+def test_status_text(week):
+    output = hourly_ok(week, "status", "--tz", "UTC", when="2025-03-04T14:00:00+00:00")
+    lines = output.splitlines()
+    assert lines[0].startswith("Clocked in since 2025-03-04 13:00 +0000 (1h ago, commit ")
+    assert lines[1] == "Today: 2h30m (2.50 h, 1h of it running)."
+    assert lines[2] == "This week: 4h30m (4.50 h, 1h of it running)."
+    assert lines[3] == "Anomalies in the last 30 days (1):"
+    assert "without a clock-in" in lines[4]
+    assert "install-hook" in lines[-1]
+
+
+def test_status_json(week):
+    week.install_hook()
+    document = json.loads(hourly_ok(week, "status", "--json", "--tz", "UTC", when="2025-03-04T14:00:00+00:00"))
+    assert document["identity"] == "alice@example.com"
+    assert document["state"] == "in"
+    assert document["since"] == "2025-03-04T13:00:00+00:00"
+    assert document["seconds"] == 3600
+    assert document["today"] == {"seconds": 9000, "closed_seconds": 5400, "running_seconds": 3600, "hours": "2.50"}
+    assert document["week"]["seconds"] == 9000 + 7200
+    assert [a["kind"] for a in document["anomalies"]] == ["clock-out-without-clock-in"]
+    assert document["hook"] == "installed"
+
+
+def test_status_in_an_empty_repository(repo):
+    output = hourly_ok(repo, "status", when=at("09:00"))
+    assert output.startswith("Clocked out: no clock marker of yours in this history.")
+    document = json.loads(hourly_ok(repo, "status", "--json", when=at("09:00")))
+    assert document["state"] == "out" and document["commit"] is None and document["anomalies"] == []

@@ -1,0 +1,174 @@
+"""The hooks through the real pre-commit framework: the manifest, try-repo, and an installed config.
+
+pre-commit builds its own virtualenv from a snapshot of this checkout (once per
+test session: PRE_COMMIT_HOME is shared), so these tests exercise what users
+get from `repo: https://github.com/<owner>/hourly-hooks`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from hook_helpers import ALICE, BOB, PYTHON, ROOT, HookedRepo, snapshot_checkout
+
+EC_KEY = ("-----BEGIN EC PRIVATE KEY-----\n"
+          "MHQCAQEEIODKQhOgHbvSwVj7b9z0RuD1hI9IjqGdxpm2wH+9SAJuoAcGBSuBBAAK\n"
+          "-----END EC PRIVATE KEY-----\n")
+MERCHANT = "8mQt5bXkX3sYwJ9qLrV2nD7cA1fE4gH6"
+
+
+def at(hhmm: str) -> str:
+    return f"2025-03-03T{hhmm}:00-05:00"
+
+
+@pytest.fixture(scope="session")
+def hook_source(tmp_path_factory):
+    """(snapshot repo, its commit, a PRE_COMMIT_HOME shared by every test)."""
+    base = tmp_path_factory.mktemp("precommit")
+    snapshot = snapshot_checkout(base / "hourly-hooks")
+    import subprocess
+    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=snapshot, capture_output=True,
+                         text=True, check=True).stdout.strip()
+    return snapshot, sha, base / "pre-commit-home"
+
+
+def pre_commit(repo: HookedRepo, hook_source, *args: str, env=None):
+    return repo.run(PYTHON, "-m", "pre_commit", *args,
+                    env={"PRE_COMMIT_HOME": str(hook_source[2]), **(env or {})})
+
+
+@pytest.fixture
+def configured(tmp_path, hook_source) -> HookedRepo:
+    """A work repository whose .pre-commit-config.yaml points at the snapshot, installed."""
+    snapshot, sha, home = hook_source
+    repo = HookedRepo(tmp_path / "work")
+    repo.env["PRE_COMMIT_HOME"] = str(home)
+    (repo.path / ".pre-commit-config.yaml").write_text(
+        "default_install_hook_types: [pre-commit, commit-msg]\n"
+        "repos:\n"
+        f"  - repo: {snapshot}\n"
+        f"    rev: {sha}\n"
+        "    hooks:\n"
+        "      - id: hourly-clock\n"
+        "      - id: hourly-protect-keys\n")
+    repo.git("add", ".pre-commit-config.yaml")
+    repo.git("commit", "-q", "--no-verify", "-m", "pre-commit config",
+             env={"GIT_AUTHOR_DATE": at("08:00"), "GIT_COMMITTER_DATE": at("08:00")})
+    done = pre_commit(repo, hook_source, "install")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (repo.git_dir() / "hooks" / "commit-msg").exists()
+    return repo
+
+
+def test_manifest_is_valid(tmp_path):
+    repo = HookedRepo(tmp_path / "any")
+    done = repo.run(PYTHON, "-m", "pre_commit", "validate-manifest", str(ROOT / ".pre-commit-hooks.yaml"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = (ROOT / ".pre-commit-hooks.yaml").read_text()
+    assert "stages: [commit-msg]" in text and "stages: [pre-commit]" in text
+    assert "language: python" in text and "minimum_pre_commit_version" in text
+
+
+def test_try_repo_normalises_and_refuses(tmp_path, hook_source):
+    repo = HookedRepo(tmp_path / "work")
+    repo.commit("start", at("08:00"))
+    message = tmp_path / "MSG"
+    message.write_text("Clock In T-15M fixing\n")
+    author = {"GIT_AUTHOR_NAME": ALICE[0], "GIT_AUTHOR_EMAIL": ALICE[1], "GIT_AUTHOR_DATE": "@1741010400 -0500"}
+    args = ("try-repo", str(hook_source[0]), "hourly-clock", "--hook-stage", "commit-msg",
+            "--commit-msg-filename", str(message), "--verbose")
+    done = pre_commit(repo, hook_source, *args, env=author)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert message.read_text() == "clock-in: T-15m fixing\n"
+    repo.commit("clock-in", at("08:30"))  # Alice clocks in (written without hooks)
+    done = pre_commit(repo, hook_source, *args, env=author)
+    assert done.returncode == 1
+    assert "already clocked in" in done.stdout
+
+
+def test_commits_through_installed_pre_commit(configured):
+    repo = configured
+    assert repo.accept("Clock In T-15M fixing", when=at("09:15")) == "clock-in: T-15m fixing"
+    output = repo.refuse("clock-in", "second thoughts", when=at("09:30"))
+    assert "already clocked in" in output and "clocked in since 2025-03-03 09:00 -05:00" in output
+    assert (repo.git_dir() / "COMMIT_EDITMSG").read_text().startswith("clock-in\n\nsecond thoughts")
+    # Another author is independent.
+    repo.accept("clock-in", when=at("09:40"), who=BOB)
+    # A work commit carries Alice's clock-out as a trailer; amending it is not a second one.
+    repo.accept("parser: CRLF", "Clock: out", when=at("11:00"), files={"p.py": "x = 1\n"})
+    assert repo.try_commit("parser: handle CRLF", "Clock: out", amend=True, when=at("11:05")).returncode == 0
+    assert repo.message() == "parser: handle CRLF\n\nClock: out"
+    assert "not clocked in" in repo.refuse("clock-out", when=at("11:10"))
+    repo.accept("clock-out", when=at("11:20"), who=BOB)
+
+
+def test_merge_passes_through_pre_commit(configured):
+    repo = configured
+    repo.accept("clock-in", when=at("09:00"))
+    repo.git("switch", "-q", "-c", "side")
+    repo.accept("side", when=at("09:10"), files={"s.txt": "s\n"})
+    repo.git("switch", "-q", "main")
+    repo.accept("main", when=at("09:20"), files={"m.txt": "m\n"})
+    done = repo.run("git", "merge", "--no-ff", "-m", "Merge branch 'side'", "side",
+                    env={"GIT_AUTHOR_DATE": at("09:30"), "GIT_COMMITTER_DATE": at("09:30")})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert repo.subject() == "Merge branch 'side'"
+
+
+@pytest.mark.parametrize("name, content, env, reason", [
+    ("docs/notes.txt", EC_KEY, {}, "holds a private key (-----BEGIN EC PRIVATE KEY-----)"),
+    ("id", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", {}, "holds a private key"),
+    ("keys/btcpayserver.pem", "not even a key\n", {}, "is the BTCPay private key file"),
+    ("settings.env", f"BTCPAYSERVER_MERCHANT={MERCHANT}\n", {"BTCPAYSERVER_MERCHANT": MERCHANT},
+     "contains the BTCPay merchant token"),
+    ("ci.yml", f"api: {MERCHANT}\n", {"BTCPAYSERVER_API_KEY": MERCHANT}, "contains the BTCPay API key"),
+])
+def test_protect_keys_refuses_secrets_under_any_name(configured, name, content, env, reason):
+    repo = configured
+    output = repo.refuse("add config", when=at("09:00"), files={name: content}, env=env)
+    assert f"refusing to commit {name}: it {reason}" in output
+    assert f"git restore --staged -- '{name}'" in output and ".gitignore" in output
+    assert MERCHANT not in output  # the secret itself is never printed
+
+
+def test_protect_keys_lets_ordinary_files_through(configured):
+    repo = configured
+    repo.accept("docs", when=at("09:00"), files={"README.md": "BEGIN PRIVATE KEY is a string we document\n"},
+                env={"BTCPAYSERVER_MERCHANT": MERCHANT})
+
+
+def test_protect_keys_without_pre_commit_reads_the_index(tmp_path, monkeypatch, capsys):
+    """Run bare (no file arguments) it checks what is staged, not the work tree."""
+    from hourly_hooks import hook
+    repo = HookedRepo(tmp_path / "work")
+    for key, value in repo.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(repo.path)
+    (repo.path / "deploy.txt").write_text(EC_KEY)
+    repo.git("add", "deploy.txt")
+    (repo.path / "deploy.txt").write_text("harmless now, but the key is what is staged\n")
+    (repo.path / "untracked.pem").write_text(EC_KEY)  # not staged: not our business
+    assert hook.protect_keys_main([]) == 1
+    err = capsys.readouterr().err
+    assert "refusing to commit deploy.txt: it holds a private key" in err
+    assert "untracked.pem" not in err
+    repo.git("rm", "-q", "--cached", "-f", "deploy.txt")
+    assert hook.protect_keys_main([]) == 0
+
+
+def test_protect_keys_honours_the_configured_pem_name(tmp_path, monkeypatch, capsys):
+    from hourly_hooks import hook
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "store-key.pem").write_text("anything\n")
+    monkeypatch.setenv("BTCPAYSERVER_PEM", "/secrets/store-key.pem")
+    assert hook.protect_keys_main(["store-key.pem"]) == 1
+    assert "is the BTCPay private key file" in capsys.readouterr().err
+    monkeypatch.delenv("BTCPAYSERVER_PEM")
+    assert hook.protect_keys_main(["store-key.pem"]) == 0
+
+
+def test_status_knows_the_hook_comes_through_pre_commit(configured):
+    done = configured.hourly("status", "--json", env={"GIT_AUTHOR_DATE": at("09:00")})
+    assert done.returncode == 0, done.stderr
+    import json
+    assert json.loads(done.stdout)["hook"] == "pre-commit"
