@@ -17,7 +17,7 @@ import time
 
 from hourly_hooks.errors import GitError, HourlyError, Rejected, UsageError
 
-# markers and clockstate (with re, datetime, dataclasses: most of the start-up
+# markers and clockstate (with re and datetime: most of the start-up
 # cost) are imported only once a message mentions "clock": an ordinary commit
 # pays for Python's start and this module only.
 

@@ -147,8 +147,9 @@ def _in_period(moment: datetime, selection: Selection) -> bool:
     return not (selection.until and moment >= selection.until)
 
 
-def _excluded(session_or_commits, exclude: Sequence[str]) -> bool:
-    return any(sha.startswith(prefix) for sha in session_or_commits for prefix in exclude)
+def _excluded(sha: str, exclude: Sequence[str]) -> bool:
+    """exclude holds SHA prefixes (config `exclude`), lower-cased."""
+    return any(sha.startswith(prefix) for prefix in exclude)
 
 
 def read_all(selection: Selection) -> Iterable:
@@ -161,7 +162,7 @@ def build(selection: Selection, commits: Optional[Iterable] = None) -> Timesheet
     exclude = tuple(prefix.lower() for prefix in selection.exclude if prefix)
     commits = read_all(selection) if commits is None else commits
     if exclude:
-        commits = (c for c in commits if not _excluded((c.sha,), exclude))
+        commits = (c for c in commits if not _excluded(c.sha, exclude))
     pairing = pair(commits, selection.identity)
     sheet = Timesheet(selection)
     for session in pairing.sessions:
