@@ -246,8 +246,14 @@ def test_trailing_slash_host_is_404(fake):
     broken = BTCPayClient(fake.url + "/", client.pem, tokens=client.tokens)
     with pytest.raises(requests.HTTPError) as error:
         broken.create_invoice({"price": 1, "currency": "USD"})
-    assert error.value.response.status_code == 404
-    assert fake.requests[-1]["path"] == "//invoices/"
+    sent = fake.requests[-1]["path"]
+    if sent == "//invoices/":
+        # The client kept the double slash: BTCPay's legacy router matches no endpoint.
+        assert error.value.response.status_code == 404
+    else:
+        # Older requests (the newest for Python 3.9) collapse it on the wire, while the
+        # signature still covers "//invoices/": BitId verification fails.
+        assert sent == "/invoices/" and error.value.response.status_code == 401
     assert fake.invoices() == []
 
 
