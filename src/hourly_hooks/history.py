@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -183,5 +184,14 @@ def _marker_commit(record: list, repo_name: str) -> Optional[MarkerCommit]:
     marker = markers.parse(body)
     if marker is None:
         return None  # git's grep is broad ("clocking in"); the parser is exact
-    return MarkerCommit(sha=sha, name=name, email=email, authored=datetime.fromisoformat(date),
+    marker = _MARKERS.setdefault(marker, marker)  # most are alike: plain "clock-in" at line 0
+    authored = datetime.fromisoformat(date)
+    zone = _ZONES.setdefault(date[-6:], authored.tzinfo)  # one tzinfo per offset, not per commit
+    if authored.tzinfo is not zone:
+        authored = authored.replace(tzinfo=zone)
+    return MarkerCommit(sha=sha, name=sys.intern(name), email=sys.intern(email), authored=authored,
                         marker=marker, message=body.strip(), repo=repo_name)
+
+
+_ZONES: dict = {}
+_MARKERS: dict = {}
