@@ -87,15 +87,27 @@ def log_command(all_refs: bool = False, authors: Iterable[str] = (), stdin: bool
 def read_markers(repo: Repository, all_refs: bool = False,
                  authors: Iterable[str] = ()) -> Iterator[MarkerCommit]:
     """Every commit of repo that carries a clock marker."""
-    if not has_commits(repo):
-        raise GitError(f"{repo.top} has no commits yet", hint="Clock in first: hourly in")
     authors = tuple(authors)
     records = _cached_records(repo, all_refs, authors) if markercache.enabled() \
         else _log_records(repo, log_command(all_refs, authors))
-    for record in records:
-        commit = _marker_commit(record, repo.name)
-        if commit is not None:
-            yield commit
+    try:
+        empty = True
+        for record in records:
+            empty = False
+            commit = _marker_commit(record, repo.name)
+            if commit is not None:
+                yield commit
+    except GitError:
+        _refuse_empty(repo)  # git log HEAD fails in a repository without commits
+        raise
+    if empty:
+        _refuse_empty(repo)  # --all says nothing at all there
+
+
+def _refuse_empty(repo: Repository) -> None:
+    # Asked only when git gave nothing: one git call saved on every report.
+    if not has_commits(repo):
+        raise GitError(f"{repo.top} has no commits yet", hint="Clock in first: hourly in")
 
 
 def _cached_records(repo: Repository, all_refs: bool, authors: tuple) -> Iterator[list]:

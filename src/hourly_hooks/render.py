@@ -6,8 +6,6 @@ money or time that the Timesheet did not already settle.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -182,6 +180,9 @@ def markdown(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, s
 
 
 def csv_text(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, str]] = None) -> str:
+    import csv
+    import io
+
     out = io.StringIO()
     if by == "session":
         fields = ["author", "start", "end", "seconds", "billed_seconds", "hours", "amount", "currency",

@@ -9,14 +9,18 @@ from hourly_hooks.errors import Rejected
 from hourly_hooks.render import FORMATS, GROUPINGS, RENDERERS, anomaly_lines
 
 
+LEDGER_FILE = ("hourly", "invoices.jsonl")  # btcpay.ledger.LEDGER, without importing it
+
+
 def billed_sessions(repos) -> dict:
     """clock-in SHA -> invoice id, from each repository's invoice ledger."""
-    try:
-        from hourly_hooks.btcpay.ledger import billed_commits
-    except ImportError:  # pragma: no cover - the ledger ships with the package
-        return {}
+    with_ledger = [repo for repo in repos if repo.git_dir.joinpath(*LEDGER_FILE).exists()]
+    if not with_ledger:
+        return {}  # the common case: no invoice yet, and no need to load the BTCPay code
+    from hourly_hooks.btcpay.ledger import billed_commits
+
     billed: dict = {}
-    for repo in repos:
+    for repo in with_ledger:
         billed.update(billed_commits(repo.git_dir))
     return billed
 
