@@ -54,21 +54,23 @@ class MarkerCommit:
         return self.sha[:7]
 
 
-@dataclass(frozen=True)
 class Session:
-    identity: str
-    clock_in: MarkerCommit
-    clock_out: Optional[MarkerCommit] = None  # None: still open
-    # Derived once: reports touch these for every session, many times.
-    start: datetime = field(init=False, compare=False)
-    end: Optional[datetime] = field(init=False, compare=False)
-    seconds: int = field(init=False, compare=False)
+    """A clock-in and its clock-out (None while the session is open).
 
-    def __post_init__(self):
-        end = self.clock_out.effective if self.clock_out else None
-        object.__setattr__(self, "start", self.clock_in.effective)
-        object.__setattr__(self, "end", end)
-        object.__setattr__(self, "seconds", int((end - self.start).total_seconds()) if end else 0)
+    Slotted, with start, end and seconds derived once: reports touch them for
+    every session, many times.
+    """
+
+    __slots__ = ("identity", "clock_in", "clock_out", "start", "end", "seconds")
+
+    def __init__(self, identity: str, clock_in: MarkerCommit, clock_out: Optional[MarkerCommit] = None):
+        self.identity, self.clock_in, self.clock_out = identity, clock_in, clock_out
+        self.start = clock_in.effective
+        self.end = clock_out.effective if clock_out else None
+        self.seconds = int((self.end - self.start).total_seconds()) if clock_out else 0
+
+    def __repr__(self) -> str:
+        return f"Session({self.identity} {self.start.isoformat()} {self.seconds}s)"
 
     @property
     def author(self) -> str:
@@ -118,24 +120,24 @@ def identity_of(commit: MarkerCommit, key: str = "email") -> str:
     return commit.email.lower()
 
 
-def unique(commits: Iterable[MarkerCommit], key: str = "email") -> list:
-    """Drop repeated SHAs and rebased/cherry-picked copies (same identity, kind, effective time)."""
-    seen_sha, seen_event, kept = set(), set(), []
+def unique(commits: Iterable[MarkerCommit], key: str = "email") -> dict:
+    """identity -> its commits, without repeated SHAs nor rebased/cherry-picked
+    copies (same identity, kind and effective time)."""
+    seen_sha, seen_event, by_identity = set(), set(), {}
     for commit in commits:
-        event = (identity_of(commit, key), commit.marker.kind, commit.order[1])
+        identity = identity_of(commit, key)
+        event = (identity, commit.marker.kind, commit.order[1])
         if commit.sha in seen_sha or event in seen_event:
             continue
         seen_sha.add(commit.sha)
         seen_event.add(event)
-        kept.append(commit)
-    return kept
+        by_identity.setdefault(identity, []).append(commit)
+    return by_identity
 
 
 def pair(commits: Iterable[MarkerCommit], key: str = "email") -> Pairing:
     """Sessions, open sessions and anomalies for every identity in commits."""
-    by_identity: dict = {}
-    for commit in unique(commits, key):
-        by_identity.setdefault(identity_of(commit, key), []).append(commit)
+    by_identity = unique(commits, key)
     result = Pairing()
     for identity, markers in by_identity.items():
         markers.sort(key=lambda c: c.order)

@@ -52,15 +52,18 @@ class Selection:
     identity: str = "email"
 
 
-@dataclass(frozen=True)
 class Line:
     """One billable session as it appears on the timesheet."""
 
-    session: Session
-    seconds: int            # billed seconds: the session's, after rounding
-    hours: Decimal          # as shown, two decimals
-    rate: Optional[Rate]
-    rounded: bool = False   # a billing increment applies
+    __slots__ = ("session", "seconds", "hours", "rate", "rounded")
+
+    def __init__(self, session: Session, seconds: int, hours: Decimal, rate: Optional[Rate],
+                 rounded: bool = False):
+        self.session = session
+        self.seconds = seconds    # billed seconds: the session's, after rounding
+        self.hours = hours        # as shown, two decimals
+        self.rate = rate
+        self.rounded = rounded    # a billing increment applies
 
     @property
     def exact_amount(self) -> Optional[Decimal]:
