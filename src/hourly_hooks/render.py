@@ -224,14 +224,26 @@ def _session_record(session: Session, sheet: Timesheet) -> dict:
 
 def json_text(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, str]] = None) -> str:
     billed = billed or {}
+    tz = sheet.selection.tz
     sessions = []
-    for line in sheet.lines:
-        record = _session_record(line.session, sheet)
-        record.update(billed_seconds=line.seconds, hours=str(line.hours),
-                      amount=str(line.amount) if line.rate else None,
-                      currency=line.rate.currency if line.rate else None,
-                      invoice=billed.get(line.session.clock_in.sha))
-        sessions.append(record)
+    for line in sheet.lines:  # one dict literal a session: this loop runs 10k times on big histories
+        session, rate = line.session, line.rate
+        clock_in, clock_out = session.clock_in, session.clock_out
+        sessions.append({
+            "author": f"{clock_in.name} <{clock_in.email}>",
+            "start": session.start.astimezone(tz).isoformat(),
+            "end": session.end.astimezone(tz).isoformat(),
+            "seconds": session.seconds,
+            "in_commit": clock_in.sha,
+            "out_commit": clock_out.sha,
+            "note": session.note,
+            "repo": clock_in.repo,
+            "billed_seconds": line.seconds,
+            "hours": str(line.hours),
+            "amount": str(line.amount) if rate else None,
+            "currency": rate.currency if rate else None,
+            "invoice": billed.get(clock_in.sha),
+        })
     currency = sheet.currency
     document = {
         "sessions": sessions,

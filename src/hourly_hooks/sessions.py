@@ -82,8 +82,11 @@ class Session:
 
     @property
     def note(self) -> str:
-        notes = [c.marker.note for c in (self.clock_in, self.clock_out) if c and c.marker.note]
-        return "; ".join(dict.fromkeys(notes))
+        first = self.clock_in.marker.note
+        last = self.clock_out.marker.note if self.clock_out else ""
+        if not last or last == first:
+            return first
+        return f"{first}; {last}" if first else last
 
     @property
     def commits(self) -> tuple:
