@@ -68,7 +68,11 @@ COMMANDS = {
     "btcpay": "hourly_hooks.commands.btcpay:btcpay",
     "invoice": "hourly_hooks.commands.invoice:invoice",
     "invoices": "hourly_hooks.commands.invoice:invoices",
-    "in": "hourly_hooks.commands.clock:clock_in", "out": "hourly_hooks.commands.clock:clock_out", "status": "hourly_hooks.commands.clock:status", "install-hook": "hourly_hooks.commands.clock:install_hook", "uninstall-hook": "hourly_hooks.commands.clock:uninstall_hook",  # noqa: E501
+    "in": "hourly_hooks.commands.clock:clock_in",
+    "out": "hourly_hooks.commands.clock:clock_out",
+    "status": "hourly_hooks.commands.clock:status",
+    "install-hook": "hourly_hooks.commands.clock:install_hook",
+    "uninstall-hook": "hourly_hooks.commands.clock:uninstall_hook",
 }
 
 

@@ -111,15 +111,31 @@ def git_text(args, cwd=None) -> str:
     """stdout of a git command that must succeed, as text; GitError with git's words otherwise."""
     code, out, err = run_git(args, cwd)
     if code:
-        message = err.decode("utf-8", "replace").strip().splitlines()
-        raise GitError((message[0] if message else f"git {args[0]} failed").replace("fatal: ", ""))
+        raise GitError(git_message(err) or f"git {args[0]} failed")
     return out.decode("utf-8", "surrogateescape")
+
+
+def git_message(err: bytes) -> str:
+    """git's own words for a failure: the first line of its stderr, without "fatal: "."""
+    lines = [line.strip() for line in err.decode("utf-8", "replace").splitlines() if line.strip()]
+    message = lines[0] if lines else ""
+    return message[len("fatal: "):] if message.startswith("fatal: ") else message
+
+
+def author_ident(cwd=None) -> tuple:
+    """(name, email, epoch, tz minutes) as git would stamp a commit now: ``git var GIT_AUTHOR_IDENT``
+    (the environment, then config, then the clock)."""
+    ident = git_text(["var", "GIT_AUTHOR_IDENT"], cwd).strip()
+    head, _, rest = ident.rpartition("<")
+    email, _, date = rest.partition(">")
+    stamp, tz = date.split()
+    return head.strip(), email, int(stamp), parse_tz(tz)
 
 
 # ----------------------------------------------------------------------- markers
 
 class Last:
-    """One marker commit as the clock state needs it (epoch seconds, offset in minutes)."""
+    """One marker commit as the clock state needs it (epoch and offset in seconds, tz in minutes)."""
 
     __slots__ = ("sha", "kind", "authored", "tz", "offset")
 
@@ -477,7 +493,7 @@ def describe(last, now: int) -> str:
     """``clocked in since 2026-11-28 09:12 -05:00, 3h05m ago, commit abc1234``."""
     if last is None:
         return "no clock marker of yours in this history (clocked out)"
-    ago = markers.format_duration(timedelta(seconds=max(0, now - last.effective) // 60 * 60))
+    ago = markers.format_minutes(max(0, now - last.effective))
     return f"clocked {last.kind} since {stamp(last.effective, last.tz)}, {ago} ago, commit {last.sha[:7]}"
 
 

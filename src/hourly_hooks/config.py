@@ -40,7 +40,6 @@ SECRET_KEYS = {"api_key", "apikey", "merchant", "merchant_token", "token", "priv
 @dataclass
 class Config:
     data: dict = field(default_factory=dict)
-    sources: list = field(default_factory=list)  # files read, lowest precedence first
 
     def get(self, dotted: str, default: Any = None) -> Any:
         node: Any = self.data
@@ -134,17 +133,14 @@ def _normalise(settings: dict) -> dict:
 def load(top: Optional[Path] = None, environ=None) -> Config:
     """User file < repository file < environment, merged."""
     environ = os.environ if environ is None else environ
-    config = Config()
-    user = user_file()
-    layers = [(read_toml(user), user if user.is_file() else None)]
+    layers = [read_toml(user_file())]
     if top is not None:
         settings, path = repo_settings(Path(top))
         if path is not None:
             _refuse_secrets(settings, path)
-        layers.append((settings, path))
-    layers.append((_from_environment(environ), None))
-    for settings, path in layers:
+        layers.append(settings)
+    layers.append(_from_environment(environ))
+    config = Config()
+    for settings in layers:
         config.data = merge(config.data, _normalise(settings))
-        if path is not None:
-            config.sources.append(path)
     return config

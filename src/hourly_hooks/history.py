@@ -5,13 +5,15 @@ Python only ever sees the few commits that mention a clock, one record at a
 time; no object is built for the other 90% of history. Author name and email
 come through ``%aN``/``%aE``, which honour ``.mailmap``.
 
-This is the report's hot path, so it talks to git through subprocess rather
-than GitPython: importing GitPython alone costs more than reading 10k markers.
+This is the report's hot path, so it talks to git directly rather than through
+GitPython (importing GitPython alone costs more than reading 10k markers): the
+log streams through subprocess, short questions go through clockstate.run_git.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
 from hourly_hooks import markercache, markers
+from hourly_hooks.clockstate import git_message, run_git
 from hourly_hooks.errors import GitError
 from hourly_hooks.sessions import MarkerCommit
 
@@ -41,38 +44,31 @@ class Repository:
         return self.top.name
 
 
-def git(args: Sequence[str], cwd, check: bool = True) -> subprocess.CompletedProcess:
-    """Run git and capture text output; GitError with git's own words on failure."""
-    try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
-    except FileNotFoundError:
-        raise GitError("git is not installed or not on PATH") from None
-    if check and done.returncode != 0:
-        raise GitError(_git_message(done.stderr) or f"git {' '.join(args)} failed")
-    return done
-
-
-def _git_message(stderr: str) -> str:
-    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
-    message = lines[0] if lines else ""
-    return message[len("fatal: "):] if message.startswith("fatal: ") else message
-
-
 def open_repository(path=".") -> Repository:
     """The repository containing path; GitError if there is none."""
     path = Path(path)
     if not path.exists():
         raise GitError(f"{path}: no such directory")
-    done = git(["rev-parse", "--show-toplevel", "--git-common-dir"], cwd=path, check=False)
-    if done.returncode != 0:
+    code, out, _ = run_git(["rev-parse", "--show-toplevel", "--git-common-dir"], path)
+    if code != 0:
         raise GitError(f"{path.resolve()} is not inside a git repository",
                        hint="Run hourly inside your project, or point at it with --repo PATH.")
-    top, common = done.stdout.splitlines()[:2]
+    top, common = out.decode("utf-8", "surrogateescape").splitlines()[:2]
     return Repository(Path(top), (Path(path) / common).resolve())
 
 
 def has_commits(repo: Repository) -> bool:
-    return git(["rev-parse", "-q", "--verify", "HEAD"], cwd=repo.top, check=False).returncode == 0
+    return run_git(["rev-parse", "-q", "--verify", "HEAD"], repo.top)[0] == 0
+
+
+def author_pattern(email: str) -> str:
+    """A ``git log --author`` pattern matching exactly this email.
+
+    --author takes an extended, case-insensitive regex on "Name <email>": the
+    email is escaped and anchored on <...>, so bob@x.com does not also match
+    jimbob@x.com.
+    """
+    return "<" + re.sub(r"([.\[\]{}()*+?^$|\\])", r"\\\1", email) + ">"
 
 
 def log_command(all_refs: bool = False, authors: Iterable[str] = (), stdin: bool = False) -> list:
@@ -155,10 +151,10 @@ def _log_records(repo: Repository, command: list, revisions: Sequence[str] = ())
             yield fields
     finally:
         process.stdout.close()
-        stderr = process.stderr.read().decode("utf-8", "replace")
+        stderr = process.stderr.read()
         process.stderr.close()
         if process.wait() != 0:
-            raise GitError(_git_message(stderr) or "git log failed")
+            raise GitError(git_message(stderr) or "git log failed")
 
 
 def _widen(pipe) -> None:

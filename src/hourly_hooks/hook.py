@@ -52,7 +52,7 @@ def check_message_file(path: str) -> int:
     from hourly_hooks import clockstate, markers
     repo = clockstate.Repo()
     lines = original.split("\n")
-    kept = _kept_lines(lines, repo.comment_char(original))
+    kept = markers.kept_lines(lines, repo.comment_char(original))
     message = "\n".join(lines[i] for i in kept)
     if markers.passes_through(message):
         return 0
@@ -107,11 +107,7 @@ def author_of_commit(repo) -> tuple:
     when = _parse_git_date(env.get("GIT_AUTHOR_DATE", ""))
     if env.get("GIT_AUTHOR_EMAIL") and when:
         return env.get("GIT_AUTHOR_NAME", ""), env["GIT_AUTHOR_EMAIL"], when[0], when[1]
-    ident = clockstate.git_text(["var", "GIT_AUTHOR_IDENT"], repo.cwd).strip()
-    head, _, email_part = ident.rpartition("<")
-    email, _, date = email_part.partition(">")
-    stamp, tz = date.split()
-    return head.strip(), email, int(stamp), clockstate.parse_tz(tz)
+    return clockstate.author_ident(repo.cwd)
 
 
 def _parse_git_date(text: str):
@@ -129,23 +125,6 @@ def _read(path: str) -> str:
             return handle.read().decode("utf-8", "surrogateescape")
     except OSError as error:
         raise UsageError(f"cannot read the commit message file {path}: {error.strerror}") from None
-
-
-def _kept_lines(lines: list, comment: str) -> list:
-    """Indices of the lines git keeps: none below the scissors, no comment lines.
-
-    The same rule as markers.strip_comments, but keeping positions so the
-    marker can be rewritten in place with comments and body untouched.
-    """
-    from hourly_hooks import markers
-    scissors = f"{comment} {markers.SCISSORS}"
-    kept = []
-    for index, line in enumerate(lines):
-        if line.rstrip("\r") == scissors:
-            break
-        if not line.startswith(comment):
-            kept.append(index)
-    return kept
 
 
 def _write_canonical(path: str, lines: list, kept: list, message: str, marker) -> None:
@@ -171,8 +150,7 @@ def _confirm(marker, authored: int, tz: int, last) -> None:
     effective = authored - int(marker.offset.total_seconds())
     line = f"{marker.canonical} at {clockstate.stamp(effective, tz)}"
     if marker.kind == markers.OUT and last is not None and last.kind == markers.IN:
-        worked = markers.format_duration(clockstate.timedelta(seconds=(effective - last.effective) // 60 * 60))
-        line += f", session {worked}"
+        line += f", session {markers.format_minutes(effective - last.effective)}"
     _say(PROG_CLOCK, line)
 
 
@@ -307,7 +285,7 @@ def _unstage_advice(paths) -> str:
 
 
 def main(argv=None) -> int:
-    """``python -m hourly_hooks.hook clock|protect-keys ...`` (what hooks/commit-msg runs)."""
+    """``python -m hourly_hooks.hook clock|protect-keys ...`` (hooks/commit-msg calls clock_main directly)."""
     args = sys.argv[1:] if argv is None else list(argv)
     if args[:1] == ["clock"]:
         return clock_main(args[1:])

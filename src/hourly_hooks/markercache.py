@@ -21,9 +21,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
 from pathlib import Path
 from typing import List, Optional, Sequence
+
+from hourly_hooks.clockstate import run_git
 
 FORMAT_VERSION = 1
 FILE = Path("hourly") / "markers.json"
@@ -34,8 +35,9 @@ def enabled() -> bool:
 
 
 def _run(args: Sequence[str], cwd) -> Optional[str]:
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
-    return done.stdout if done.returncode == 0 else None
+    """git's output, or None when it fails (the caller then reads without the cache)."""
+    code, out, _ = run_git(args, cwd)
+    return out.decode("utf-8", "replace") if code == 0 else None
 
 
 def tips(top, all_refs: bool) -> Optional[List[str]]:

@@ -86,6 +86,11 @@ def format_duration(delta: timedelta) -> str:
     return "".join(parts) or "0m"
 
 
+def format_minutes(seconds: int) -> str:
+    """Seconds, cut to whole minutes, as format_duration spells them: 4980 -> ``1h23m``."""
+    return format_duration(timedelta(seconds=seconds // 60 * 60))
+
+
 def format_marker(kind: str, offset: timedelta = timedelta(0), note: str = "") -> str:
     """The canonical subject: ``clock-in``, ``clock-in: T-15m note``, ``clock-out: note``."""
     head = f"clock-{kind}"
@@ -165,22 +170,27 @@ def normalise(message: str, marker: Marker) -> str:
 
 def strip_comments(text: str, comment: str = "#") -> str:
     """Drop everything below the scissors line and every comment line, as git does."""
-    kept = []
+    lines = text.split("\n")
+    return "\n".join(lines[i] for i in kept_lines(lines, comment))
+
+
+def kept_lines(lines: list, comment: str = "#") -> list:
+    """Indices of the lines git keeps: none below the scissors, no comment lines.
+
+    Positions rather than text, so the hook can rewrite the marker in place
+    with comments and body untouched.
+    """
     scissors = f"{comment} {SCISSORS}"
-    for line in text.split("\n"):
+    kept = []
+    for index, line in enumerate(lines):
         if line.rstrip("\r") == scissors:
             break
-        if comment and line.startswith(comment):
-            continue
-        kept.append(line)
-    return "\n".join(kept)
+        if not (comment and line.startswith(comment)):
+            kept.append(index)
+    return kept
 
 
 def passes_through(message: str) -> bool:
     """Merge, fixup!, squash!, amend! and Revert messages are never clock events."""
     subject = message.lstrip("\n").split("\n", 1)[0]
     return subject.startswith(PASS_THROUGH_PREFIXES) or subject == "Revert"
-
-
-def with_offset(marker: Marker, offset: timedelta) -> Marker:
-    return marker._replace(offset=offset, problem=None)

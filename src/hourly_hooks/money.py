@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
-from hourly_hooks.markers import parse_duration
+from hourly_hooks.markers import format_duration, parse_duration
 
 # Digits after the point that an amount is rounded to. ISO 4217 for fiat;
 # BTC to the satoshi; SATS are whole. An unlisted code gets two digits.
@@ -85,8 +85,6 @@ class Rounding:
         return int(steps) * self.seconds
 
     def __str__(self) -> str:
-        from hourly_hooks.markers import format_duration
-
         return f"{format_duration(timedelta(seconds=self.seconds))} {self.mode}"
 
 

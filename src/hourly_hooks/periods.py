@@ -6,10 +6,7 @@ import os
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Optional, Tuple
 
-try:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-except ImportError:  # pragma: no cover - Python < 3.9 is not supported
-    raise
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PERIODS = ("today", "yesterday", "this-week", "last-week", "this-month", "last-month",
            "this-year", "last-year")

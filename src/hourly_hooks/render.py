@@ -30,7 +30,7 @@ def _local(moment: Optional[datetime], sheet: Timesheet) -> Optional[datetime]:
     return moment.astimezone(sheet.selection.tz) if moment else None
 
 
-def stamp(moment: Optional[datetime]) -> str:
+def stamp(moment: datetime) -> str:
     """``2020-01-03 18:44:04 -05:00``: readable, and unambiguous across zones."""
     offset = moment.strftime("%z")
     return f"{moment:%Y-%m-%d %H:%M:%S} {offset[:3]}:{offset[3:]}"
@@ -93,6 +93,7 @@ def total_lines(sheet: Timesheet) -> List[str]:
 def _session_rows(sheet: Timesheet, billed: Dict[str, str]) -> List[Dict[str, str]]:
     many_authors = len({line.session.identity for line in sheet.lines}) > 1
     many_repos = len({line.session.repo for line in sheet.lines}) > 1
+    priced = bool(sheet.amounts)  # once: it sums every line
     rows = []
     for line in sheet.lines:
         session = line.session
@@ -107,7 +108,7 @@ def _session_rows(sheet: Timesheet, billed: Dict[str, str]) -> List[Dict[str, st
             "Duration": money.format_hms(session.seconds),
             "Hours": str(line.hours),
         })
-        if sheet.amounts:
+        if priced:
             row["Amount"] = f"{line.amount} {line.rate.currency}" if line.rate else "-"
         if billed:
             row["Invoice"] = billed.get(session.clock_in.sha, "")
@@ -117,11 +118,12 @@ def _session_rows(sheet: Timesheet, billed: Dict[str, str]) -> List[Dict[str, st
 
 
 def _group_rows(sheet: Timesheet, by: str) -> List[Dict[str, str]]:
+    priced = bool(sheet.amounts)
     rows = []
     for group in groups(sheet, by):
         row = {by.capitalize(): group.key, "Sessions": str(len(group.sheet.lines)),
                "Duration": money.format_hms(group.sheet.worked_seconds), "Hours": str(group.sheet.hours)}
-        if sheet.amounts:
+        if priced:
             row["Amount"] = _amount_text(group.sheet) or "-"
         rows.append(row)
     return rows

@@ -14,7 +14,7 @@ from typing import Dict, Iterable, List, Optional, Sequence
 from hourly_hooks import money
 from hourly_hooks.history import Repository, read_markers
 from hourly_hooks.money import Rate, Rounding
-from hourly_hooks.sessions import Anomaly, Session, identity_of, pair
+from hourly_hooks.sessions import Anomaly, Session, pair
 
 
 @dataclass(frozen=True)
@@ -138,11 +138,6 @@ class Timesheet:
     def end(self) -> Optional[datetime]:
         return max((s.end for s in self.sessions), default=None)
 
-    @property
-    def rate(self) -> Optional[Rate]:
-        rates = {line.rate for line in self.lines if line.rate}
-        return rates.pop() if len(rates) == 1 else None
-
 
 def _in_period(moment: datetime, selection: Selection) -> bool:
     if selection.since and moment < selection.since:
@@ -187,7 +182,3 @@ def _line(session: Session, selection: Selection) -> Line:
     return Line(session=session, seconds=seconds, hours=money.hours(seconds),
                 rate=selection.rates.for_session(session),
                 rounded=selection.rounding is not None)
-
-
-def identities(sheet: Timesheet) -> List[str]:
-    return sorted({identity_of(line.session.clock_in, sheet.selection.identity) for line in sheet.lines})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import List, Optional
 from urllib.parse import quote
 
@@ -78,7 +78,8 @@ class GreenfieldBackend:
         except requests.RequestException as exc:
             raise transport.network_error(exc, stage=stage, host=self.host) from None
         if response.status_code >= 400:
-            raise transport.http_error(response, api="greenfield", stage=stage, what=what)
+            raise transport.http_error(response, api="greenfield", stage=stage, what=what,
+                                       secrets=(self._api_key,))
         if response.status_code >= 300:
             # A redirect usually means a wrong host or a proxy in front: following
             # it would resend the POST (or drop the Authorization header).
@@ -96,19 +97,19 @@ class GreenfieldBackend:
                              stage="prepare", what="store")
         if not isinstance(data, list):
             raise transport.malformed(stage="prepare")
-        invoices = [_invoice_or_malformed(item, stage="prepare") for item in data]
+        invoices = [transport.parse_answer(_invoice, item, stage="prepare") for item in data]
         return [inv for inv in invoices if inv.order_id == order_id]
 
     def create(self, request: InvoiceRequest) -> Invoice:
         data = self._request("POST", self._store_path("invoices"), body=self.payload(request),
                              stage="create", what="invoice")
-        return _invoice_or_malformed(data, stage="create")
+        return transport.parse_answer(_invoice, data, stage="create")
 
     def get(self, invoice_id: str) -> Invoice:
         # The store-scoped route exists on every 1.x/2.x server; the storeless
         # one only since 2.4.0.
-        return _invoice_or_malformed(self._request("GET", self._store_path("invoices", invoice_id),
-                                                   what="invoice"))
+        data = self._request("GET", self._store_path("invoices", invoice_id), what="invoice")
+        return transport.parse_answer(_invoice, data)
 
     def check(self) -> CheckResult:
         result = CheckResult()
@@ -162,13 +163,6 @@ class GreenfieldBackend:
                         "Authorization": "token " + transport.mask(self._api_key)},
             "body": self.payload(request),
         }
-
-
-def _invoice_or_malformed(data, stage: Optional[str] = None) -> Invoice:
-    try:
-        return _invoice(data)
-    except (KeyError, TypeError, ValueError, AttributeError, InvalidOperation, OverflowError):
-        raise transport.malformed(stage=stage) from None
 
 
 _STATUS = {"new": "new", "processing": "processing", "settled": "settled",

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import stat
-import subprocess
 import sys
 from pathlib import Path
 from typing import Optional
@@ -20,6 +19,7 @@ import click
 from btcpay import crypto
 from ecdsa import SECP256k1, SigningKey
 
+from hourly_hooks.clockstate import run_git
 from hourly_hooks.errors import ConfigError, UsageError
 
 if sys.version_info >= (3, 11):
@@ -69,9 +69,7 @@ def ensure_ignored(path: Path, repo_root: Path) -> Optional[Path]:
         relative = path.relative_to(repo_root)
     except ValueError:
         return None  # outside the work tree: git cannot pick it up
-    ignored = subprocess.run(["git", "check-ignore", "-q", "--no-index", str(relative)],
-                             cwd=repo_root, capture_output=True)
-    if ignored.returncode == 0:
+    if run_git(["check-ignore", "-q", "--no-index", str(relative)], repo_root)[0] == 0:
         return None
     gitignore = repo_root / ".gitignore"
     existing = gitignore.read_text(encoding="utf-8") if gitignore.exists() else ""
@@ -107,11 +105,6 @@ def load_pem(source: Optional[str], repo_root: Optional[str]) -> str:
     if key.curve != SECP256k1:
         raise ConfigError(f"{origin} is not a secp256k1 key (BTCPay needs secp256k1).")
     return pem
-
-
-def public_sin(pem: str) -> str:
-    """The key's public identifier (SIN) as BTCPay shows it: safe to print."""
-    return crypto.get_sin_from_pem(pem)
 
 
 def _warn_if_exposed(path: Path) -> None:

@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List
 
 try:  # POSIX; on Windows concurrent runs are simply not serialised
     import fcntl
@@ -42,11 +42,6 @@ class Order:
     @property
     def clock_ins(self) -> List[str]:
         return list(self.details.get("clock_ins", []))
-
-    @property
-    def latest(self) -> Optional[dict]:
-        """The most recently recorded invoice for this order."""
-        return list(self.invoices.values())[-1] if self.invoices else None
 
 
 def ledger_path(git_common_dir) -> Path:

@@ -90,7 +90,8 @@ class LegacyBackend:
         except requests.HTTPError as exc:
             if exc.response is None:
                 raise transport.malformed(stage=stage) from None
-            raise transport.http_error(exc.response, api="legacy", stage=stage, what=what) from None
+            raise transport.http_error(exc.response, api="legacy", stage=stage, what=what,
+                                       secrets=(self._token,)) from None
         except requests.exceptions.JSONDecodeError:
             raise transport.malformed(stage=stage) from None
         except requests.RequestException as exc:
@@ -119,16 +120,17 @@ class LegacyBackend:
             raise transport.malformed(stage="prepare")
         # Filter here too: a server that ignores the filter must not make
         # another order's invoice look like this one.
-        invoices = [_invoice_or_malformed(item, stage="prepare") for item in data]
+        invoices = [transport.parse_answer(_invoice, item, stage="prepare") for item in data]
         return [inv for inv in invoices if inv.order_id == order_id]
 
     def create(self, request: InvoiceRequest) -> Invoice:
         payload = self.payload(request)
         data = self._call(lambda c: c.create_invoice(payload), stage="create", what="invoice")
-        return _invoice_or_malformed(data, stage="create")
+        return transport.parse_answer(_invoice, data, stage="create")
 
     def get(self, invoice_id: str) -> Invoice:
-        return _invoice_or_malformed(self._call(lambda c: c.get_invoice(invoice_id), what="invoice"))
+        data = self._call(lambda c: c.get_invoice(invoice_id), what="invoice")
+        return transport.parse_answer(_invoice, data)
 
     def check(self) -> CheckResult:
         result = CheckResult()
@@ -179,13 +181,6 @@ class LegacyBackend:
             },
             "body": body,
         }
-
-
-def _invoice_or_malformed(data, stage: Optional[str] = None) -> Invoice:
-    try:
-        return _invoice(data)
-    except (KeyError, TypeError, ValueError, AttributeError, InvalidOperation, OverflowError):
-        raise transport.malformed(stage=stage) from None
 
 
 def _invoice(data: dict) -> Invoice:

@@ -14,9 +14,9 @@ import json
 import os
 import re
 import warnings
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import partial
-from typing import Mapping, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 import click
@@ -231,38 +231,53 @@ def _never_sent(exc: Exception) -> bool:
 
 
 def http_error(response: requests.Response, *, api: str, stage: Optional[str] = None,
-               what: str = "request") -> BTCPayError:
-    """Map an HTTP error answer to one clear line (btcpay-api.md §2.3-2.7, §3.1)."""
+               what: str = "request", secrets: Sequence[Optional[str]] = ()) -> BTCPayError:
+    """Map an HTTP error answer to one clear line (btcpay-api.md §2.3-2.7, §3.1).
+
+    The line quotes the server's answer, which could echo what was sent (the
+    legacy API sends its token in the URL): `secrets` are masked in it.
+    """
+    def fail(message: str, maybe_created: bool = False) -> BTCPayError:
+        return failure(redact(message, secrets), maybe_created=maybe_created)
+
     status = response.status_code
     body = _json_or_none(response)
     detail = _message(body) or _short_text(response)
     if status == 401:
         fix = ("check BTCPAYSERVER_API_KEY" if api == "greenfield"
                else "check the key and BTCPAYSERVER_MERCHANT, or pair again with `hourly btcpay pair CODE`")
-        return failure(f"BTCPay Server refused the credentials (401): {detail or 'unauthenticated'}; {fix}.")
+        return fail(f"BTCPay Server refused the credentials (401): {detail or 'unauthenticated'}; {fix}.")
     if status == 403:
         missing = body.get("missingPermission") if isinstance(body, dict) else None
         if missing:
             # The real server also answers this for an unknown store id.
-            return failure(f"The API key lacks the permission {missing} (403), or the store id is wrong.")
+            return fail(f"The API key lacks the permission {missing} (403), or the store id is wrong.")
         if api == "greenfield":
-            return failure(f"BTCPay Server forbids this {what} (403): {detail or 'unknown store, or no access to it'}.")
-        return failure("BTCPay Server does not know this key (403): pair it with `hourly btcpay pair CODE`.")
+            return fail(f"BTCPay Server forbids this {what} (403): {detail or 'unknown store, or no access to it'}.")
+        return fail("BTCPay Server does not know this key (403): pair it with `hourly btcpay pair CODE`.")
     if status == 404:
         # BTCPay's 404 messages name the missing thing ("Store not found", "The
         # invoice was not found", "The specified pairingCode is not found").
-        return failure(f"BTCPay Server (404): {detail}." if detail else f"BTCPay Server: unknown {what} (404).")
+        return fail(f"BTCPay Server (404): {detail}." if detail else f"BTCPay Server: unknown {what} (404).")
     if status == 422:
-        return failure(f"BTCPay Server rejected the {what} (422): {_fields(body) or detail}.")
+        return fail(f"BTCPay Server rejected the {what} (422): {_fields(body) or detail}.")
     if 400 <= status < 500:
-        return failure(f"BTCPay Server refused the {what} ({status}): {detail or response.reason}.")
-    return failure(f"BTCPay Server failed ({status} {response.reason})" + _tail(stage),
-                   maybe_created=stage == "create")
+        return fail(f"BTCPay Server refused the {what} ({status}): {detail or response.reason}.")
+    return fail(f"BTCPay Server failed ({status} {response.reason})" + _tail(stage),
+                maybe_created=stage == "create")
 
 
 def malformed(*, stage: Optional[str] = None) -> BTCPayError:
     return failure("BTCPay Server sent an answer this tool does not understand" + _tail(stage),
                    maybe_created=stage == "create")
+
+
+def parse_answer(parse: Callable, data, *, stage: Optional[str] = None):
+    """parse(data), or `malformed` when the answer lacks what parse needs (or holds a bad value)."""
+    try:
+        return parse(data)
+    except (KeyError, TypeError, ValueError, AttributeError, InvalidOperation, OverflowError):
+        raise malformed(stage=stage) from None
 
 
 def _json_or_none(response):

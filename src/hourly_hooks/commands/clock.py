@@ -54,7 +54,7 @@ def clock_out(note: str, ago: str, at: str) -> None:
 
 def _clock(kind: str, note: str, ago, at) -> None:
     repo = clockstate.Repo()
-    name, email, authored, tz = _author(repo)
+    name, email, authored, tz = clockstate.author_ident(repo.cwd)
     offset = _offset(ago, at, authored, tz)
     note = _check_note(note)
     identity = repo.canonical_email(name, email)
@@ -77,17 +77,8 @@ def _clock(kind: str, note: str, ago, at) -> None:
     what = f"with {staged} staged file(s)" if staged else "empty commit"
     click.echo(f"Clocked {kind} at {clockstate.stamp(effective, tz)}: {message}  ({sha[:7]}, {what})")
     if kind == markers.OUT and last is not None and last.kind == markers.IN:
-        worked = markers.format_duration(timedelta(seconds=(effective - last.effective) // 60 * 60))
+        worked = markers.format_minutes(effective - last.effective)
         click.echo(f"Session: {worked} since {clockstate.stamp(last.effective, last.tz)}.")
-
-
-def _author(repo) -> tuple:
-    """(name, email, epoch, tz) as git would stamp a commit now (env, config, clock)."""
-    ident = clockstate.git_text(["var", "GIT_AUTHOR_IDENT"], repo.cwd).strip()
-    head, _, rest = ident.rpartition("<")
-    email, _, date = rest.partition(">")
-    stamp, tz = date.split()
-    return head.strip(), email, int(stamp), clockstate.parse_tz(tz)
 
 
 def _offset(ago, at, authored: int, tz: int) -> timedelta:
@@ -195,11 +186,12 @@ def status(as_json: bool, tz) -> None:
 
 def _status(tz_name) -> dict:
     """Everything `hourly status` shows, as plain data (the JSON document)."""
-    from hourly_hooks.commands.options import load_timesheet
     from hourly_hooks import periods
+    from hourly_hooks.commands.options import load_timesheet
+    from hourly_hooks.history import author_pattern
 
     repo = clockstate.Repo()
-    name, email, now, offset = _author(repo)
+    name, email, now, _ = clockstate.author_ident(repo.cwd)
     identity = repo.canonical_email(name, email)
     last = clockstate.last_marker(repo, identity) if repo.head else None
     report = {"identity": identity, "state": last.kind if last else "out", "since": None,
@@ -217,7 +209,7 @@ def _status(tz_name) -> dict:
         raise UsageError(str(error)) from None
     moment = datetime.fromtimestamp(now, timezone.utc)
     window = moment - timedelta(days=30)
-    params = {"since": window.isoformat(), "author": (_author_pattern(identity),), "tz": tz_name,
+    params = {"since": window.isoformat(), "author": (author_pattern(identity),), "tz": tz_name,
               "repo": (repo.top,)}
     sheet = load_timesheet(params).timesheet
     zone = zone or sheet.selection.tz
@@ -231,11 +223,6 @@ def _status(tz_name) -> dict:
     return report
 
 
-def _author_pattern(email: str) -> str:
-    # git log --author takes an (extended, case-insensitive) regex on "Name <email>".
-    return "<" + re.sub(r"([.\[\]()*+?{}|^$\\])", r"\\\1", email) + ">"
-
-
 def _total(sessions, running, now: int, start=None, end=None) -> dict:
     """Closed sessions that started in [start, end), and the running one's time so far."""
     def inside(session):
@@ -247,20 +234,20 @@ def _total(sessions, running, now: int, start=None, end=None) -> dict:
 
 
 def _status_lines(report: dict) -> list:
-    duration = markers.format_duration
+    duration = markers.format_minutes
     if report["commit"] is None:
         lines = ["Clocked out: no clock marker of yours in this history."]
     else:
         since = datetime.fromisoformat(report["since"])
         when = since.strftime("%Y-%m-%d %H:%M %z")
         lines = [f"Clocked {report['state']} since {when} "
-                 f"({duration(timedelta(seconds=report['seconds'] // 60 * 60))} ago, commit {report['commit'][:7]})."]
+                 f"({duration(report['seconds'])} ago, commit {report['commit'][:7]})."]
     for label in ("today", "week"):
         total = report[label]
-        running = f", {duration(timedelta(seconds=total['running_seconds'] // 60 * 60))} of it running" \
+        running = f", {duration(total['running_seconds'])} of it running" \
             if total["running_seconds"] else ""
         title = "Today" if label == "today" else "This week"
-        lines.append(f"{title}: {duration(timedelta(seconds=total['seconds'] // 60 * 60))} "
+        lines.append(f"{title}: {duration(total['seconds'])} "
                      f"({total['hours']} h{running}).")
     if report["anomalies"]:
         lines.append(f"Anomalies in the last 30 days ({len(report['anomalies'])}):")

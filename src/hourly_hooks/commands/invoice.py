@@ -11,7 +11,6 @@ The order of events is what makes "never twice" hold:
 from __future__ import annotations
 
 import json
-import re
 import sys
 from typing import List, Optional
 
@@ -21,9 +20,10 @@ from hourly_hooks.btcpay import (BACKENDS, BTCPaySettings, Invoice, InvoiceReque
                                  order_id_for, settings_from)
 from hourly_hooks.btcpay import transport
 from hourly_hooks.btcpay.ledger import Ledger, billed_commits, same_server
+from hourly_hooks.clockstate import run_git
 from hourly_hooks.commands.options import load_timesheet, selection_options
 from hourly_hooks.errors import BTCPayError, HourlyError, NothingToBill, Rejected, UsageError
-from hourly_hooks.history import git, open_repository
+from hourly_hooks.history import author_pattern, open_repository
 
 
 # --------------------------------------------------------------- hourly invoice
@@ -47,7 +47,7 @@ def invoice(buyer_email, buyer_name, backend, yes, dry_run, as_json, insecure, *
     """
     repo = open_repository((params.get("repo") or (".",))[0])
     email = None if params.get("author") else _my_email(repo)
-    authors = () if email is None else (_author_pattern(email),)
+    authors = () if email is None else (author_pattern(email),)
     loaded = load_timesheet(params, authors)
     sheet = loaded.timesheet
     _billable(sheet, who=email or " / ".join(params["author"]))
@@ -133,17 +133,10 @@ def _billable(sheet, who: str) -> None:
 
 
 def _my_email(repo) -> str:
-    email = git(["config", "user.email"], cwd=repo.top, check=False).stdout.strip()
+    email = run_git(["config", "user.email"], repo.top)[1].decode("utf-8", "replace").strip()
     if not email:
         raise UsageError("git user.email is not set: set it, or choose whose hours to bill with --author.")
     return email
-
-
-def _author_pattern(email: str) -> str:
-    """`--author` pattern matching exactly this email."""
-    # git's --author takes an extended regex: escape it, and anchor on <...>
-    # so bob@x.com does not also match jimbob@x.com.
-    return "<" + re.sub(r"([.\[\]{}()*+?^$|\\])", r"\\\1", email) + ">"
 
 
 def _confirm(yes: bool, question: str) -> None:
