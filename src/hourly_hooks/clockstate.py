@@ -42,6 +42,7 @@ from datetime import datetime, timedelta, timezone
 
 from hourly_hooks import markers
 from hourly_hooks.errors import GitError
+from hourly_hooks.gitcmd import finish, git_message, git_text, run_git, start_git  # noqa: F401
 
 # A sound superset of what markers.parse accepts (subject form, trailer form);
 # git does this filtering in C, Python parses only what survives.
@@ -53,74 +54,6 @@ FUTURE_SLACK = 60           # seconds of clock skew tolerated before "in the fut
 
 
 # --------------------------------------------------------------------------- git
-
-def run_git(args, cwd=None) -> tuple:
-    """(returncode, stdout bytes, stderr bytes) of ``git args``; GitError if git is missing."""
-    return finish(start_git(args, cwd))
-
-
-def start_git(args, cwd=None):
-    """Start git without waiting, so independent questions run side by side."""
-    argv = ["git", *(["-C", str(cwd)] if cwd else []), *args]
-    if not hasattr(os, "posix_spawnp"):  # pragma: no cover - Windows
-        import subprocess
-        done = subprocess.run(argv, capture_output=True, stdin=subprocess.DEVNULL)
-        return done.returncode, done.stdout, done.stderr
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
-    actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-               (os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2)]
-    try:
-        pid = os.posix_spawnp("git", argv, os.environ, file_actions=actions)
-    except OSError:
-        for fd in (out_r, out_w, err_r, err_w):
-            os.close(fd)
-        raise GitError("git is not installed or not on PATH") from None
-    os.close(out_w)
-    os.close(err_w)
-    return pid, out_r, err_r
-
-
-def finish(started) -> tuple:
-    """(returncode, stdout, stderr) of a start_git() process."""
-    pid, out_r, err_r = started
-    if isinstance(out_r, bytes):  # pragma: no cover - the subprocess fallback ran already
-        return started
-    out, err = _drain(out_r, err_r)
-    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), out, err
-
-
-def _drain(out_r: int, err_r: int) -> tuple:
-    # Read both pipes as data arrives, so a chatty stderr can never block git.
-    import select
-    chunks = {out_r: [], err_r: []}
-    open_fds = [out_r, err_r]
-    while open_fds:
-        ready, _, _ = select.select(open_fds, [], [])
-        for fd in ready:
-            data = os.read(fd, 1 << 16)
-            if data:
-                chunks[fd].append(data)
-            else:
-                open_fds.remove(fd)
-                os.close(fd)
-    return b"".join(chunks[out_r]), b"".join(chunks[err_r])
-
-
-def git_text(args, cwd=None) -> str:
-    """stdout of a git command that must succeed, as text; GitError with git's words otherwise."""
-    code, out, err = run_git(args, cwd)
-    if code:
-        raise GitError(git_message(err) or f"git {args[0]} failed")
-    return out.decode("utf-8", "surrogateescape")
-
-
-def git_message(err: bytes) -> str:
-    """git's own words for a failure: the first line of its stderr, without "fatal: "."""
-    lines = [line.strip() for line in err.decode("utf-8", "replace").splitlines() if line.strip()]
-    message = lines[0] if lines else ""
-    return message[len("fatal: "):] if message.startswith("fatal: ") else message
-
 
 def author_ident(cwd=None) -> tuple:
     """(name, email, epoch, tz minutes) as git would stamp a commit now: ``git var GIT_AUTHOR_IDENT``

@@ -7,7 +7,7 @@ come through ``%aN``/``%aE``, which honour ``.mailmap``.
 
 This is the report's hot path, so it talks to git directly rather than through
 GitPython (importing GitPython alone costs more than reading 10k markers): the
-log streams through subprocess, short questions go through clockstate.run_git.
+log streams through subprocess, short questions go through gitcmd.run_git.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
 from hourly_hooks import markercache, markers
-from hourly_hooks.clockstate import git_message, run_git
+from hourly_hooks.gitcmd import git_message, run_git
 from hourly_hooks.errors import GitError
 from hourly_hooks.sessions import MarkerCommit
 

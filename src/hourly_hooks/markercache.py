@@ -24,7 +24,7 @@ import os
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from hourly_hooks.clockstate import run_git
+from hourly_hooks.gitcmd import run_git
 
 FORMAT_VERSION = 1
 FILE = Path("hourly") / "markers.json"

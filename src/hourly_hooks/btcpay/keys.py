@@ -19,7 +19,7 @@ import click
 from btcpay import crypto
 from ecdsa import SECP256k1, SigningKey
 
-from hourly_hooks.clockstate import run_git
+from hourly_hooks.gitcmd import run_git
 from hourly_hooks.errors import ConfigError, UsageError
 
 if sys.version_info >= (3, 11):

@@ -20,7 +20,7 @@ from hourly_hooks.btcpay import (BACKENDS, BTCPaySettings, Invoice, InvoiceReque
                                  order_id_for, settings_from)
 from hourly_hooks.btcpay import transport
 from hourly_hooks.btcpay.ledger import Ledger, billed_commits, same_server
-from hourly_hooks.clockstate import run_git
+from hourly_hooks.gitcmd import run_git
 from hourly_hooks.commands.options import load_timesheet, selection_options
 from hourly_hooks.errors import BTCPayError, HourlyError, NothingToBill, Rejected, UsageError
 from hourly_hooks.history import author_pattern, open_repository
