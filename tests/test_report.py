@@ -199,3 +199,13 @@ def test_a_clone_read_twice_counts_each_commit_once(repo, tmp_path):
     subprocess.run(["git", "clone", "-q", str(repo.path), str(clone.path)], check=True, env=repo.env)
     result = doc(jreport(repo, repos=[repo, clone]))
     assert result["total"]["seconds"] == 3600 and result["anomalies"] == []
+
+
+def test_spaced_trailer_is_billed_as_the_hook_reads_it(repo):
+    # `Clock : in` is a trailer the parser (and so the hook) accepts; the
+    # report's grep once dropped it and billed only a lone clock-out.
+    repo.commit("start\n\nClock : in", "2026-03-02T09:00:00-05:00", files={"a": "1"})
+    repo.commit("clock-out", "2026-03-02T10:00:00-05:00")
+    document = doc(jreport(repo, "--tz", "America/New_York"))
+    assert [s["seconds"] for s in document["sessions"]] == [3600]
+    assert document["anomalies"] == []

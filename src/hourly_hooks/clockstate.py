@@ -44,9 +44,8 @@ from hourly_hooks import markers
 from hourly_hooks.errors import GitError
 from hourly_hooks.gitcmd import finish, git_message, git_text, run_git, start_git  # noqa: F401
 
-# A sound superset of what markers.parse accepts (subject form, trailer form);
-# git does this filtering in C, Python parses only what survives.
-GREP = ("^[[:space:]]*clock[- ]?(in|out)", "^[[:space:]]*clock[[:space:]]*:[[:space:]]*(in|out)")
+# git does the filtering in C with the parser's own patterns; Python parses only what survives.
+GREP = markers.GREP
 CACHE_VERSION = 1
 CACHE_ENTRIES = 4           # tips remembered: survives a branch switch or two
 CACHE_FILE = "clockstate"   # in <git-common-dir>/hourly/

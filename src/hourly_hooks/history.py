@@ -26,9 +26,7 @@ from hourly_hooks.gitcmd import git_message, run_git
 from hourly_hooks.errors import GitError
 from hourly_hooks.sessions import MarkerCommit
 
-# Subject form anywhere git can see it (markers.parse decides precisely), and
-# the trailer form. One alternation: git runs one regex per line, not two.
-GREP_PATTERNS = ("clock[- ]?(in|out)|^clock:[[:space:]]*(in|out)",)
+GREP_PATTERNS = markers.GREP
 _FORMAT = "%H%x00%aI%x00%aN%x00%aE%x00%B"
 _FIELDS = 5
 _CHUNK = 1 << 16
@@ -98,6 +96,14 @@ def read_markers(repo: Repository, all_refs: bool = False,
         raise
     if empty:
         _refuse_empty(repo)  # --all says nothing at all there
+
+
+def read_all(repos: Iterable[Repository], all_refs: bool = False,
+             authors: Iterable[str] = ()) -> Iterator[MarkerCommit]:
+    """The marker commits of several repositories, one after the other."""
+    authors = tuple(authors)
+    for repo in repos:
+        yield from read_markers(repo, all_refs, authors)
 
 
 def _refuse_empty(repo: Repository) -> None:

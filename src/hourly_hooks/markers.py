@@ -36,6 +36,13 @@ _UNIT_SECONDS = {
 _DURATION = re.compile(r"(?:\d+(?:d|hrs|hr|h|mins|min|m|s))+", re.I)
 _DURATION_PART = re.compile(r"(\d+)(d|hrs|hr|h|mins|min|m|s)", re.I)
 
+# What `git log -i -E --grep` must keep so that the parser sees every marker:
+# a line starting (after blanks) with the subject form or the trailer form.
+# One alternation, because git then runs one regex per line instead of two.
+# The hook's reader and the report's reader both use this; a property test
+# (tests/test_markers_grep.py) shows it keeps every message parse() accepts.
+GREP = (r"^[[:space:]]*clock([- ]?(in|out)|[[:space:]]*:[[:space:]]*(in|out))",)
+
 # git's `commit -v` scissors line, below which nothing is part of the message.
 SCISSORS = "------------------------ >8 ------------------------"
 

@@ -1,7 +1,7 @@
-"""From history to a timesheet: select sessions, round, price and total them.
+"""From marker commits to a timesheet: select sessions, round, price and total them.
 
-``build`` is the one place where history, sessions and money meet; the
-renderers in ``render.py`` only format what it returns.
+Pure: ``build`` takes the marker commits already read (history.read_markers)
+and returns data; the renderers in ``render.py`` only format what it returns.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Dict, Iterable, List, Optional, Sequence
 
 from hourly_hooks import money
-from hourly_hooks.history import Repository, read_markers
 from hourly_hooks.money import Rate, Rounding
 from hourly_hooks.sessions import Anomaly, Session, pair
 
@@ -39,10 +38,7 @@ class Rates:
 class Selection:
     """What to read and what to keep; every field has a command-line flag."""
 
-    repos: Sequence[Repository]
     tz: tzinfo
-    all_refs: bool = False
-    authors: Sequence[str] = ()
     since: Optional[datetime] = None
     until: Optional[datetime] = None
     ignore: Sequence[str] = ()
@@ -150,15 +146,9 @@ def _excluded(sha: str, exclude: Sequence[str]) -> bool:
     return any(sha.startswith(prefix) for prefix in exclude)
 
 
-def read_all(selection: Selection) -> Iterable:
-    for repo in selection.repos:
-        yield from read_markers(repo, selection.all_refs, selection.authors)
-
-
-def build(selection: Selection, commits: Optional[Iterable] = None) -> Timesheet:
-    """The timesheet for selection; commits may be given to skip reading git."""
+def build(selection: Selection, commits: Iterable) -> Timesheet:
+    """The timesheet of the marker commits, as selection says."""
     exclude = tuple(prefix.lower() for prefix in selection.exclude if prefix)
-    commits = read_all(selection) if commits is None else commits
     if exclude:
         commits = (c for c in commits if not _excluded(c.sha, exclude))
     pairing = pair(commits, selection.identity)

@@ -15,7 +15,7 @@ import click
 from hourly_hooks import config as config_module
 from hourly_hooks import periods
 from hourly_hooks.errors import ConfigError, UsageError
-from hourly_hooks.history import Repository, open_repository
+from hourly_hooks.history import Repository, open_repository, read_all
 from hourly_hooks.money import parse_rate, parse_rounding
 from hourly_hooks.timesheet import Rates, Selection, Timesheet, build
 
@@ -111,11 +111,10 @@ def load_timesheet(params: dict, default_authors: Sequence[str] = ()) -> Loaded:
         parse = (lambda text: parse_rounding(text, params.get("round_mode") or cfg.get("round_mode")))
         rounding = _usage(parse, round_text) if params.get("round") else _config_value(parse, round_text, "round")
     all_refs = params.get("all_refs")
+    all_refs = bool(cfg.get("all", False) if all_refs is None else all_refs)
+    authors = tuple(params.get("author") or ()) or tuple(default_authors)
     selection = Selection(
-        repos=repos,
         tz=tz,
-        all_refs=bool(cfg.get("all", False) if all_refs is None else all_refs),
-        authors=tuple(params.get("author") or ()) or tuple(default_authors),
         since=since,
         until=until,
         ignore=tuple(params.get("ignore") or ()) + _list(cfg.get("ignore")),
@@ -124,4 +123,4 @@ def load_timesheet(params: dict, default_authors: Sequence[str] = ()) -> Loaded:
         rounding=rounding,
         identity=params.get("identity") or cfg.get("identity", "email"),
     )
-    return Loaded(build(selection), cfg, repos)
+    return Loaded(build(selection, read_all(repos, all_refs, authors)), cfg, repos)
