@@ -2,16 +2,20 @@
 
 from datetime import datetime
 from decimal import Decimal
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hourly_hooks import money, periods
 
 
 @pytest.mark.parametrize("text, amount, currency", [
     ("100 USD", "100", "USD"), ("USD 100", "100", "USD"), ("0.0015 btc", "0.0015", "BTC"),
-    ("1,250 JPY", "1250", "JPY"), ("2500 SATS", "2500", "SATS"), ("99.5EUR", "99.5", "EUR"),
+    ("1_250 JPY", "1250", "JPY"), ("2500 SATS", "2500", "SATS"), ("99.5EUR", "99.5", "EUR"),
+    ("150 ARS", "150", "ARS"), ("7.5 KWD", "7.5", "KWD"),
 ])
 def test_parse_rate(text, amount, currency):
     rate = money.parse_rate(text)
@@ -19,10 +23,75 @@ def test_parse_rate(text, amount, currency):
     assert isinstance(rate.amount, Decimal)
 
 
-@pytest.mark.parametrize("text", ["100", "USD", "-5 USD", "0 USD", "ten USD", ""])
+@pytest.mark.parametrize("text", ["100", "USD", "-5 USD", "0 USD", "0.00 USD", "ten USD", "",
+                                  "inf USD", "nan USD", "1e999 USD", "USD inf", "Infinity EUR",
+                                  100, Decimal("100"), float("inf"), float("nan")])
 def test_parse_rate_rejects(text):
     with pytest.raises(ValueError):
         money.parse_rate(text)
+
+
+@pytest.mark.parametrize("text, hint", [
+    ("1,5 EUR", "use 1.5 EUR"), ("100,50 EUR", "use 100.50 EUR"), ("EUR 1,5", "use 1.5 EUR"),
+    ("1,250 JPY", "use 1250 JPY"),
+])
+def test_a_comma_in_a_rate_is_refused_with_a_hint(text, hint):
+    # "1,5 EUR" once read as 15 EUR/h and "100,50 EUR" as 10050.
+    with pytest.raises(ValueError, match="comma") as caught:
+        money.parse_rate(text)
+    assert hint in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_unknown_currencies_are_refused_unless_known():
+    with pytest.raises(ValueError, match="unknown currency 'XYZ'.*currencies"):
+        money.parse_rate("100 XYZ")
+    assert money.parse_rate("100 xyz", known=("XYZ",)) == money.Rate(Decimal(100), "XYZ")
+    assert money.parse_rate("0.5 ETH", known=["eth"]).currency == "ETH"
+
+
+@pytest.mark.parametrize("amount, currency, text", [
+    ("4.2E-7", "BTC", "0.00000042"), ("0E-8", "BTC", "0.00000000"), ("0", "BTC", "0.00000000"),
+    ("1291.3055", "USD", "1291.31"), ("1E+3", "USD", "1000.00"), ("1E+3", "JPY", "1000"),
+    ("0.5", "JPY", "1"), ("12.3456", "KWD", "12.346"), ("0E-2", "USD", "0.00"),
+])
+def test_amounts_are_fixed_point_in_the_minor_unit(amount, currency, text):
+    assert money.format_amount(Decimal(amount), currency) == text
+    assert money.format_money(Decimal(amount), currency) == f"{text} {currency}"
+
+
+@pytest.mark.parametrize("value, text", [("0E-2", "0.00"), ("1E+2", "100.00"), ("12.914", "12.91"),
+                                         ("0.005", "0.01")])
+def test_hours_are_fixed_point(value, text):
+    assert money.format_hours(Decimal(value)) == text
+
+
+def test_rate_text_is_fixed_point():
+    assert str(money.parse_rate("0.00000001 BTC")) == "0.00000001 BTC/h"
+
+
+@pytest.mark.parametrize("total, exact, step, expected", [
+    ("100.00", ["33.333333", "33.333333", "33.333334"], "0.01", ["33.33", "33.33", "33.34"]),
+    ("1.00", ["0.3333", "0.3333", "0.3334"], "0.01", ["0.33", "0.33", "0.34"]),
+    ("0.50", ["0.1666", "0.1667", "0.1667"], "0.01", ["0.16", "0.17", "0.17"]),
+    ("2", ["0.5", "0.5", "0.5", "0.5"], "1", ["1", "1", "0", "0"]),   # ties: the earlier rows
+    ("10.00", ["1", "2", "3"], "0.01", ["2.34", "3.33", "4.33"]),     # any total is met exactly
+])
+def test_allocate_sums_to_the_total(total, exact, step, expected):
+    shares = money.allocate(Decimal(total), [Decimal(e) for e in exact], Decimal(step))
+    assert [str(s) for s in shares] == expected
+    assert sum(shares) == Decimal(total)
+
+
+@given(st.lists(st.integers(min_value=0, max_value=10 ** 7), min_size=1, max_size=40),
+       st.sampled_from(["100 USD", "0.0015 BTC", "15000 JPY", "7.5 KWD", "33.33 EUR"]))
+def test_allocated_rows_add_up_and_stay_within_a_unit(seconds, rate_text):
+    rate = money.parse_rate(rate_text)
+    exact = [rate.exact_cost(s) for s in seconds]
+    total = money.round_amount(sum(exact), rate.currency)
+    step = money.quantum(rate.currency)
+    shares = money.allocate(total, exact, step)
+    assert sum(shares) == total
+    assert all(abs(Fraction(share) - e) < Fraction(step) for share, e in zip(shares, exact))
 
 
 @pytest.mark.parametrize("seconds, rate, expected", [

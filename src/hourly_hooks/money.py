@@ -6,23 +6,44 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
+from functools import lru_cache
+from math import gcd
+from typing import Iterable, List, Sequence, Tuple, Union
 
 from hourly_hooks.markers import format_duration, parse_duration
 
-# Digits after the point that an amount is rounded to. ISO 4217 for fiat;
-# BTC to the satoshi; SATS are whole. An unlisted code gets two digits.
+# Digits after the point that an amount is rounded to: ISO 4217's minor units
+# for its active currencies, BTC and LTC to 1e-8 (the satoshi), SATS whole.
+# A code outside this table is refused unless configuration lists it
+# (`currencies`); such a code gets two digits.
+_ZERO = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF SATS"
+_THREE = "BHD IQD JOD KWD LYD OMR TND"
+_FOUR = "CLF UYW"
+_EIGHT = "BTC LTC"
+_TWO = (
+    "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL BSD BTN BWP BYN "
+    "BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD FKP "
+    "GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK "
+    "LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK "
+    "NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD "
+    "SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES WST XCD XCG "
+    "YER ZAR ZMW ZWG ZWL"
+)
 MINOR_UNITS = {
-    "USD": 2, "EUR": 2, "GBP": 2, "CAD": 2, "AUD": 2, "NZD": 2, "CHF": 2,
-    "SEK": 2, "NOK": 2, "DKK": 2, "PLN": 2, "CZK": 2, "MXN": 2, "BRL": 2,
-    "INR": 2, "CNY": 2, "HKD": 2, "SGD": 2, "ZAR": 2,
-    "JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "VND": 0,
-    "KWD": 3, "BHD": 3, "JOD": 3, "OMR": 3, "TND": 3,
-    "BTC": 8, "SATS": 0, "LTC": 8,
+    **{code: 2 for code in _TWO.split()},
+    **{code: 0 for code in _ZERO.split()},
+    **{code: 3 for code in _THREE.split()},
+    **{code: 4 for code in _FOUR.split()},
+    **{code: 8 for code in _EIGHT.split()},
 }
 HOURS_PLACES = Decimal("0.01")
-_SECONDS_PER_HOUR = Decimal(3600)
-_RATE = re.compile(r"^\s*(?:(?P<a>[0-9][0-9_,]*(?:\.[0-9]+)?)\s*(?P<c>[A-Za-z]{3,5})"
-                   r"|(?P<c2>[A-Za-z]{3,5})\s*(?P<a2>[0-9][0-9_,]*(?:\.[0-9]+)?))\s*$")
+_SECONDS_PER_HOUR = 3600
+_NUMBER = r"[0-9][0-9_,]*(?:\.[0-9]*)?|\.[0-9]+"
+_RATE = re.compile(rf"^\s*(?:(?P<a>{_NUMBER})\s*(?P<c>[A-Za-z]{{3,5}})"
+                   rf"|(?P<c2>[A-Za-z]{{3,5}})\s*(?P<a2>{_NUMBER}))\s*$")
+
+Exact = Union[Decimal, Fraction, int]
 
 
 def minor_units(currency: str) -> int:
@@ -33,9 +54,99 @@ def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_units(currency))
 
 
-def round_amount(amount: Decimal, currency: str) -> Decimal:
+def round_amount(amount: Exact, currency: str) -> Decimal:
     """Half-up to the currency's minor unit: 1291.3055... USD -> 1291.31."""
-    return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
+    return round_to(amount, quantum(currency))
+
+
+def round_to(value: Exact, step: Decimal) -> Decimal:
+    """An exact value half-up to a multiple of step (a power of ten), as a Decimal."""
+    units = Fraction(value) / Fraction(step)
+    return from_units(half_up(units.numerator, units.denominator), -_exponent(step))
+
+
+def half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator (denominator > 0) rounded half up to an integer."""
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+@lru_cache(maxsize=8192)  # rows repeat the same few values: 0.25 h, 100.00 USD
+def from_units(units: int, places: int) -> Decimal:
+    """A whole number of 10**-places: ``from_units(42, 8)`` is 0.00000042."""
+    return Decimal(units).scaleb(-places)
+
+
+def _exponent(step: Decimal) -> int:
+    exponent = step.as_tuple().exponent
+    assert isinstance(exponent, int), "a finite step"
+    return exponent
+
+
+@lru_cache(maxsize=None)
+def scaled(amount: Decimal) -> Tuple[int, int]:
+    """A finite Decimal as (n, p) with amount == n * 10**-p and p >= 0: 0.0015 -> (15, 4)."""
+    sign, digits, exponent = amount.as_tuple()
+    assert isinstance(exponent, int), "a finite amount"
+    n = int("".join(map(str, digits)) or "0") * (-1 if sign else 1)
+    return (n * 10 ** exponent, 0) if exponent >= 0 else (n, -exponent)
+
+
+def format_amount(amount: Decimal, currency: str) -> str:
+    """Fixed point in the currency's minor unit, never scientific: ``4.2E-7`` BTC -> ``0.00000042``."""
+    return format(round_to(amount, quantum(currency)), "f")
+
+
+def format_money(amount: Decimal, currency: str) -> str:
+    """``0.00000042 BTC``: format_amount and the code."""
+    return f"{format_amount(amount, currency)} {currency}"
+
+
+def format_hours(value: Decimal) -> str:
+    """Hours with two decimals, never scientific: ``Decimal('0E-2')`` -> ``0.00``."""
+    return format(round_to(value, HOURS_PLACES), "f")
+
+
+def allocate_units(total: int, numerators: Sequence[int], denominator: int) -> List[int]:
+    """Split total whole units into shares near numerators[i] / denominator that sum to it.
+
+    Largest remainder: every share starts at its exact value rounded down, and
+    the units left over go one each to the shares whose cut-off part was
+    largest (the earlier share on a tie), so that rows printed under a total
+    add up to it.
+    """
+    if not numerators:
+        return []
+    shares, remainders = [], []
+    for numerator in numerators:
+        whole, rest = divmod(numerator, denominator)
+        shares.append(whole)
+        remainders.append(rest)
+    left = total - sum(shares)
+    if not left:
+        return shares
+    order = sorted(range(len(shares)), key=remainders.__getitem__, reverse=True)  # stable: ties keep order
+    # left is within [0, len) when total is the rounded sum; the loop keeps the
+    # sum right for any total a caller passes.
+    while left:
+        one = 1 if left > 0 else -1
+        for i in (order if left > 0 else order[::-1])[:abs(left)]:
+            shares[i] += one
+        left -= one * min(abs(left), len(order))
+    return shares
+
+
+def allocate(total: Decimal, exact: Sequence[Exact], step: Decimal) -> List[Decimal]:
+    """allocate_units for Decimal or Fraction values and a step (a power of ten):
+    ``allocate(Decimal("1.00"), [Fraction(1, 3)] * 3, Decimal("0.01"))`` -> 0.34, 0.33, 0.33."""
+    places = -_exponent(step)
+    units = [Fraction(value) / Fraction(step) for value in exact]
+    denominator = 1
+    for unit in units:
+        denominator = denominator * unit.denominator // gcd(denominator, unit.denominator)
+    numerators = [unit.numerator * (denominator // unit.denominator) for unit in units]
+    target = Fraction(total) / Fraction(step)
+    shares = allocate_units(half_up(target.numerator, target.denominator), numerators, denominator)
+    return [from_units(share, places) for share in shares]
 
 
 @dataclass(frozen=True)
@@ -46,28 +157,63 @@ class Rate:
     currency: str
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.currency}/h"
+        return f"{self.amount:f} {self.currency}/h"
 
-    def cost(self, hours: Decimal) -> Decimal:
-        return round_amount(hours * self.amount, self.currency)
+    def cost(self, hours: Exact) -> Decimal:
+        return round_amount(Fraction(hours) * Fraction(self.amount), self.currency)
+
+    def exact_cost(self, seconds: int) -> Fraction:
+        """The unrounded price of seconds at this rate."""
+        return Fraction(seconds, _SECONDS_PER_HOUR) * Fraction(self.amount)
+
+    def cost_units(self, seconds: int, places: int) -> Tuple[int, int]:
+        """The unrounded price of seconds in units of 10**-places, as (numerator,
+        denominator) with denominator 3600 * 10**p (p: the rate's decimals), so
+        that prices at rates with as many decimals share a denominator."""
+        n, p = scaled(self.amount)
+        return seconds * n * 10 ** places, _SECONDS_PER_HOUR * 10 ** p
 
 
-def parse_rate(text) -> Rate:
-    """``"100 USD"``, ``"USD 100"``, ``"0.0015 BTC"`` -> Rate; ValueError otherwise."""
-    if isinstance(text, (int, Decimal)):
+def known_currencies(extra: Iterable[str] = ()) -> frozenset:
+    return frozenset(MINOR_UNITS) | {str(code).upper() for code in extra}
+
+
+def parse_rate(text, known: Iterable[str] = ()) -> Rate:
+    """``"100 USD"``, ``"USD 100"``, ``"0.0015 BTC"`` -> Rate; ValueError otherwise.
+
+    The currency must be an ISO 4217 code, BTC, LTC or SATS, or one of known
+    (configuration's `currencies`). The number takes a decimal point and
+    optional ``_`` between digits; a comma is refused, as ``1,5`` (one and a
+    half in much of Europe) and ``1,500`` (fifteen hundred) cannot both be meant.
+    """
+    if isinstance(text, bool) or isinstance(text, (int, float, Decimal)):
         raise ValueError(f"a rate needs a currency: {text} (try \"{text} USD\")")
     match = _RATE.match(str(text))
     if not match:
-        raise ValueError(f"not a rate: {text!r} (expected an amount and a currency, like \"100 USD\")")
-    raw = (match["a"] or match["a2"]).replace("_", "").replace(",", "")
+        raise ValueError(f"not a rate: {text!r} (expected a positive amount and a currency, like \"100 USD\")")
+    raw = match["a"] or match["a2"]
     currency = (match["c"] or match["c2"]).upper()
+    if "," in raw:
+        raise ValueError(f"a comma in the rate {text!r}: rates take a decimal point and no thousands separator "
+                         f"(use {_comma_hint(raw)} {currency})")
     try:
-        amount = Decimal(raw)
+        amount = Decimal(raw.replace("_", ""))
     except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
         raise ValueError(f"not a rate: {text!r}") from None
-    if amount <= 0:
-        raise ValueError(f"a rate must be positive: {text!r}")
+    if not amount.is_finite() or amount <= 0:
+        raise ValueError(f"a rate must be a positive amount: {text!r}")
+    if currency not in known_currencies(known):
+        raise ValueError(f"unknown currency {currency!r} in the rate {text!r} (expected an ISO 4217 "
+                         "code like USD or EUR, BTC or SATS; list other codes in the `currencies` setting)")
     return Rate(amount, currency)
+
+
+def _comma_hint(raw: str) -> str:
+    """``1,5`` -> ``1.5``; ``1,250`` -> ``1250`` (a comma before three digits groups thousands)."""
+    head, _, tail = raw.rpartition(",")
+    if len(tail.split(".")[0]) == 3 and "." not in head:
+        return raw.replace(",", "")
+    return head.replace(",", "") + "." + tail
 
 
 _MODES = {"up": ROUND_CEILING, "nearest": ROUND_HALF_UP, "down": ROUND_FLOOR}
@@ -104,13 +250,17 @@ def parse_rounding(text: str, mode: str | None = None) -> Rounding:
     return Rounding(seconds, mode)
 
 
+# A hundredth of an hour, the unit hours are shown in, is 36 seconds.
+SECONDS_PER_HOURS_PLACE = 36
+
+
 def hours(seconds: int) -> Decimal:
-    """Seconds -> hours with two decimals, as shown on the timesheet."""
-    return (Decimal(seconds) / _SECONDS_PER_HOUR).quantize(HOURS_PLACES, rounding=ROUND_HALF_UP)
+    """Seconds -> hours with two decimals, half up, as the timesheet totals them."""
+    return from_units(half_up(seconds, SECONDS_PER_HOURS_PLACE), 2)
 
 
-def exact_hours(seconds: int) -> Decimal:
-    return Decimal(seconds) / _SECONDS_PER_HOUR
+def exact_hours(seconds: int) -> Fraction:
+    return Fraction(seconds, _SECONDS_PER_HOUR)
 
 
 def format_hms(seconds: int) -> str:

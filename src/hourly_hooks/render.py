@@ -7,23 +7,21 @@ money or time that the Timesheet did not already settle.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import unicodedata
 from datetime import datetime, timedelta
 from typing import Callable, Dict, List, Optional
 
 from hourly_hooks import money
-from hourly_hooks.periods import week_start
 from hourly_hooks.sessions import Session
-from hourly_hooks.timesheet import Line, Timesheet
+from hourly_hooks.timesheet import GROUPINGS, Group, Line, Timesheet, grouped
 
 FORMATS = ("table", "csv", "json", "markdown", "timeclock")
-GROUPINGS = ("session", "day", "week", "month", "author", "repo")
+__all__ = ["FORMATS", "GROUPINGS", "Group", "RENDERERS", "anomaly_lines", "groups", "total_lines"]
 
 
-@dataclass(frozen=True)
-class Group:
-    key: str
-    sheet: Timesheet
+def groups(sheet: Timesheet, by: str) -> List[Group]:
+    """Lines grouped by a period of their clock-in, by author or by repo (timesheet.grouped)."""
+    return grouped(sheet, by)
 
 
 def _local(moment: Optional[datetime], sheet: Timesheet) -> Optional[datetime]:
@@ -46,41 +44,23 @@ def _iso(moment: Optional[datetime], sheet: Timesheet) -> Optional[str]:
     return local.isoformat() if local else None
 
 
-def _group_key(by: str, line: Line, sheet: Timesheet) -> str:
-    start = _local(line.session.start, sheet)
-    if by == "day":
-        return start.date().isoformat()
-    if by == "week":
-        monday = week_start(start.date())
-        year, week, _ = monday.isocalendar()
-        return f"{year}-W{week:02d} ({monday.isoformat()})"
-    if by == "month":
-        return start.strftime("%Y-%m")
-    if by == "author":
-        return line.session.author
-    return line.session.repo
-
-
-def groups(sheet: Timesheet, by: str) -> List[Group]:
-    """Lines grouped by a period of their clock-in, by author or by repo."""
-    buckets: Dict[str, List[Line]] = {}
-    for line in sheet.lines:
-        buckets.setdefault(_group_key(by, line, sheet), []).append(line)
-    return [Group(key, Timesheet(sheet.selection, lines=lines)) for key, lines in sorted(buckets.items())]
-
-
 def _amount_text(sheet: Timesheet) -> str:
-    return ", ".join(f"{amount} {currency}" for currency, amount in sorted(sheet.amounts.items()))
+    return ", ".join(money.format_money(amount, currency) for currency, amount in sorted(sheet.amounts.items()))
+
+
+def _line_amount(line: Line) -> str:
+    """The row's amount without its currency, or "" for an unpriced line."""
+    return money.format_amount(line.amount, line.rate.currency) if line.rate and line.amount is not None else ""
 
 
 def total_lines(sheet: Timesheet) -> List[str]:
     """``12:54:47, 12.91 hours worked`` and, with a rate, ``1291.31 USD``."""
     rounding = sheet.selection.rounding
     if rounding:
-        lines = [f"{money.format_hms(sheet.worked_seconds)} worked, {sheet.hours} hours billed "
+        lines = [f"{money.format_hms(sheet.worked_seconds)} worked, {money.format_hours(sheet.hours)} hours billed "
                  f"(each session rounded {rounding})"]
     else:
-        lines = [f"{money.format_hms(sheet.seconds)}, {sheet.hours} hours worked"]
+        lines = [f"{money.format_hms(sheet.seconds)}, {money.format_hours(sheet.hours)} hours worked"]
     if sheet.amounts:
         lines.append(_amount_text(sheet))
     if sheet.unpriced and sheet.amounts:
@@ -106,10 +86,10 @@ def _session_rows(sheet: Timesheet, billed: Dict[str, str]) -> List[Dict[str, st
             "Start": _stamp(session.start, sheet),
             "End": _stamp(session.end, sheet),
             "Duration": money.format_hms(session.seconds),
-            "Hours": str(line.hours),
+            "Hours": money.format_hours(line.hours),
         })
         if priced:
-            row["Amount"] = f"{line.amount} {line.rate.currency}" if line.rate else "-"
+            row["Amount"] = f"{_line_amount(line)} {line.rate.currency}" if line.rate else "-"
         if billed:
             row["Invoice"] = billed.get(session.clock_in.sha, "")
         row["Note"] = session.note
@@ -122,7 +102,8 @@ def _group_rows(sheet: Timesheet, by: str) -> List[Dict[str, str]]:
     rows = []
     for group in groups(sheet, by):
         row = {by.capitalize(): group.key, "Sessions": str(len(group.sheet.lines)),
-               "Duration": money.format_hms(group.sheet.worked_seconds), "Hours": str(group.sheet.hours)}
+               "Duration": money.format_hms(group.sheet.worked_seconds),
+               "Hours": money.format_hours(group.sheet.hours)}
         if priced:
             row["Amount"] = _amount_text(group.sheet) or "-"
         rows.append(row)
@@ -136,14 +117,28 @@ def _rows(sheet: Timesheet, by: str, billed: Dict[str, str]) -> List[Dict[str, s
 _RIGHT = {"Duration", "Hours", "Amount", "Sessions"}
 
 
+def display_width(text: str) -> int:
+    """Terminal columns text takes: East Asian wide and fullwidth characters take two,
+    combining marks and zero-width characters none."""
+    if text.isascii():
+        return len(text)
+    width = 0
+    for char in text:
+        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
+
+
 def _aligned(rows: List[Dict[str, str]]) -> List[str]:
     if not rows:
         return []
     columns = list(rows[0])
-    widths = {c: max(len(c), *(len(r[c]) for r in rows)) for c in columns}
+    widths = {c: max(display_width(c), *(display_width(r[c]) for r in rows)) for c in columns}
 
     def cell(column: str, text: str) -> str:
-        return text.rjust(widths[column]) if column in _RIGHT else text.ljust(widths[column])
+        pad = " " * (widths[column] - display_width(text))
+        return pad + text if column in _RIGHT else text + pad
 
     out = ["  ".join(cell(c, c) for c in columns).rstrip()]
     out += ["  ".join(cell(c, r[c]) for c in columns).rstrip() for r in rows]
@@ -193,8 +188,8 @@ def csv_text(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, s
         writer.writeheader()
         for line in sheet.lines:
             record = _session_record(line.session, sheet)
-            record.update(billed_seconds=line.seconds, hours=str(line.hours),
-                          amount=str(line.amount) if line.rate else "",
+            record.update(billed_seconds=line.seconds, hours=money.format_hours(line.hours),
+                          amount=_line_amount(line),
                           currency=line.rate.currency if line.rate else "",
                           invoice=(billed or {}).get(line.session.clock_in.sha, ""))
             writer.writerow({k: "" if record.get(k) is None else record[k] for k in fields})
@@ -205,8 +200,9 @@ def csv_text(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, s
         for group in groups(sheet, by):
             currency = group.sheet.currency
             writer.writerow({by: group.key, "sessions": len(group.sheet.lines),
-                             "seconds": group.sheet.worked_seconds, "hours": str(group.sheet.hours),
-                             "amount": str(group.sheet.amount) if currency else "",
+                             "seconds": group.sheet.worked_seconds,
+                             "hours": money.format_hours(group.sheet.hours),
+                             "amount": _total_amount(group.sheet) or "",
                              "currency": currency or ""})
     return out.getvalue()
 
@@ -224,29 +220,47 @@ def _session_record(session: Session, sheet: Timesheet) -> dict:
     }
 
 
+def _total_amount(sheet: Timesheet) -> Optional[str]:
+    """The sheet's amount without its currency when it has one currency, else None."""
+    currency = sheet.currency
+    return money.format_amount(sheet.amounts[currency], currency) if currency else None
+
+
+def _amounts(sheet: Timesheet) -> Dict[str, str]:
+    return {c: money.format_amount(a, c) for c, a in sheet.amounts.items()}
+
+
 def json_text(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, str]] = None) -> str:
     billed = billed or {}
     tz = sheet.selection.tz
+    parts = groups(sheet, by) if by != "session" else []
+    lines = sheet.lines
+    if parts:
+        # The sessions as their groups share them out, so that they add up to
+        # the groups beside them; in the sheet's order.
+        position = {id(line.session): index for index, line in enumerate(sheet.lines)}
+        lines = sorted((line for group in parts for line in group.sheet.lines),
+                       key=lambda line: position[id(line.session)])
     sessions = []
-    for line in sheet.lines:  # one dict literal a session: this loop runs 10k times on big histories
+    for line in lines:  # one dict literal a session: this loop runs 10k times on big histories
         session, rate = line.session, line.rate
-        clock_in, clock_out = session.clock_in, session.clock_out
+        clock_in, clock_out, end = session.clock_in, session.clock_out, session.end
+        assert clock_out is not None and end is not None, "a timesheet line is a closed session"
         sessions.append({
             "author": f"{clock_in.name} <{clock_in.email}>",
             "start": session.start.astimezone(tz).isoformat(),
-            "end": session.end.astimezone(tz).isoformat(),
+            "end": end.astimezone(tz).isoformat(),
             "seconds": session.seconds,
             "in_commit": clock_in.sha,
             "out_commit": clock_out.sha,
             "note": session.note,
             "repo": clock_in.repo,
             "billed_seconds": line.seconds,
-            "hours": str(line.hours),
-            "amount": str(line.amount) if rate else None,
+            "hours": money.format_hours(line.hours),
+            "amount": _line_amount(line) or None,
             "currency": rate.currency if rate else None,
             "invoice": billed.get(clock_in.sha),
         })
-    currency = sheet.currency
     document = {
         "sessions": sessions,
         "open": [_session_record(s, sheet) for s in sheet.open],
@@ -256,17 +270,17 @@ def json_text(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, 
             "sessions": len(sheet.lines),
             "seconds": sheet.worked_seconds,
             "billed_seconds": sheet.seconds,
-            "hours": str(sheet.hours),
-            "amount": str(sheet.amount) if currency else None,
-            "currency": currency,
-            "amounts": {c: str(a) for c, a in sheet.amounts.items()},
+            "hours": money.format_hours(sheet.hours),
+            "amount": _total_amount(sheet),
+            "currency": sheet.currency,
+            "amounts": _amounts(sheet),
         },
     }
-    if by != "session":
+    if parts:
         document["groups"] = [
             {"by": by, "key": g.key, "sessions": len(g.sheet.lines), "seconds": g.sheet.worked_seconds,
-             "hours": str(g.sheet.hours), "amounts": {c: str(a) for c, a in g.sheet.amounts.items()}}
-            for g in groups(sheet, by)]
+             "hours": money.format_hours(g.sheet.hours), "amounts": _amounts(g.sheet)}
+            for g in parts]
     # Compact on purpose: json's C encoder is not used with indent, and at 10k
     # sessions pretty-printing costs more than reading the history (pipe to jq).
     return json.dumps(document) + "\n"

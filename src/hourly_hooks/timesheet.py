@@ -1,4 +1,4 @@
-"""From marker commits to a timesheet: select sessions, round, price and total them.
+"""From marker commits to a timesheet: select sessions, round, price, total and group them.
 
 Pure: ``build`` takes the marker commits already read (history.read_markers)
 and returns data; the renderers in ``render.py`` only format what it returns.
@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from decimal import Decimal
-from typing import Dict, Iterable, List, Optional, Sequence
+from fractions import Fraction
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from hourly_hooks import money
 from hourly_hooks.money import Rate, Rounding
+from hourly_hooks.periods import week_start
 from hourly_hooks.sessions import Anomaly, Session, pair
 
 
@@ -49,40 +51,85 @@ class Selection:
 
 
 class Line:
-    """One billable session as it appears on the timesheet."""
+    """One billable session as it appears on the timesheet.
 
-    __slots__ = ("session", "seconds", "hours", "rate", "rounded")
+    ``hours`` and ``amount`` are the values printed on the session's row: the
+    timesheet that holds the line sets them so that its rows add up to its
+    totals (see Timesheet). A Line made alone rounds its own values.
+    """
 
-    def __init__(self, session: Session, seconds: int, hours: Decimal, rate: Optional[Rate],
-                 rounded: bool = False):
+    __slots__ = ("session", "seconds", "hours", "rate", "rounded", "amount", "_held")
+
+    def __init__(self, session: Session, seconds: int, hours: Optional[Decimal] = None,
+                 rate: Optional[Rate] = None, rounded: bool = False, amount: Optional[Decimal] = None):
         self.session = session
         self.seconds = seconds    # billed seconds: the session's, after rounding
-        self.hours = hours        # as shown, two decimals
         self.rate = rate
         self.rounded = rounded    # a billing increment applies
+        self.hours: Decimal = money.hours(seconds) if hours is None else hours
+        if amount is None and rate is not None:
+            places = money.minor_units(rate.currency)
+            amount = money.from_units(money.half_up(*rate.cost_units(seconds, places)), places)
+        self.amount: Optional[Decimal] = amount
+        self._held = False        # a Timesheet has set hours and amount as its share
+
+    @classmethod
+    def _unrounded(cls, session: Session, seconds: int, rate: Optional[Rate], rounded: bool) -> "Line":
+        """A line whose shown values its Timesheet will set (build makes thousands)."""
+        line = cls.__new__(cls)
+        line.session, line.seconds, line.rate, line.rounded = session, seconds, rate, rounded
+        line.hours, line.amount, line._held = Decimal(0), None, False
+        return line
 
     @property
-    def exact_amount(self) -> Optional[Decimal]:
-        if self.rate is None:
-            return None
-        # With a billing increment the client sees rounded hours, so bill those;
-        # without one, bill the exact seconds (12:54:47 at 100/h is 1291.31).
-        billed = self.hours if self.rounded else money.exact_hours(self.seconds)
-        return billed * self.rate.amount
+    def exact_hours(self) -> Fraction:
+        return money.exact_hours(self.seconds)
 
     @property
-    def amount(self) -> Optional[Decimal]:
-        exact = self.exact_amount
-        return None if exact is None else money.round_amount(exact, self.rate.currency)
+    def exact_amount(self) -> Optional[Fraction]:
+        """The billed seconds times the rate, unrounded. With a billing increment the
+        billed seconds are the rounded ones, so three 10-minute sessions at 100/h
+        cost exactly 50."""
+        return None if self.rate is None else self.rate.exact_cost(self.seconds)
+
+    def _held_by_one(self) -> "Line":
+        """This line to set in place if no timesheet holds it yet, else a copy."""
+        line = self if not self._held else Line._unrounded(self.session, self.seconds, self.rate, self.rounded)
+        line._held = True
+        return line
+
+
+@dataclass(frozen=True)
+class Totals:
+    """A timesheet's rounded totals: hours, and the amount per currency."""
+
+    hours: Decimal
+    amounts: Dict[str, Decimal]
 
 
 @dataclass
 class Timesheet:
+    """Billable lines and their totals, with what was left out and why.
+
+    The totals are rounded once from the exact figures: the billed seconds
+    (12:54:47 is 12.91 hours) and, per currency, those seconds times the rate
+    (12:54:47 at 100 USD/h is 1291.31 USD). Each total is then shared out to the
+    lines by largest remainder, so the rows printed under a total add up to it
+    (three 20-minute sessions at 100 USD/h are 33.34 + 33.33 + 33.33 = 100.00).
+    A group's sheet (``grouped``) is given its share of the whole as ``totals``.
+    The lines are allocated when the sheet is made: make a new Timesheet for
+    another set of lines rather than changing ``lines`` in place.
+    """
+
     selection: Selection
     lines: List[Line] = field(default_factory=list)
     open: List[Session] = field(default_factory=list)
     anomalies: List[Anomaly] = field(default_factory=list)
     ignored: List[Session] = field(default_factory=list)
+    totals: Optional[Totals] = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.totals, self.lines = _allocated(self.lines, self.totals)
 
     @property
     def sessions(self) -> List[Session]:
@@ -98,19 +145,14 @@ class Timesheet:
 
     @property
     def hours(self) -> Decimal:
-        if self.selection.rounding:
-            return sum((line.hours for line in self.lines), Decimal("0.00"))
-        return money.hours(self.seconds)
+        assert self.totals is not None
+        return self.totals.hours
 
     @property
     def amounts(self) -> Dict[str, Decimal]:
-        """Total per currency, rounded once at the end."""
-        totals: Dict[str, Decimal] = {}
-        for line in self.lines:
-            if line.rate is not None:
-                currency = line.rate.currency
-                totals[currency] = totals.get(currency, Decimal(0)) + line.exact_amount
-        return {c: money.round_amount(total, c) for c, total in totals.items()}
+        """Total per currency, rounded once from the exact amounts."""
+        assert self.totals is not None
+        return dict(self.totals.amounts)
 
     @property
     def currency(self) -> Optional[str]:
@@ -132,7 +174,108 @@ class Timesheet:
 
     @property
     def end(self) -> Optional[datetime]:
-        return max((s.end for s in self.sessions), default=None)
+        return max((s.end for s in self.sessions if s.end is not None), default=None)
+
+
+def _priced_units(lines: Sequence[Line]) -> Dict[str, Tuple[int, List[Tuple[int, int]]]]:
+    """Per currency, in order of first use: a denominator and the (position, numerator)
+    of each priced line's exact amount in the currency's minor unit."""
+    factors: Dict[int, Tuple[str, int, int]] = {}   # id(rate) -> currency, price of a second
+    raw: Dict[str, List[Tuple[int, int, int]]] = {}
+    for index, line in enumerate(lines):
+        rate = line.rate
+        if rate is None:
+            continue
+        factor = factors.get(id(rate))
+        if factor is None:
+            factor = factors[id(rate)] = (rate.currency, *rate.cost_units(1, money.minor_units(rate.currency)))
+        currency, numerator, denominator = factor
+        raw.setdefault(currency, []).append((index, line.seconds * numerator, denominator))
+    priced = {}
+    for currency, items in raw.items():
+        # Each denominator is 3600 * 10**p: the largest is a multiple of the others.
+        common = max(denominator for _, _, denominator in items)
+        priced[currency] = (common, [(i, n * (common // d)) for i, n, d in items])
+    return priced
+
+
+def _allocated(lines: Sequence[Line], totals: Optional[Totals]) -> Tuple[Totals, List[Line]]:
+    """The totals (computed unless given), and the lines with shown values that sum to them."""
+    held = [line._held_by_one() for line in lines]
+    seconds = [line.seconds for line in held]
+    hours = totals.hours if totals else money.hours(sum(seconds))
+    for line, share in zip(held, money.allocate_units(_units(hours, 2), seconds, money.SECONDS_PER_HOURS_PLACE)):
+        line.hours = money.from_units(share, 2)
+    amounts: Dict[str, Decimal] = {}
+    for currency, (denominator, priced) in _priced_units(held).items():
+        places = money.minor_units(currency)
+        given = totals.amounts.get(currency) if totals else None
+        if given is None:
+            given = money.from_units(money.half_up(sum(n for _, n in priced), denominator), places)
+        amounts[currency] = given
+        shares = money.allocate_units(_units(given, places), [n for _, n in priced], denominator)
+        for (index, _), share in zip(priced, shares):
+            held[index].amount = money.from_units(share, places)
+    return Totals(hours, amounts), held
+
+
+def _units(value: Decimal, places: int) -> int:
+    """A rounded Decimal as a whole number of 10**-places."""
+    return int(value.scaleb(places))
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str
+    sheet: Timesheet
+
+
+GROUPINGS = ("session", "day", "week", "month", "author", "repo")
+
+
+def group_key(by: str, line: Line, tz: tzinfo) -> str:
+    """The group of a line: the day, ISO week or month of its clock-in in tz, its author or repo."""
+    if by == "author":
+        return line.session.author
+    if by == "repo":
+        return line.session.repo
+    start = line.session.start.astimezone(tz)
+    if by == "day":
+        return start.date().isoformat()
+    if by == "week":
+        monday = week_start(start.date())
+        year, week, _ = monday.isocalendar()
+        return f"{year}-W{week:02d} ({monday.isoformat()})"
+    if by == "month":
+        return start.strftime("%Y-%m")
+    raise ValueError(f"unknown grouping {by!r} (expected one of {', '.join(GROUPINGS[1:])})")
+
+
+def grouped(sheet: Timesheet, by: str) -> List[Group]:
+    """Lines grouped by a period of their clock-in, by author or by repo, in key order.
+
+    The sheet's totals are shared out to the groups as to lines (largest
+    remainder), and each group's to its lines, so groups add up to the total.
+    """
+    buckets: Dict[str, List[Line]] = {}
+    for line in sheet.lines:
+        buckets.setdefault(group_key(by, line, sheet.selection.tz), []).append(line)
+    keys = sorted(buckets)
+    seconds = [sum(line.seconds for line in buckets[key]) for key in keys]
+    hours = [money.from_units(share, 2) for share in
+             money.allocate_units(_units(sheet.hours, 2), seconds, money.SECONDS_PER_HOURS_PLACE)]
+    amounts: List[Dict[str, Decimal]] = [{} for _ in keys]
+    priced = [_priced_units(buckets[key]) for key in keys]
+    for currency, total in sheet.amounts.items():
+        places = money.minor_units(currency)
+        having = [i for i in range(len(keys)) if currency in priced[i]]
+        # Denominators differ between groups when their rates have different decimals.
+        common = max(priced[i][currency][0] for i in having)
+        exact = [sum(n for _, n in priced[i][currency][1]) * (common // priced[i][currency][0]) for i in having]
+        for i, share in zip(having, money.allocate_units(_units(total, places), exact, common)):
+            amounts[i][currency] = money.from_units(share, places)
+    return [Group(key, Timesheet(sheet.selection, lines=buckets[key], totals=Totals(hours[i], amounts[i])))
+            for i, key in enumerate(keys)]
 
 
 def _in_period(moment: datetime, selection: Selection) -> bool:
@@ -152,23 +295,22 @@ def build(selection: Selection, commits: Iterable) -> Timesheet:
     if exclude:
         commits = (c for c in commits if not _excluded(c.sha, exclude))
     pairing = pair(commits, selection.identity)
-    sheet = Timesheet(selection)
+    lines: List[Line] = []
+    ignored: List[Session] = []
     for session in pairing.sessions:
         if not _in_period(session.start, selection):
             continue
         if selection.ignore and any(session.mentions(text) for text in selection.ignore):
-            sheet.ignored.append(session)
+            ignored.append(session)
             continue
-        sheet.lines.append(_line(session, selection))
-    sheet.open = [s for s in pairing.open if _in_period(s.start, selection)]
-    sheet.anomalies = [a for a in pairing.anomalies if _in_period(a.when, selection)]
-    return sheet
+        lines.append(_line(session, selection))
+    return Timesheet(selection, lines=lines, ignored=ignored,
+                     open=[s for s in pairing.open if _in_period(s.start, selection)],
+                     anomalies=[a for a in pairing.anomalies if _in_period(a.when, selection)])
 
 
 def _line(session: Session, selection: Selection) -> Line:
     seconds = session.seconds
     if selection.rounding:
         seconds = selection.rounding.apply(seconds)
-    return Line(session=session, seconds=seconds, hours=money.hours(seconds),
-                rate=selection.rates.for_session(session),
-                rounded=selection.rounding is not None)
+    return Line._unrounded(session, seconds, selection.rates.for_session(session), selection.rounding is not None)
