@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import os
 import shutil
 import subprocess
 from datetime import datetime, timedelta, timezone
@@ -209,3 +210,87 @@ def test_spaced_trailer_is_billed_as_the_hook_reads_it(repo):
     document = doc(jreport(repo, "--tz", "America/New_York"))
     assert [s["seconds"] for s in document["sessions"]] == [3600]
     assert document["anomalies"] == []
+
+
+def _hourly(repo, *args, **kwargs):
+    """The installed command in a real process, for what CliRunner cannot fake: its stdout."""
+    import os
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "hourly_hooks", "report", "--repo", str(repo.path), *args],
+                          env={**os.environ, "HOURLY_NO_CACHE": "1"}, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+@pytest.mark.parametrize("target", ["missing/folder/sheet.csv", "/dev/full"])
+def test_output_that_cannot_be_written_is_one_line(week, tmp_path, target):
+    if target.startswith("/dev/") and not os.path.exists(target):
+        pytest.skip(f"no {target} here")
+    path = target if target.startswith("/") else str(tmp_path / target)
+    result = report(week, "--format", "csv", "-o", path)
+    assert result.exit_code == 74, result.output
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"Error: cannot write {path}: ")
+    assert "bug" not in result.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+def test_stdout_that_cannot_be_written_is_one_line(week):
+    with open("/dev/full", "w") as full:
+        done = _hourly(week, "--rate", "100 USD", stdout=full)
+    assert done.returncode == 74, done.stderr
+    assert done.stderr == "Error: cannot write the report to stdout: No space left on device\n"
+
+
+def test_a_reader_gone_from_the_pipe_is_a_quiet_exit(week):
+    import os
+
+    read, write = os.pipe()
+    os.close(read)
+    with os.fdopen(write, "w") as pipe:
+        done = _hourly(week, "--format", "csv", stdout=pipe)
+    assert done.returncode == 74 and done.stderr == ""
+
+
+def test_dash_is_stdout(week, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = report(week, "--format", "csv", "-o", "-")
+    assert result.exit_code == 0 and result.stdout.startswith("author,start,end")
+    assert not (tmp_path / "-").exists() and "Wrote" not in result.stderr
+
+
+@pytest.mark.parametrize("rate, words", [("1,5 EUR", "use 1.5 EUR"), ("100,50 EUR", "use 100.50 EUR"),
+                                         ("100 XYZ", "unknown currency 'XYZ'"), ("0 USD", "positive"),
+                                         ("-5 USD", "not a rate"), ("inf USD", "not a rate"),
+                                         ("1e999 USD", "not a rate")])
+def test_a_bad_rate_is_a_usage_error_in_one_line(week, rate, words):
+    result = report(week, "--rate", rate)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and words in result.stderr and result.stdout == ""
+
+
+def test_wide_characters_keep_the_columns_aligned(repo):
+    repo.commit("clock-in: 設計レビュー", "2026-03-02T09:00:00+00:00", name="山田太郎", email="yamada@example.com")
+    repo.commit("clock-out", "2026-03-02T10:00:00+00:00", name="山田太郎", email="yamada@example.com")
+    repo.commit("clock-in: review", "2026-03-02T11:00:00+00:00", name="Bob Ng", email="bob@example.com")
+    repo.commit("clock-out", "2026-03-02T11:30:00+00:00", name="Bob Ng", email="bob@example.com")
+    import unicodedata
+
+    def display_width(text):  # what a terminal shows: CJK takes two columns
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1
+                   for c in text)
+
+    table = report(repo, "--tz", "UTC", "--rate", "100 USD").stdout.splitlines()
+    header, rows = table[0], table[1:3]
+    start = display_width(header[:header.index("Start")])
+    for row in rows:
+        # The Start column begins at the same screen column on every row.
+        assert any(display_width(row[:i]) == start and row[i:].startswith("2026-") for i in range(len(row)))
+    by_author = report(repo, "--tz", "UTC", "--by", "author").stdout.splitlines()
+    ends = {display_width(line) for line in by_author[:3]}
+    assert len(ends) == 1, by_author[:3]  # right-aligned Hours end every row at one column
+
+
+def test_display_width():
+    from hourly_hooks.render import display_width
+
+    assert display_width("山田太郎") == 8 and display_width("Ｂｏｂ") == 6
+    assert display_width("é") == 1 and display_width("e\u0301") == 1 and display_width("Bob") == 3

@@ -1,6 +1,7 @@
 """The seed's worked run, reproduced through the real CLI on a real repository."""
 
 import json
+from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
@@ -65,3 +66,13 @@ def test_ignore_drops_the_pro_bono_session(seed):
     result = run(seed, *args, "--ignore", "PRO BONO")
     assert "0:00:00, 0.00 hours worked" in result.stdout
     assert "Ignored 1 session(s) matching 'PRO BONO'" in result.stderr
+
+
+@pytest.mark.parametrize("by", ["session", "day", "week", "author"])
+def test_seed_rows_add_up_to_the_1291_31_total(seed, by):
+    document = json.loads(run(seed, *SEED_ARGS, "--rate", "100 USD", "--format", "json", "--by", by).stdout)
+    assert document["total"]["amount"] == "1291.31" and document["total"]["hours"] == "12.91"
+    rows = document["sessions"] if by == "session" else document["groups"]
+    amounts = [r["amount"] for r in rows] if by == "session" else [r["amounts"]["USD"] for r in rows]
+    assert sum(Decimal(a) for a in amounts) == Decimal("1291.31")
+    assert sum(Decimal(r["hours"]) for r in rows) == Decimal("12.91")

@@ -11,6 +11,8 @@ Exit codes (also in the README):
   5  BTCPay Server or network: the server refused or could not be reached
   6  nothing to bill: no billable hours, no rate, or an open session
   70 an unexpected error (a bug: please report it; HOURLY_DEBUG=1 shows the traceback)
+  74 output: the report cannot be written (a missing folder, a full disk,
+     /dev/full); silent when the reader of a pipe has gone (`| head`)
   130 interrupted (Ctrl-C)
 """
 
@@ -65,6 +67,12 @@ class NothingToBill(HourlyError):
     """There is nothing to invoice; the message explains what is missing."""
 
     exit_code = 6
+
+
+class OutputError(HourlyError):
+    """The output cannot be written: the file's folder is missing, the disk is full."""
+
+    exit_code = 74  # EX_IOERR in sysexits.h, beside 70 (EX_SOFTWARE) for bugs
 
 
 EXIT_CRASH = 70

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from datetime import datetime, timedelta
-from typing import Callable, Dict, List, Optional
+from datetime import datetime, time, timedelta
+from typing import Callable, Dict, List, Optional, Tuple
 
 from hourly_hooks import money
 from hourly_hooks.sessions import Session
@@ -287,21 +287,46 @@ def json_text(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, 
 
 
 def timeclock(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, str]] = None) -> str:
-    """hledger's timeclock format: an ``i`` and an ``o`` line per session, in sheet's zone.
+    """hledger's timeclock format: ``i`` and ``o`` lines in sheet's zone, so that
+    ``hledger -f FILE balance`` totals exactly the hours the table shows.
 
-    With a billing increment the ``o`` time is start + billed duration, so hledger's
-    totals match the invoice.
+    hledger reads the times as wall-clock times, ends an entry that crosses
+    midnight at 23:59:59 (dropping a second) and rounds each entry to the
+    hundredth of an hour. So each session is written as its shown hours
+    (``line.hours``, which add up to the table's total), laid out from its
+    start in wall-clock time and cut before each midnight into pieces that are
+    whole hundredths of an hour (36 s): hledger's rounding then changes
+    nothing. Times may so differ from the session's by up to a minute or so.
     """
-    out = []
+    out: List[str] = []
     for line in sorted(sheet.lines, key=lambda l: l.session.start):
         session = line.session
-        start = _local(session.start, sheet)
-        end = start + timedelta(seconds=line.seconds)
-        account = f"{session.repo}:{session.clock_in.name}".replace("  ", " ")
+        start = session.start.astimezone(sheet.selection.tz).replace(tzinfo=None)
+        account = " ".join(f"{session.repo}:{session.clock_in.name}".split())
         note = " ".join(session.note.split())
-        out.append(f"i {start:%Y/%m/%d %H:%M:%S} {account}" + (f"  {note}" if note else ""))
-        out.append(f"o {end:%Y/%m/%d %H:%M:%S}")
+        opening = f" {account}" + (f"  {note}" if note else "")
+        for begin, end in _day_pieces(start, int(line.hours.scaleb(2)) * money.SECONDS_PER_HOURS_PLACE):
+            out.append(f"i {begin:%Y/%m/%d %H:%M:%S}{opening}")
+            out.append(f"o {end:%Y/%m/%d %H:%M:%S}")
     return "\n".join(out) + ("\n" if out else "")
+
+
+def _day_pieces(start: datetime, seconds: int) -> List[Tuple[datetime, datetime]]:
+    """Wall-clock (begin, end) pieces that sum to seconds from start, each ending by
+    23:59:59 of its day; whole hundredths of an hour each when seconds is."""
+    step = money.SECONDS_PER_HOURS_PLACE
+    pieces: List[Tuple[datetime, datetime]] = []
+    cursor, left = start, seconds
+    while True:
+        day_end = datetime.combine(cursor.date(), time(23, 59, 59))
+        room = int((day_end - cursor).total_seconds())
+        piece = left if left <= room else room // step * step
+        if piece or not pieces and left == 0:
+            pieces.append((cursor, cursor + timedelta(seconds=piece)))
+        left -= piece
+        if left <= 0:
+            return pieces
+        cursor = datetime.combine(cursor.date() + timedelta(days=1), time(0))
 
 
 RENDERERS: Dict[str, Callable[..., str]] = {

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import sys
+
 import click
 
 from hourly_hooks.commands.options import load_timesheet, selection_options
-from hourly_hooks.errors import Rejected
+from hourly_hooks.errors import OutputError, Rejected
 from hourly_hooks.render import FORMATS, GROUPINGS, RENDERERS, anomaly_lines
 
 
@@ -30,7 +34,8 @@ def billed_sessions(repos) -> dict:
 @click.option("--by", type=click.Choice(GROUPINGS), default="session", show_default=True,
               help="One row per session, or totals per period, author or repository.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write to FILE instead of stdout (- is stdout).")
 @click.option("--strict", is_flag=True, help="Exit 1 when there are anomalies (for CI).")
 def report(by: str, fmt: str, output: str, strict: bool, **params) -> None:
     """Print the timesheet for a period.
@@ -44,15 +49,44 @@ def report(by: str, fmt: str, output: str, strict: bool, **params) -> None:
     loaded = load_timesheet(params)
     sheet = loaded.timesheet
     text = RENDERERS[fmt](sheet, by, billed_sessions(loaded.repos))
-    if output:
-        with open(output, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+    if output and output != "-":
+        write_file(output, text)
         click.echo(f"Wrote {len(sheet.lines)} session(s) to {output}", err=True)
+        if fmt == "timeclock" and not output.endswith(".timeclock"):
+            click.echo(f"Warning: hledger reads {output} as a journal, not timeclock: name it *.timeclock, "
+                       f"or read it with hledger -f timeclock:{output}", err=True)
     else:
-        click.echo(text, nl=False)
+        write_stdout(text)
     _explain(sheet)
     if strict and sheet.anomalies:
         raise Rejected(f"{len(sheet.anomalies)} anomalies in the period (see above)")
+
+
+def write_file(path: str, text: str) -> None:
+    """Write text to path; OutputError, in one line, when it cannot be written."""
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    except OSError as error:
+        if os.path.isfile(path):  # a truncated report must not pass for a whole one
+            os.unlink(path)
+        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def write_stdout(text: str) -> None:
+    """Print text; OutputError when stdout cannot take it (stdout is /dev/full), and a
+    quiet exit when the reader of the pipe has gone (`hourly report | head`)."""
+    try:
+        click.echo(text, nl=False)
+    except OSError as error:
+        # What stays in stdout's buffer would fail again, with a traceback, when
+        # Python flushes it at exit: point stdout at /dev/null first.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        if error.errno == errno.EPIPE:
+            raise click.exceptions.Exit(OutputError.exit_code) from None
+        raise OutputError(f"cannot write the report to stdout: {error.strerror or error}") from None
 
 
 def _explain(sheet, err: bool = True) -> None:
