@@ -170,3 +170,14 @@ def test_a_line_of_a_sheet_keeps_the_names_invoices_read(thirds):
     assert (sheet.amount, sheet.currency, sheet.hours) == (Decimal("100.00"), "USD", Decimal("1.00"))
     line = sheet.lines[0]
     assert (line.amount, line.hours, line.rate) == (Decimal("33.34"), Decimal("0.34"), money.parse_rate("100 USD"))
+
+
+def test_a_sheet_of_fewer_lines_totals_them_anew(thirds):
+    import dataclasses
+
+    sheet = _sheet(thirds, Rates(default=money.parse_rate("100 USD")))
+    fewer = dataclasses.replace(sheet, lines=sheet.lines[:2])
+    assert (fewer.amount, fewer.hours) == (Decimal("66.67"), Decimal("0.67"))
+    assert sorted(line.amount for line in fewer.lines) == [Decimal("33.33"), Decimal("33.34")]
+    # The whole sheet's rows keep their own shares.
+    assert sum(line.amount for line in sheet.lines) == Decimal("100.00")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from fractions import Fraction
 from functools import lru_cache
 from math import gcd
@@ -44,6 +44,7 @@ _RATE = re.compile(rf"^\s*(?:(?P<a>{_NUMBER})\s*(?P<c>[A-Za-z]{{3,5}})"
                    rf"|(?P<c2>[A-Za-z]{{3,5}})\s*(?P<a2>{_NUMBER}))\s*$")
 
 Exact = Union[Decimal, Fraction, int]
+_EXACT = Context(prec=200, Emax=MAX_EMAX, Emin=MIN_EMIN)  # wide enough that quantize never gives up
 
 
 def minor_units(currency: str) -> int:
@@ -61,6 +62,10 @@ def round_amount(amount: Exact, currency: str) -> Decimal:
 
 def round_to(value: Exact, step: Decimal) -> Decimal:
     """An exact value half-up to a multiple of step (a power of ten), as a Decimal."""
+    if isinstance(value, Decimal):
+        if value.as_tuple().exponent == step.as_tuple().exponent:
+            return value  # already a multiple of step, as every allocated value is
+        return value.quantize(step, rounding=ROUND_HALF_UP, context=_EXACT)
     units = Fraction(value) / Fraction(step)
     return from_units(half_up(units.numerator, units.denominator), -_exponent(step))
 

@@ -6,7 +6,7 @@ and returns data; the renderers in ``render.py`` only format what it returns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from fractions import Fraction
@@ -116,7 +116,7 @@ class Timesheet:
     (12:54:47 at 100 USD/h is 1291.31 USD). Each total is then shared out to the
     lines by largest remainder, so the rows printed under a total add up to it
     (three 20-minute sessions at 100 USD/h are 33.34 + 33.33 + 33.33 = 100.00).
-    A group's sheet (``grouped``) is given its share of the whole as ``totals``.
+    A group's sheet (``grouped``) is given its share of the whole as ``shares``.
     The lines are allocated when the sheet is made: make a new Timesheet for
     another set of lines rather than changing ``lines`` in place.
     """
@@ -126,10 +126,13 @@ class Timesheet:
     open: List[Session] = field(default_factory=list)
     anomalies: List[Anomaly] = field(default_factory=list)
     ignored: List[Session] = field(default_factory=list)
-    totals: Optional[Totals] = field(default=None, repr=False)
+    # A group's share of its parent's totals; computed from the lines otherwise.
+    # Init-only, so dataclasses.replace(sheet, lines=fewer) totals the new lines.
+    shares: InitVar[Optional[Totals]] = None
+    totals: Totals = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        self.totals, self.lines = _allocated(self.lines, self.totals)
+    def __post_init__(self, shares: Optional[Totals]) -> None:
+        self.totals, self.lines = _allocated(self.lines, shares)
 
     @property
     def sessions(self) -> List[Session]:
@@ -145,13 +148,11 @@ class Timesheet:
 
     @property
     def hours(self) -> Decimal:
-        assert self.totals is not None
         return self.totals.hours
 
     @property
     def amounts(self) -> Dict[str, Decimal]:
         """Total per currency, rounded once from the exact amounts."""
-        assert self.totals is not None
         return dict(self.totals.amounts)
 
     @property
@@ -274,7 +275,7 @@ def grouped(sheet: Timesheet, by: str) -> List[Group]:
         exact = [sum(n for _, n in priced[i][currency][1]) * (common // priced[i][currency][0]) for i in having]
         for i, share in zip(having, money.allocate_units(_units(total, places), exact, common)):
             amounts[i][currency] = money.from_units(share, places)
-    return [Group(key, Timesheet(sheet.selection, lines=buckets[key], totals=Totals(hours[i], amounts[i])))
+    return [Group(key, Timesheet(sheet.selection, lines=buckets[key], shares=Totals(hours[i], amounts[i])))
             for i, key in enumerate(keys)]
 
 
