@@ -16,7 +16,7 @@ from hourly_hooks.periods import week_start
 from hourly_hooks.sessions import Session
 from hourly_hooks.timesheet import Line, Timesheet
 
-FORMATS = ("table", "csv", "json", "markdown", "timeclock")
+FORMATS = ("table", "csv", "json", "markdown", "timeclock", "html")
 GROUPINGS = ("session", "day", "week", "month", "author", "repo")
 
 
@@ -293,6 +293,8 @@ def timeclock(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, 
 RENDERERS: Dict[str, Callable[..., str]] = {
     "table": table, "csv": csv_text, "json": json_text, "markdown": markdown, "timeclock": timeclock,
 }
+from hourly_hooks.html_report import html as _html  # noqa: E402 - it reuses the rows above
+RENDERERS["html"] = _html
 
 
 def anomaly_lines(sheet: Timesheet) -> List[str]:
