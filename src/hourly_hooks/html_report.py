@@ -27,7 +27,7 @@ CSS = """
 * { box-sizing: border-box; }
 body { margin: 0; background: #f4f5f7; color: #1d2330;
        font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
-main { max-width: 1000px; margin: 24px auto; padding: 32px 40px; background: #fff;
+main { max-width: 1120px; margin: 24px auto; padding: 32px 40px; background: #fff;
        border: 1px solid #dde1e7; border-radius: 6px; }
 h1 { font-size: 26px; margin: 0 0 16px; }
 h2 { font-size: 17px; margin: 28px 0 10px; border-bottom: 1px solid #dde1e7; padding-bottom: 4px; }
@@ -35,8 +35,8 @@ dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px;
 dl.facts dt { color: #5b6474; }
 dl.facts dd { margin: 0; font-weight: 600; }
 .totals p { margin: 2px 0; font-size: 16px; font-weight: 600; }
-table { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; }
-th, td { padding: 5px 8px; text-align: left; vertical-align: top; }
+table { width: 100%; border-collapse: collapse; font-size: 13px; font-variant-numeric: tabular-nums; }
+th, td { padding: 4px 6px; text-align: left; vertical-align: top; }
 thead th { border-bottom: 2px solid #1d2330; font-size: 12px; text-transform: uppercase;
            letter-spacing: .04em; color: #5b6474; }
 tbody tr.session td { border-top: 1px solid #dde1e7; }
@@ -57,6 +57,7 @@ footer { margin-top: 28px; color: #8a93a3; font-size: 12px; }
   h2 { break-after: avoid; }
   tr, li, svg.chart { break-inside: avoid; }
   thead { display: table-header-group; }
+  td.when { white-space: normal; }
   svg.chart rect.bar { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 """
