@@ -22,8 +22,7 @@ def mc(message, when, email="alice@example.com", name="Alice"):
 
 
 def wc(subject, when, email="alice@example.com", name="Alice", sha=None):
-    return WorkCommit(sha=sha or f"{next(_count):040x}", name=name, email=email,
-                      authored=datetime.fromisoformat(when), subject=subject)
+    return WorkCommit.at(sha or f"{next(_count):040x}", name, email, datetime.fromisoformat(when), subject)
 
 
 def two_sessions(**kwargs):

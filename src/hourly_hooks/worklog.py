@@ -11,7 +11,6 @@ from __future__ import annotations
 import bisect
 import os
 import subprocess
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, cast
 
@@ -31,14 +30,32 @@ _FORMAT = "%H%x00%at%x00%aI%x00%aN%x00%aE%x00%s"
 _SINCE_MARGIN = timedelta(days=1)
 
 
-@dataclass(frozen=True)
 class WorkCommit:
-    sha: str
-    name: str            # after .mailmap, like the marker commits
-    email: str
-    authored: datetime   # the author date, with its own UTC offset
-    subject: str
-    repo: str = ""
+    """A commit as the work log shows it.
+
+    Slotted, with the author date kept as git's epoch seconds and ISO text: a work
+    log reads every commit of the period, and most are only compared by time.
+    """
+
+    __slots__ = ("sha", "name", "email", "stamp", "date", "subject", "repo")
+
+    def __init__(self, sha: str, name: str, email: str, stamp: int, date: str, subject: str,
+                 repo: str = ""):
+        self.sha, self.name, self.email, self.subject, self.repo = sha, name, email, subject, repo
+        self.stamp = stamp  # author date, seconds since the epoch
+        self.date = date    # author date, ISO 8601 with the author's UTC offset
+
+    @classmethod
+    def at(cls, sha: str, name: str, email: str, authored: datetime, subject: str,
+           repo: str = "") -> "WorkCommit":
+        return cls(sha, name, email, int(authored.timestamp()), authored.isoformat(), subject, repo)
+
+    def __repr__(self) -> str:
+        return f"WorkCommit({self.short} {self.date} {self.email} {self.subject!r})"
+
+    @property
+    def authored(self) -> datetime:
+        return datetime.fromisoformat(self.date)
 
     @property
     def short(self) -> str:
@@ -51,6 +68,8 @@ def is_marker_only(subject: str) -> bool:
     A work commit carrying a ``Clock:`` trailer keeps its place in the log: its
     subject says what was done.
     """
+    if subject.lstrip()[:5].lower() != "clock":
+        return False  # most subjects: no need to run the parser
     marker = markers.parse(subject)
     return marker is not None and marker.form == "subject"
 
@@ -74,23 +93,24 @@ def attach(sessions: Iterable[Session], commits: Iterable[WorkCommit], key: str 
     for identity, own in by_identity.items():
         own.sort(key=lambda s: s.start.timestamp())
         starts[identity] = [s.start.timestamp() for s in own]
+    ends = {s.clock_in.sha: cast(datetime, s.end).timestamp() for own in by_identity.values() for s in own}
     seen = set()
     for commit in commits:
         # identity_of reads only .name and .email, which a WorkCommit has.
         identity = identity_of(cast(MarkerCommit, commit), key)
         candidates = by_identity.get(identity)
-        if not candidates or commit.sha in seen or is_marker_only(commit.subject):
+        if not candidates:
             continue
-        moment = commit.authored.timestamp()
-        index = bisect.bisect_right(starts[identity], moment) - 1
+        index = bisect.bisect_right(starts[identity], commit.stamp) - 1
         if index < 0:
             continue
         session = candidates[index]
-        if moment <= cast(datetime, session.end).timestamp():
-            seen.add(commit.sha)
-            log[session.clock_in.sha].append(commit)
+        if commit.stamp > ends[session.clock_in.sha] or commit.sha in seen or is_marker_only(commit.subject):
+            continue
+        seen.add(commit.sha)
+        log[session.clock_in.sha].append(commit)
     for found in log.values():
-        found.sort(key=lambda c: (c.authored.timestamp(), c.sha))
+        found.sort(key=lambda c: (c.stamp, c.sha))
     return log
 
 
@@ -129,9 +149,8 @@ def read_commits(top: os.PathLike, repo_name: str, since: Optional[datetime] = N
             stamp = int(fields[1])
             if (low is not None and stamp < low) or (high is not None and stamp > high):
                 continue
-            sha, _, date, name, email, subject = (f.decode("utf-8", "replace") for f in fields)
-            yield WorkCommit(sha=sha.lstrip("\n"), name=name, email=email,
-                             authored=datetime.fromisoformat(date), subject=subject, repo=repo_name)
+            sha, _, date, name, email, subject = [f.decode("utf-8", "replace") for f in fields]
+            yield WorkCommit(sha.lstrip("\n"), name, email, stamp, date, subject, repo_name)
     finally:
         process.stdout.close()
         stderr = process.stderr.read()
