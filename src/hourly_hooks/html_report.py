@@ -57,6 +57,7 @@ footer { margin-top: 28px; color: #8a93a3; font-size: 12px; }
   h2 { break-after: avoid; }
   tr, li, svg.chart { break-inside: avoid; }
   thead { display: table-header-group; }
+  table { font-size: 9pt; }
   td.when { white-space: normal; }
   svg.chart rect.bar { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
