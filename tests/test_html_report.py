@@ -105,6 +105,13 @@ def test_period_from_the_selection_and_grouped_summary(week):
     assert "Hours per week" in page.visible
 
 
+def test_rounding_is_stated_and_billed_as_the_table_does(week):
+    repo, _ = week
+    page = Page(html_report(repo, "--round", "15m"))
+    assert "Rounding each session to 15m up" in page.visible
+    assert "7.00 hours billed" in page.visible and "700.00 USD" in page.visible
+
+
 def test_no_sessions_still_a_page(week):
     repo, _ = week
     page = Page(html_report(repo, "--since", "2027-01-01"))

@@ -90,6 +90,8 @@ def html(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, str]]
         f"<dt>Period</dt><dd>{escape(period)}</dd>",
         f"<dt>Rate</dt><dd>{escape(_rates(sheet))}</dd>",
         f"<dt>Time zone</dt><dd>{escape(str(sheet.selection.tz))}</dd>",
+        *([f"<dt>Rounding</dt><dd>each session to {escape(str(sheet.selection.rounding))}</dd>"]
+          if sheet.selection.rounding else []),
         "</dl>",
         "</header>",
         '<section class="totals">',
