@@ -69,6 +69,14 @@ def test_bounds_are_inclusive_and_zones_do_not_matter():
     assert subjects(log, alice_afternoon) == ["end of day"]
 
 
+def test_a_commit_where_two_sessions_touch_goes_to_the_later():
+    result = pair([mc("clock-in", "2026-01-05T09:00:00+01:00"), mc("clock-out", "2026-01-05T10:00:00+01:00"),
+                   mc("clock-in", "2026-01-05T10:00:00+01:00"), mc("clock-out", "2026-01-05T11:00:00+01:00")])
+    first, second = result.sessions
+    log = attach([first, second], [wc("on the hour", "2026-01-05T10:00:00+01:00")])
+    assert subjects(log, first) == [] and subjects(log, second) == ["on the hour"]
+
+
 def test_marker_commits_are_left_out_but_a_work_commit_with_a_trailer_stays():
     (alice_morning, *_) = two_sessions()
     log = attach([alice_morning], [

@@ -78,8 +78,8 @@ def attach(sessions: Iterable[Session], commits: Iterable[WorkCommit], key: str 
     """Each session's commits: same identity, author time within [start, end].
 
     Every session gets an entry, empty when nothing was committed during it.
-    Commits in subject-form marker commits are left out, and a SHA read from two
-    repositories or refs counts once. A commit on the boundary of two sessions
+    Clock commits in subject form are left out (see is_marker_only), and a SHA
+    read from two repositories or refs counts once. A commit on the boundary of two sessions
     that touch goes to the later one.
     """
     by_identity: Dict[str, List[Session]] = {}
