@@ -100,6 +100,8 @@ def test_report_chart_per_week(week):
 def test_chart_with_machine_output_needs_a_file(week, tmp_path):
     refused = chart_report(week, "--format", "csv")
     assert refused.exit_code == 2 and "--chart" in refused.stderr and refused.stdout == ""
+    to_stdout = chart_report(week, "--format", "json", "-o", "-")
+    assert to_stdout.exit_code == 2 and to_stdout.stdout == ""
     target = tmp_path / "week.csv"
     written = chart_report(week, "--format", "csv", "-o", str(target))
     assert written.exit_code == 0 and "Hours per day:" in written.stdout

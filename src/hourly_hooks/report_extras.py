@@ -22,7 +22,7 @@ def check_flags(fmt: str, output: Optional[str], worklog: bool, chart: bool) -> 
     """Refuse combinations that would lose the work log or break machine-read output."""
     if worklog and fmt not in WORKLOG_FORMATS:
         raise UsageError(f"--worklog shows in {', '.join(WORKLOG_FORMATS)}; not in --format {fmt}")
-    if chart and fmt != "table" and not output:
+    if chart and fmt != "table" and (not output or output == "-"):  # "-" is stdout
         raise UsageError(f"--chart would mix a text chart into --format {fmt} on stdout",
                          hint=f"Write the {fmt} to a file with -o FILE, or leave out --chart.")
 
