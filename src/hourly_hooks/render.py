@@ -15,7 +15,7 @@ from hourly_hooks import money
 from hourly_hooks.sessions import Session
 from hourly_hooks.timesheet import GROUPINGS, Group, Line, Timesheet, grouped
 
-FORMATS = ("table", "csv", "json", "markdown", "timeclock")
+FORMATS = ("table", "csv", "json", "markdown", "timeclock", "html")
 __all__ = ["FORMATS", "GROUPINGS", "Group", "RENDERERS", "anomaly_lines", "groups", "total_lines"]
 
 
@@ -332,6 +332,8 @@ def _day_pieces(start: datetime, seconds: int) -> List[Tuple[datetime, datetime]
 RENDERERS: Dict[str, Callable[..., str]] = {
     "table": table, "csv": csv_text, "json": json_text, "markdown": markdown, "timeclock": timeclock,
 }
+from hourly_hooks.html_report import html as _html  # noqa: E402 - it reuses the rows above
+RENDERERS["html"] = _html
 
 
 def anomaly_lines(sheet: Timesheet) -> List[str]:

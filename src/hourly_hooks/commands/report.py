@@ -8,6 +8,8 @@ import sys
 
 import click
 
+from hourly_hooks import report_extras as extras
+from hourly_hooks.chart import for_terminal
 from hourly_hooks.commands.options import load_timesheet, selection_options
 from hourly_hooks.errors import OutputError, Rejected
 from hourly_hooks.render import FORMATS, GROUPINGS, RENDERERS, anomaly_lines
@@ -37,7 +39,9 @@ def billed_sessions(repos) -> dict:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write to FILE instead of stdout (- is stdout).")
 @click.option("--strict", is_flag=True, help="Exit 1 when there are anomalies (for CI).")
-def report(by: str, fmt: str, output: str, strict: bool, **params) -> None:
+@click.option("--worklog", is_flag=True, help="List the commits made during each session (html always does).")
+@click.option("--chart", is_flag=True, help="After the table, a bar chart of hours per day (or per --by group).")
+def report(by: str, fmt: str, output: str, strict: bool, worklog: bool, chart: bool, **params) -> None:
     """Print the timesheet for a period.
 
     \b
@@ -46,9 +50,11 @@ def report(by: str, fmt: str, output: str, strict: bool, **params) -> None:
       hourly report --since 2020-01-01 --until 2020-01-06 --tz America/New_York
       hourly report --all --by week --format csv -o week.csv
     """
+    extras.check_flags(fmt, output, worklog, chart)
     loaded = load_timesheet(params)
     sheet = loaded.timesheet
-    text = RENDERERS[fmt](sheet, by, billed_sessions(loaded.repos))
+    log = extras.read_worklog(loaded, params) if extras.wants_worklog(fmt, worklog) else None
+    text = extras.render(fmt, sheet, by, billed_sessions(loaded.repos), log)
     if output and output != "-":
         write_file(output, text)
         click.echo(f"Wrote {len(sheet.lines)} session(s) to {output}", err=True)
@@ -57,6 +63,8 @@ def report(by: str, fmt: str, output: str, strict: bool, **params) -> None:
                        f"or read it with hledger -f timeclock:{output}", err=True)
     else:
         write_stdout(text)
+    if chart:
+        write_stdout("\n" + for_terminal(sheet, by))
     _explain(sheet)
     if strict and sheet.anomalies:
         raise Rejected(f"{len(sheet.anomalies)} anomalies in the period (see above)")
