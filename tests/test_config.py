@@ -70,6 +70,7 @@ def user_file(isolated):
     ('[btcpay]\nexpires = "tomorrow"\n', ".hourly.toml:2: 'btcpay.expires': not a duration"),
     ('[btcpay]\ntimeout = -3\n', "'btcpay.timeout': must be a positive number of seconds"),
     ('[btcpay]\ntimeout = true\n', "'btcpay.timeout' must be a number of seconds, not the boolean true"),
+    ('contract_start = 2026-01-01\n', "'contract_start' must be a string, not a TOML date (quote it"),
 ])
 def test_a_bad_repository_file_is_one_line_naming_file_line_and_key(worked, text, words):
     path = worked.path / ".hourly.toml"
@@ -219,8 +220,9 @@ def test_hourly_config_shows_each_value_and_its_origin(worked, user_file, monkey
     assert lines["rates.default"] == ("env:HOURLY_RATE", "rates.default=100 USD")
     assert lines["round"] == ("command line:-c", "round=6m")
     assert lines["identity"] == ("default", "identity=email")
-    assert lines["btcpay.buyer_name"] == (f"file:{user_file}:3", "btcpay.buyer_name=ACME")
-    assert lines["btcpay.merchant_token"] == (f"file:{user_file}:2", "btcpay.merchant_token=********")
+    # a file outside the current directory is shown from ~ when it is under the home directory
+    assert lines["btcpay.buyer_name"] == ("file:~/.config/hourly/config.toml:3", "btcpay.buyer_name=ACME")
+    assert lines["btcpay.merchant_token"] == ("file:~/.config/hourly/config.toml:2", "btcpay.merchant_token=********")
     assert lines["btcpay.api_key"] == ("env:BTCPAYSERVER_API_KEY", "btcpay.api_key=********")
     assert "0123456789abcdef" not in result.output and "fedcba9876543210" not in result.output
 
@@ -238,7 +240,8 @@ def test_hourly_config_outside_a_repository(tmp_path, monkeypatch, user_file):
     monkeypatch.chdir(tmp_path)
     user_file.write_text('tz = "UTC"\n')
     result = run("config", "tz")
-    assert result.exit_code == 0 and result.stdout.split() == [f"file:{user_file}:1", "tz=UTC"]
+    assert result.exit_code == 0 and result.stdout.split() == ["file:~/.config/hourly/config.toml:1", "tz=UTC"]
+    assert json.loads(run("config", "tz", "--json").stdout)[0]["source"]["name"] == str(user_file)
 
 
 def test_find_line_reads_the_usual_toml_forms():

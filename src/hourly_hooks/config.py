@@ -292,8 +292,12 @@ def format_value(value: Any) -> str:
 
 
 def _shown_path(path: str) -> str:
+    """Relative to the current directory when inside it, else from ~ when under home."""
     relative = os.path.relpath(path) if os.path.isabs(path) else path
-    return path if relative.startswith("..") else relative
+    if not relative.startswith(".."):
+        return relative
+    home = os.path.expanduser("~")
+    return "~" + path[len(home):] if home not in ("", "/") and path.startswith(home + os.sep) else path
 
 
 # ---------------------------------------------------------------- the config
@@ -323,10 +327,6 @@ class Config:
 
     def setting(self, dotted: str) -> Optional[Setting]:
         return self._effective.get(dotted)
-
-    def from_command_line(self, dotted: str) -> bool:
-        setting = self._effective.get(dotted)
-        return bool(setting and setting.layer.on_command_line)
 
     def table(self, name: str) -> Table:
         prefix = f"{name}."
@@ -524,7 +524,7 @@ def _described(value: Any) -> str:
         return "a table"
     if isinstance(value, (list, tuple)):
         return "a list" if all(isinstance(v, str) for v in value) else "a list holding non-strings"
-    return type(value).__name__
+    return f"a TOML {type(value).__name__} (quote it to make it a string)"
 
 
 def _from_text(spec: Key, text: str) -> Any:
@@ -608,7 +608,8 @@ def _run_checks(config: Config, layers: Sequence[Layer], problems: _Problems) ->
                 spec.check(value, config)
             except ValueError as error:
                 del layer.values[dotted]  # a lenient caller must not use it either
-                problems(layer.error(f"{layer.where(dotted)}: '{dotted}': {error}"))
+                named = "" if layer.kind == "flag" else f" '{dotted}':"  # a flag is named already
+                problems(layer.error(f"{layer.where(dotted)}:{named} {error}"))
 
 
 def command_line_overrides() -> Tuple[str, ...]:
