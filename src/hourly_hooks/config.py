@@ -234,6 +234,11 @@ class Layer:
         kind = UsageError if self.on_command_line else ConfigError
         return kind(text, hint=hint)
 
+    def bad_value(self, dotted: str, error: ValueError) -> HourlyError:
+        """A value that does not parse, named by where it was set (a flag names its key already)."""
+        named = "" if self.kind == "flag" else f" '{dotted}':"
+        return self.error(f"{self.where(dotted)}:{named} {error}")
+
 
 @dataclass(frozen=True)
 class Origin:
@@ -293,7 +298,10 @@ def format_value(value: Any) -> str:
 
 def _shown_path(path: str) -> str:
     """Relative to the current directory when inside it, else from ~ when under home."""
-    relative = os.path.relpath(path) if os.path.isabs(path) else path
+    try:
+        relative = os.path.relpath(path) if os.path.isabs(path) else path
+    except ValueError:  # Windows: another drive
+        relative = ".."
     if not relative.startswith(".."):
         return relative
     home = os.path.expanduser("~")
@@ -351,7 +359,7 @@ class Config:
         except ValueError as error:
             if setting is None:
                 raise
-            raise setting.layer.error(f"{setting.layer.where(dotted)}: '{dotted}': {error}") from None
+            raise setting.layer.bad_value(dotted, error) from None
 
     def with_flags(self, flags: Mapping[str, Any], names: Optional[Mapping[str, str]] = None) -> "Config":
         """This configuration under one more layer of command-line flags (None = not given)."""
@@ -608,8 +616,7 @@ def _run_checks(config: Config, layers: Sequence[Layer], problems: _Problems) ->
                 spec.check(value, config)
             except ValueError as error:
                 del layer.values[dotted]  # a lenient caller must not use it either
-                named = "" if layer.kind == "flag" else f" '{dotted}':"  # a flag is named already
-                problems(layer.error(f"{layer.where(dotted)}:{named} {error}"))
+                problems(layer.bad_value(dotted, error))
 
 
 def command_line_overrides() -> Tuple[str, ...]:
