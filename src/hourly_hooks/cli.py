@@ -70,7 +70,7 @@ def main(ctx: click.Context, overrides) -> None:
 
 
 # Commands load on first use: `hourly report` must not pay for importing the
-# BTCPay clients (requests alone costs ~100 ms), nor the hook commands.
+# BTCPay clients (requests is slow to import), nor the hook commands.
 COMMANDS = {
     "report": "hourly_hooks.commands.report:report",
     "demo": "hourly_hooks.commands.report:demo",

@@ -23,7 +23,6 @@ money) import them only when they run.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import sys
@@ -91,7 +90,7 @@ def _check_seconds(value: Any, config: "Config") -> None:
         seconds = float(value)
     except (TypeError, ValueError):
         raise ValueError(f"not a number of seconds: {value!r}") from None
-    if not seconds > 0:
+    if not 0 < seconds < float("inf"):
         raise ValueError(f"must be a positive number of seconds, not {value!r}")
 
 
@@ -183,6 +182,8 @@ def did_you_mean(dotted: str) -> str:
         else [k for k in KEYS if "." not in k] + ["rate", "rates", "btcpay"]
     if not table and f"btcpay.{name}" in KEYS:
         return f" (did you mean 'btcpay.{name}', under [btcpay]?)"
+    import difflib  # only once a key is wrong
+
     wanted = _SYNONYMS.get(name.lower().replace("-", "_"), name.lower().replace("-", "_"))
     close = [wanted] if wanted in scope else difflib.get_close_matches(wanted, scope, n=1, cutoff=0.6)
     if not close:
@@ -356,10 +357,11 @@ class Config:
         value = None if setting is None else setting.value
         try:
             return parse(value)
-        except ValueError as error:
+        except (ValueError, OverflowError) as error:
             if setting is None:
                 raise
-            raise setting.layer.bad_value(dotted, error) from None
+            problem = error if isinstance(error, ValueError) else ValueError(f"{value!r} is too large")
+            raise setting.layer.bad_value(dotted, problem) from None
 
     def with_flags(self, flags: Mapping[str, Any], names: Optional[Mapping[str, str]] = None) -> "Config":
         """This configuration under one more layer of command-line flags (None = not given)."""
@@ -614,6 +616,9 @@ def _run_checks(config: Config, layers: Sequence[Layer], problems: _Problems) ->
                 continue
             try:
                 spec.check(value, config)
+            except OverflowError:  # "9999999999999999999d": too large for a timedelta
+                del layer.values[dotted]
+                problems(layer.bad_value(dotted, ValueError(f"{value!r} is too large")))
             except ValueError as error:
                 del layer.values[dotted]  # a lenient caller must not use it either
                 problems(layer.bad_value(dotted, error))
