@@ -52,7 +52,7 @@ def test_unreadable_config(worked):
     (worked.path / ".hourly.toml").write_text("rate = [unclosed\n")
     result = run("report", "--repo", str(worked.path))
     assert result.exit_code == 4
-    assert ".hourly.toml: not valid TOML" in result.stderr
+    assert ".hourly.toml:1: not valid TOML" in result.stderr
 
 
 def test_bad_value_in_config_names_the_key(worked):

@@ -55,13 +55,22 @@ class HourlyGroup(click.Group):
 
 
 @click.group(cls=HourlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-c", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Set a configuration key for this run, over every file and variable "
+                   "(repeatable, like git -c): -c tz=UTC, -c btcpay.host=https://...")
 @click.version_option(__version__, prog_name="hourly")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context, overrides) -> None:
     """Bill by the hour from clock-in / clock-out markers in your git history."""
+    if overrides:
+        from hourly_hooks import config
+
+        config.parse_overrides(overrides)  # a bad key fails before the command starts
+        ctx.meta[config.OVERRIDES] = tuple(overrides)
 
 
 # Commands load on first use: `hourly report` must not pay for importing the
-# BTCPay clients (requests alone costs ~100 ms), nor the hook commands.
+# BTCPay clients (requests is slow to import), nor the hook commands.
 COMMANDS = {
     "report": "hourly_hooks.commands.report:report",
     "demo": "hourly_hooks.commands.report:demo",
@@ -73,6 +82,7 @@ COMMANDS = {
     "status": "hourly_hooks.commands.clock:status",
     "install-hook": "hourly_hooks.commands.clock:install_hook",
     "uninstall-hook": "hourly_hooks.commands.clock:uninstall_hook",
+    "config": "hourly_hooks.commands.config:show_config",
 }
 
 

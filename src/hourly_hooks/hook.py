@@ -211,15 +211,15 @@ class KeyRules:
 
     @classmethod
     def configured(cls) -> "KeyRules":
-        """From the environment and the [btcpay] table (user file, then repository file)."""
-        table = _btcpay_table()
-        pem = os.environ.get("BTCPAYSERVER_PEM") or table.get("pem") or ""
-        pem_names = ["btcpayserver.pem"] + ([os.path.basename(str(pem))] if "-----BEGIN" not in str(pem) else [])
-        secrets = [("the BTCPay merchant token (BTCPAYSERVER_MERCHANT)",
-                    os.environ.get("BTCPAYSERVER_MERCHANT") or table.get("merchant_token")),
-                   ("the BTCPay API key (BTCPAYSERVER_API_KEY)",
-                    os.environ.get("BTCPAYSERVER_API_KEY") or table.get("api_key"))]
-        return cls(pem_names, [(label, str(value)) for label, value in secrets if value])
+        """From every configuration layer that sets a BTCPay secret or key file: the
+        environment, the user file, and a repository file even when it is refused."""
+        config = _configuration()
+        pems = [str(pem) for pem in config.everywhere("btcpay.pem") if "-----BEGIN" not in str(pem)]
+        pem_names = ["btcpayserver.pem"] + [os.path.basename(pem) for pem in pems]
+        labels = (("btcpay.merchant_token", "the BTCPay merchant token (BTCPAYSERVER_MERCHANT)"),
+                  ("btcpay.api_key", "the BTCPay API key (BTCPAYSERVER_API_KEY)"))
+        secrets = [(label, str(value)) for key, label in labels for value in config.everywhere(key) if value]
+        return cls(pem_names, secrets)
 
     def why(self, path: str, data: bytes):
         """The reason path must not be committed, or None."""
@@ -234,20 +234,14 @@ class KeyRules:
         return None
 
 
-def _btcpay_table() -> dict:
+def _configuration():
+    """The resolved configuration, leniently: a broken file is reported by the
+    command that needs it, and must not stop this hook from using the rest."""
     # Only here, not on the clock path: config pulls in tomllib.
     from pathlib import Path
 
     from hourly_hooks import config
-    try:
-        merged = config.read_toml(config.user_file()).get("btcpay", {})
-        settings, _ = config.repo_settings(Path("."))
-        repo_table = settings.get("btcpay", {})
-    except HourlyError:
-        return {}  # a broken config file is reported by the command that needs it
-    if isinstance(repo_table, dict) and isinstance(merged, dict):
-        return {**repo_table, **merged}  # secrets live in the user file
-    return merged if isinstance(merged, dict) else {}
+    return config.resolve(Path("."), strict=False, checks=False)
 
 
 def _working_tree(paths) -> list:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -104,14 +105,14 @@ class Backend(Protocol):
 
 @dataclass
 class BTCPaySettings:
-    """Everything a backend needs, already merged (flags > env > config)."""
+    """Everything a backend needs, already resolved (see config.py for the precedence)."""
 
     backend: Optional[str] = None
     host: Optional[str] = None
     store_id: Optional[str] = None
     api_key: Optional[str] = field(default=None, repr=False)
     merchant_token: Optional[str] = field(default=None, repr=False)
-    pem: Optional[str] = field(default=None, repr=False)   # a path, or PEM text from BTCPAYSERVER_PEM
+    pem: Optional[str] = field(default=None, repr=False)   # an absolute path, or PEM text
     repo_root: Optional[str] = None
     insecure: bool = False
     timeout: object = None
@@ -120,53 +121,66 @@ class BTCPaySettings:
     notification_url: Optional[str] = None
     redirect_url: Optional[str] = None
     payment_methods: Tuple[str, ...] = ()
+    expires: Optional[int] = None                           # minutes; None: the store's setting
 
     @property
     def secrets(self) -> Tuple[Optional[str], ...]:
         return (self.api_key, self.merchant_token, self.pem if _is_pem_text(self.pem) else None)
 
 
+# The click options a BTCPay command may pass to settings_from, as config keys.
+FLAG_KEYS = {"backend": "btcpay.backend", "host": "btcpay.host", "pem": "btcpay.pem",
+             "insecure": "btcpay.insecure", "buyer_email": "btcpay.buyer_email",
+             "buyer_name": "btcpay.buyer_name"}
+
+
 def settings_from(table: Optional[Mapping] = None, env: Optional[Mapping[str, str]] = None,
                   *, repo_root: Optional[str] = None, **flags) -> BTCPaySettings:
-    """Merge the `[btcpay]` config table, the environment and command-line flags.
+    """The BTCPay settings: the resolved configuration under the command's flags.
 
+    `table` is `config.table("btcpay")` of a resolved configuration (which
+    already holds the files, the environment and `-c`), or a plain mapping of
+    [btcpay] settings, then merged under `env` (default: os.environ).
     `flags` are the click options (None when not given): backend, host, pem,
-    insecure, buyer_email, buyer_name. Secrets come from the environment or the
-    table (which the config loader fills only from the per-user file).
+    insecure, buyer_email, buyer_name.
     """
-    table = dict(table or {})
-    env = os.environ if env is None else env
+    from hourly_hooks import config as config_module
 
-    def pick(flag: Optional[str], env_name: Optional[str], key: str):
-        for value in (flags.get(flag) if flag else None,
-                      env.get(env_name) if env_name else None,
-                      table.get(key)):
-            if value not in (None, ""):
-                return value
-        return None
-
+    unknown = set(flags) - set(FLAG_KEYS)
+    if unknown:
+        raise TypeError(f"settings_from: unknown flags {sorted(unknown)}")
     pem_flag = flags.get("pem")
     if pem_flag and _is_pem_text(pem_flag):
         # A key on the command line ends up in shell history and `ps` output.
-        raise UsageError("--pem takes a file path; pass key text only through BTCPAYSERVER_PEM.")
-    backend = pick("backend", None, "backend")  # HOURLY_BACKEND reaches the table via config.py
-    if backend is not None and str(backend).lower() not in BACKENDS:
-        raise ConfigError(f"Unknown BTCPay backend {backend!r}: use legacy or greenfield.")
+        raise UsageError("--pem takes a file path, not the key itself: the process list would show it.",
+                         hint="Use --pem PATH, --pem - (the key on stdin), BTCPAYSERVER_PEM, "
+                              f"or `pem` under [btcpay] in {config_module.user_file()}.")
+    if isinstance(table, config_module.Table):
+        resolved = table.config
+    else:
+        resolved = config_module.resolve(table=("btcpay", table or {}), environ=env)
+    cfg = resolved.with_flags({FLAG_KEYS[name]: value for name, value in flags.items()})
+
+    def text(key: str) -> Optional[str]:
+        value = cfg.get(f"btcpay.{key}")
+        return None if value in (None, "") else str(value)
+
     return BTCPaySettings(
-        backend=str(backend).lower() if backend else None,
-        host=pick("host", "BTCPAYSERVER_HOST", "host"),
-        store_id=pick(None, "BTCPAYSERVER_STORE_ID", "store_id"),
-        api_key=pick(None, "BTCPAYSERVER_API_KEY", "api_key"),
-        merchant_token=pick(None, "BTCPAYSERVER_MERCHANT", "merchant_token"),
-        pem=_pem_source(flags.get("pem"), env.get("BTCPAYSERVER_PEM"), table.get("pem"), repo_root),
+        backend=text("backend"),
+        host=text("host"),
+        store_id=text("store_id"),
+        api_key=text("api_key"),
+        merchant_token=text("merchant_token"),
+        pem=_pem_source(cfg.setting("btcpay.pem"), repo_root),
         repo_root=repo_root,
-        insecure=bool(flags.get("insecure")) or _truthy(table.get("insecure")),
-        timeout=pick(None, "BTCPAYSERVER_TIMEOUT", "timeout"),
-        buyer_email=pick("buyer_email", None, "buyer_email"),
-        buyer_name=pick("buyer_name", None, "buyer_name"),
-        notification_url=pick(None, None, "notification_url"),
-        redirect_url=pick(None, None, "redirect_url"),
-        payment_methods=normalize_payment_methods(table.get("payment_methods")),
+        insecure=bool(cfg.get("btcpay.insecure")),
+        timeout=cfg.get("btcpay.timeout"),
+        buyer_email=text("buyer_email"),
+        buyer_name=text("buyer_name"),
+        notification_url=text("notification_url"),
+        redirect_url=text("redirect_url"),
+        payment_methods=cfg.parsed("btcpay.payment_methods", normalize_payment_methods),
+        expires=cfg.parsed("btcpay.expires", _minutes),
     )
 
 
@@ -222,22 +236,33 @@ def normalize_payment_methods(value) -> Tuple[str, ...]:
     return tuple(out)
 
 
-def _pem_source(flag, env_value, table_value, repo_root) -> Optional[str]:
-    """PEM text, or an absolute path: flags and env are relative to the current
-    directory, the config file's `pem` to the repository's top level."""
-    if flag:
-        return os.path.abspath(os.path.expanduser(flag))
-    if env_value:
-        return env_value if _is_pem_text(env_value) else os.path.abspath(os.path.expanduser(env_value))
-    if table_value:
-        path = os.path.expanduser(str(table_value))
-        return path if os.path.isabs(path) or not repo_root else os.path.join(repo_root, path)
-    return None
+def _pem_source(setting, repo_root) -> Optional[str]:
+    """PEM text, or an absolute path. A path from the command line or the
+    environment is relative to the current directory; one from a config file to
+    the repository's top level. ``--pem -`` reads the key text from stdin."""
+    if setting is None or not setting.value:
+        return None
+    value = str(setting.value)
+    if _is_pem_text(value):
+        return value
+    if value == "-" and setting.layer.kind == "flag":
+        text = sys.stdin.read()
+        if not _is_pem_text(text):
+            raise UsageError("--pem -: no PEM private key on stdin (expected -----BEGIN ... PRIVATE KEY-----).")
+        return text
+    path = os.path.expanduser(value)
+    if setting.layer.kind in ("user", "pyproject", "repo", "table") and repo_root and not os.path.isabs(path):
+        return os.path.join(repo_root, path)
+    return os.path.abspath(path)
+
+
+def _minutes(value) -> Optional[int]:
+    """A duration such as "24h" in whole minutes (None when unset)."""
+    if not value:
+        return None
+    from hourly_hooks.markers import parse_duration
+    return int(parse_duration(str(value)).total_seconds()) // 60
 
 
 def _is_pem_text(value: Optional[str]) -> bool:
     return bool(value) and "-----BEGIN" in str(value)
-
-
-def _truthy(value) -> bool:
-    return value is True or str(value).lower() in ("1", "true", "yes", "on")

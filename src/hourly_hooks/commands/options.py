@@ -1,7 +1,8 @@
 """The selection flags shared by `hourly report` and `hourly invoice`.
 
 ``selection_options`` adds the flags to a click command; ``load_timesheet``
-turns their values, merged over configuration, into a built Timesheet.
+passes their values to the configuration resolver as its top layer and builds
+the Timesheet from what it resolves.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import click
 
 from hourly_hooks import config as config_module
 from hourly_hooks import periods
-from hourly_hooks.errors import ConfigError, UsageError
+from hourly_hooks.errors import UsageError
 from hourly_hooks.history import Repository, open_repository, read_all
-from hourly_hooks.money import parse_rate, parse_rounding
+from hourly_hooks.money import Rounding, parse_rate, parse_rounding
 from hourly_hooks.timesheet import Rates, Selection, Timesheet, build
 
 SELECTION_KEYS = ("since", "until", "period", "author", "ignore", "rate", "round", "round_mode",
@@ -62,28 +63,28 @@ def _usage(call, *args):
         raise UsageError(str(error)) from None
 
 
-def _config_value(call, value, key: str):
-    try:
-        return call(value)
-    except ValueError as error:
-        raise ConfigError(f"configuration '{key}': {error}") from None
+def selection_flags(params: dict) -> dict:
+    """The selection flags that are configuration keys, as the resolver's flag layer."""
+    return {"tz": params.get("tz"), "rates.default": params.get("rate"), "round": params.get("round"),
+            "round_mode": params.get("round_mode"), "identity": params.get("identity"),
+            "all": params.get("all_refs")}
 
 
-def _rates(flag: Optional[str], cfg: config_module.Config) -> Rates:
-    if flag:
-        return Rates(default=_usage(parse_rate, flag))
-    table = cfg.table("rates")
-    default = table.get("default")
-    by_identity = {key: _config_value(parse_rate, value, f"rates.{key}")
-                   for key, value in table.items() if key != "default"}
-    return Rates(default=_config_value(parse_rate, default, "rates.default") if default else None,
-                 by_identity=by_identity)
+def _rates(cfg: config_module.Config) -> Rates:
+    default = cfg.parsed("rates.default", lambda text: parse_rate(text) if text else None)
+    setting = cfg.setting("rates.default")
+    if setting is not None and setting.layer.kind == "flag":
+        return Rates(default=default)  # --rate is one rate for everyone
+    by_identity = {key: cfg.parsed(f"rates.{key}", parse_rate)
+                   for key in cfg.table("rates") if key != "default"}
+    return Rates(default=default, by_identity=by_identity)
 
 
-def _list(value) -> Tuple[str, ...]:
-    if value is None:
-        return ()
-    return (value,) if isinstance(value, str) else tuple(str(v) for v in value)
+def _rounding(cfg: config_module.Config) -> Optional[Rounding]:
+    setting = cfg.setting("round_mode")
+    # The default mode must not override a mode written in `round` ("15m nearest").
+    mode = None if setting is None or setting.layer.kind == "default" else setting.value
+    return cfg.parsed("round", lambda text: parse_rounding(text, mode) if text else None)
 
 
 def _window(params: dict, tz) -> tuple:
@@ -101,26 +102,19 @@ def _window(params: dict, tz) -> tuple:
 def load_timesheet(params: dict, default_authors: Sequence[str] = ()) -> Loaded:
     """Read history as the flags and configuration say and build the timesheet."""
     repos = tuple(open_repository(path) for path in (params.get("repo") or (".",)))
-    cfg = config_module.load(repos[0].top)
-    tz_name = params.get("tz") or cfg.get("tz")
-    tz = _usage(periods.zone, tz_name) if params.get("tz") else _config_value(periods.zone, tz_name, "tz")
+    cfg = config_module.load(repos[0].top, flags=selection_flags(params))
+    tz = cfg.parsed("tz", periods.zone)
     since, until = _window(params, tz)
-    round_text = params.get("round") or cfg.get("round")
-    rounding = None
-    if round_text:
-        parse = (lambda text: parse_rounding(text, params.get("round_mode") or cfg.get("round_mode")))
-        rounding = _usage(parse, round_text) if params.get("round") else _config_value(parse, round_text, "round")
-    all_refs = params.get("all_refs")
-    all_refs = bool(cfg.get("all", False) if all_refs is None else all_refs)
     authors = tuple(params.get("author") or ()) or tuple(default_authors)
     selection = Selection(
         tz=tz,
         since=since,
         until=until,
-        ignore=tuple(params.get("ignore") or ()) + _list(cfg.get("ignore")),
-        exclude=_list(cfg.get("exclude")),
-        rates=_rates(params.get("rate"), cfg),
-        rounding=rounding,
-        identity=params.get("identity") or cfg.get("identity", "email"),
+        # --ignore adds to the configured words rather than replacing them.
+        ignore=tuple(params.get("ignore") or ()) + tuple(cfg.get("ignore", ())),
+        exclude=tuple(cfg.get("exclude", ())),
+        rates=_rates(cfg),
+        rounding=_rounding(cfg),
+        identity=cfg.get("identity", "email"),
     )
-    return Loaded(build(selection, read_all(repos, all_refs, authors)), cfg, repos)
+    return Loaded(build(selection, read_all(repos, bool(cfg.get("all")), authors)), cfg, repos)

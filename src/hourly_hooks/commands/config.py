@@ -1,0 +1,67 @@
+"""`hourly config`: every effective setting, its value and where it came from."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from hourly_hooks import config as config_module
+from hourly_hooks.errors import GitError, UsageError
+from hourly_hooks.history import open_repository
+
+
+def effective(repo: Optional[str]) -> config_module.Config:
+    """The configuration for the repository at repo (default: the current one, if any)."""
+    if repo:
+        return config_module.load(open_repository(repo).top)
+    try:
+        top: Optional[Path] = open_repository(".").top
+    except GitError:
+        top = None  # outside a repository: the user file, the environment and the defaults
+    return config_module.load(top)
+
+
+def as_json(setting: config_module.Setting) -> dict:
+    value = setting.value
+    if setting.secret:
+        value = config_module.MASK if value else ""
+    elif isinstance(value, tuple):
+        value = list(value)
+    return {"key": setting.key, "value": value, "origin": str(setting.origin), "source": setting.origin.to_json()}
+
+
+@click.command("config")
+@click.argument("key", required=False)
+@click.option("--repo", type=click.Path(file_okay=False), metavar="PATH",
+              help="Repository whose files to read (default: the current one).")
+@click.option("--json", "json_output", is_flag=True, help="Print the settings as JSON.")
+def show_config(key: Optional[str], repo: Optional[str], json_output: bool) -> None:
+    """Show every effective setting with its origin (like git config --show-origin).
+
+    With KEY, only that setting. Secrets are masked.
+
+    \b
+    Examples:
+      hourly config
+      hourly -c tz=UTC config tz
+      hourly config --json
+    """
+    settings = effective(repo).settings()
+    if key is not None:
+        wanted = "rates.default" if key == "rate" else key
+        if config_module.key_spec(wanted) is None:
+            raise UsageError(f"unknown key '{key}'{config_module.did_you_mean(wanted)}")
+        settings = [setting for setting in settings if setting.key == wanted]
+    if json_output:
+        click.echo(json.dumps([as_json(setting) for setting in settings], indent=2))
+        return
+    if not settings:
+        click.echo(f"{key} is not set.", err=True)
+        return
+    width = max(len(str(setting.origin)) for setting in settings)
+    for setting in settings:
+        click.echo(f"{str(setting.origin):<{width}}  {setting.key}={setting.shown()}")
+
