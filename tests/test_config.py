@@ -310,3 +310,17 @@ def test_settings_from_a_plain_table_still_merges_the_environment():
     assert (settings.host, settings.store_id, settings.timeout) == ("https://table.example", "s2", 30)
     assert settings_from({"pem": "k.pem"}, env={}, repo_root="/top").pem == str(Path("/top") / "k.pem")
     assert settings_from({"pem": "k.pem"}, env={}, repo_root="/top", pem="mine.pem").pem == os.path.abspath("mine.pem")
+
+
+def test_listed_currencies_are_accepted_in_rates_and_unlisted_refused(repo):
+    from click.testing import CliRunner
+    from hourly_hooks.cli import main
+
+    repo.commit("clock-in", "2026-03-02T09:00:00+00:00")
+    repo.commit("clock-out", "2026-03-02T10:00:00+00:00")
+    run = lambda *args: CliRunner().invoke(main, ["report", "--repo", str(repo.path), "--tz", "UTC", *args])
+    refused = run("--rate", "100 XYZ")
+    assert refused.exit_code == 2 and "XYZ" in refused.stderr
+    (repo.path / ".hourly.toml").write_text('currencies = ["XYZ"]\nrate = "50 XYZ"\n')
+    assert "50.00 XYZ" in run().stdout
+    assert "100.00 XYZ" in run("--rate", "100 XYZ").stdout

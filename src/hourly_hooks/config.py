@@ -55,7 +55,7 @@ def _check_zone(value: str, config: "Config") -> None:
 
 def _check_rate(value: str, config: "Config") -> None:
     from hourly_hooks.money import parse_rate
-    parse_rate(value)
+    parse_rate(value, config.get("currencies") or ())
 
 
 def _check_rounding(value: str, config: "Config") -> None:

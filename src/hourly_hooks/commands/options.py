@@ -71,11 +71,15 @@ def selection_flags(params: dict) -> dict:
 
 
 def _rates(cfg: config_module.Config) -> Rates:
-    default = cfg.parsed("rates.default", lambda text: parse_rate(text) if text else None)
+    known = cfg.get("currencies") or ()
+
+    def rate(text):
+        return parse_rate(text, known) if text else None
+    default = cfg.parsed("rates.default", rate)
     setting = cfg.setting("rates.default")
     if setting is not None and setting.layer.kind == "flag":
         return Rates(default=default)  # --rate is one rate for everyone
-    by_identity = {key: cfg.parsed(f"rates.{key}", parse_rate)
+    by_identity = {key: cfg.parsed(f"rates.{key}", rate)
                    for key in cfg.table("rates") if key != "default"}
     return Rates(default=default, by_identity=by_identity)
 
