@@ -55,7 +55,9 @@ class Line:
 
     ``hours`` and ``amount`` are the values printed on the session's row: the
     timesheet that holds the line sets them so that its rows add up to its
-    totals (see Timesheet). A Line made alone rounds its own values.
+    totals (see Timesheet). A Line made alone rounds its own values. The first
+    timesheet to hold a line sets them in place; another (a group, a sheet of
+    fewer lines) holds copies, so that each keeps its own shares.
     """
 
     __slots__ = ("session", "seconds", "hours", "rate", "rounded", "amount", "_held")
@@ -71,7 +73,7 @@ class Line:
             places = money.minor_units(rate.currency)
             amount = money.from_units(money.half_up(*rate.cost_units(seconds, places)), places)
         self.amount: Optional[Decimal] = amount
-        self._held = False        # a Timesheet has set hours and amount as its share
+        self._held = False        # a Timesheet has set hours and amount to its shares
 
     @classmethod
     def _unrounded(cls, session: Session, seconds: int, rate: Optional[Rate], rounded: bool) -> "Line":
@@ -92,8 +94,7 @@ class Line:
         cost exactly 50."""
         return None if self.rate is None else self.rate.exact_cost(self.seconds)
 
-    def _held_by_one(self) -> "Line":
-        """A copy for another timesheet to set its shares on: this one's belong to the first."""
+    def _copy(self) -> "Line":
         return Line._unrounded(self.session, self.seconds, self.rate, self.rounded)
 
 
@@ -201,7 +202,7 @@ def _priced_units(lines: Sequence[Line]) -> Dict[str, Tuple[int, List[Tuple[int,
 
 def _allocated(lines: Sequence[Line], shares: Optional[Totals]) -> Tuple[Totals, List[Line]]:
     """The totals (computed unless given), and the lines with shown values that sum to them."""
-    held = [line._held_by_one() if line._held else line for line in lines]
+    held = [line._copy() if line._held else line for line in lines]
     seconds = []
     for line in held:
         line._held = True
