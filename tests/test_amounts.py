@@ -98,7 +98,7 @@ def test_by_day_rows_in_the_table_add_up(thirds):
     assert table.count("33.34 USD") == 1 and table.count("33.33 USD") == 2
 
 
-def test_the_seed_total_stands_when_rows_are_allocated(repo):
+def test_a_total_rounded_once_stands_when_rows_are_allocated(repo):
     # 12:54:47 at 100 USD/h is 1291.31 USD, rounded once from the exact seconds.
     sessions(repo, ("2026-03-02T09:00:00+00:00", "2026-03-02T15:00:00+00:00"),
              ("2026-03-03T09:00:00+00:00", "2026-03-03T15:54:47+00:00"))

@@ -95,7 +95,7 @@ def test_allocated_rows_add_up_and_stay_within_a_unit(seconds, rate_text):
 
 
 @pytest.mark.parametrize("seconds, rate, expected", [
-    (46487, "100 USD", "1291.31"),         # the seed: never 1291.3055555555554
+    (46487, "100 USD", "1291.31"),         # 12:54:47 at 100/h: never 1291.3055555555554
     (46487, "100 EUR", "1291.31"),
     (46487, "15000 JPY", "193696"),
     (46487, "0.0015 BTC", "0.01936958"),

@@ -294,3 +294,13 @@ def test_display_width():
 
     assert display_width("山田太郎") == 8 and display_width("Ｂｏｂ") == 6
     assert display_width("é") == 1 and display_width("e\u0301") == 1 and display_width("Bob") == 3
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_an_unwritable_file_is_left_as_it_was(week, tmp_path):
+    target = tmp_path / "sheet.csv"
+    target.write_text("last week's\n")
+    target.chmod(0o444)
+    result = report(week, "--format", "csv", "-o", str(target))
+    assert result.exit_code == 74 and "Permission denied" in result.stderr
+    assert target.read_text() == "last week's\n"

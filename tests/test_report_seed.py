@@ -1,4 +1,4 @@
-"""The seed's worked run, reproduced through the real CLI on a real repository."""
+"""The worked history of seed_history.py (eight sessions, 12:54:47, 1291.31 USD) through the real CLI."""
 
 import json
 from decimal import Decimal

@@ -96,6 +96,7 @@ def scaled(amount: Decimal) -> Tuple[int, int]:
     return (n * 10 ** exponent, 0) if exponent >= 0 else (n, -exponent)
 
 
+@lru_cache(maxsize=16384)  # equal Decimals print alike here: 1.0 and 1.00 USD are both 1.00
 def format_amount(amount: Decimal, currency: str) -> str:
     """Fixed point in the currency's minor unit, never scientific: ``4.2E-7`` BTC -> ``0.00000042``."""
     return format(round_to(amount, quantum(currency)), "f")
@@ -106,6 +107,7 @@ def format_money(amount: Decimal, currency: str) -> str:
     return f"{format_amount(amount, currency)} {currency}"
 
 
+@lru_cache(maxsize=16384)
 def format_hours(value: Decimal) -> str:
     """Hours with two decimals, never scientific: ``Decimal('0E-2')`` -> ``0.00``."""
     return format(round_to(value, HOURS_PLACES), "f")
@@ -129,14 +131,13 @@ def allocate_units(total: int, numerators: Sequence[int], denominator: int) -> L
     left = total - sum(shares)
     if not left:
         return shares
-    order = sorted(range(len(shares)), key=remainders.__getitem__, reverse=True)  # stable: ties keep order
-    # left is within [0, len) when total is the rounded sum; the loop keeps the
-    # sum right for any total a caller passes.
-    while left:
-        one = 1 if left > 0 else -1
-        for i in (order if left > 0 else order[::-1])[:abs(left)]:
-            shares[i] += one
-        left -= one * min(abs(left), len(order))
+    # left is within [0, len) when total is the rounded sum of the exact values;
+    # any other total is met too: every share moves by the same whole part first.
+    whole, left = divmod(left, len(shares))
+    if whole:
+        shares = [share + whole for share in shares]
+    for i in sorted(range(len(shares)), key=remainders.__getitem__, reverse=True)[:left]:  # stable: ties keep order
+        shares[i] += 1
     return shares
 
 

@@ -55,7 +55,9 @@ class Line:
 
     ``hours`` and ``amount`` are the values printed on the session's row: the
     timesheet that holds the line sets them so that its rows add up to its
-    totals (see Timesheet). A Line made alone rounds its own values.
+    totals (see Timesheet). A Line made alone rounds its own values. The first
+    timesheet to hold a line sets them in place; another (a group, a sheet of
+    fewer lines) holds copies, so that each keeps its own shares.
     """
 
     __slots__ = ("session", "seconds", "hours", "rate", "rounded", "amount", "_held")
@@ -71,7 +73,7 @@ class Line:
             places = money.minor_units(rate.currency)
             amount = money.from_units(money.half_up(*rate.cost_units(seconds, places)), places)
         self.amount: Optional[Decimal] = amount
-        self._held = False        # a Timesheet has set hours and amount as its share
+        self._held = False        # a Timesheet has set hours and amount to its shares
 
     @classmethod
     def _unrounded(cls, session: Session, seconds: int, rate: Optional[Rate], rounded: bool) -> "Line":
@@ -92,11 +94,8 @@ class Line:
         cost exactly 50."""
         return None if self.rate is None else self.rate.exact_cost(self.seconds)
 
-    def _held_by_one(self) -> "Line":
-        """This line to set in place if no timesheet holds it yet, else a copy."""
-        line = self if not self._held else Line._unrounded(self.session, self.seconds, self.rate, self.rounded)
-        line._held = True
-        return line
+    def _copy(self) -> "Line":
+        return Line._unrounded(self.session, self.seconds, self.rate, self.rounded)
 
 
 @dataclass(frozen=True)
@@ -189,34 +188,39 @@ def _priced_units(lines: Sequence[Line]) -> Dict[str, Tuple[int, List[Tuple[int,
             continue
         factor = factors.get(id(rate))
         if factor is None:
-            factor = factors[id(rate)] = (rate.currency, *rate.cost_units(1, money.minor_units(rate.currency)))
-        currency, numerator, denominator = factor
-        raw.setdefault(currency, []).append((index, line.seconds * numerator, denominator))
+            currency = rate.currency
+            factor = factors[id(rate)] = (currency, *rate.cost_units(1, money.minor_units(currency)))
+            raw.setdefault(currency, [])
+        raw[factor[0]].append((index, line.seconds * factor[1], factor[2]))
     priced = {}
     for currency, items in raw.items():
         # Each denominator is 3600 * 10**p: the largest is a multiple of the others.
         common = max(denominator for _, _, denominator in items)
-        priced[currency] = (common, [(i, n * (common // d)) for i, n, d in items])
+        priced[currency] = (common, [(i, n if d == common else n * (common // d)) for i, n, d in items])
     return priced
 
 
-def _allocated(lines: Sequence[Line], totals: Optional[Totals]) -> Tuple[Totals, List[Line]]:
+def _allocated(lines: Sequence[Line], shares: Optional[Totals]) -> Tuple[Totals, List[Line]]:
     """The totals (computed unless given), and the lines with shown values that sum to them."""
-    held = [line._held_by_one() for line in lines]
-    seconds = [line.seconds for line in held]
-    hours = totals.hours if totals else money.hours(sum(seconds))
+    held = [line._copy() if line._held else line for line in lines]
+    seconds = []
+    for line in held:
+        line._held = True
+        seconds.append(line.seconds)
+    hours = shares.hours if shares else money.hours(sum(seconds))
+    from_units = money.from_units
     for line, share in zip(held, money.allocate_units(_units(hours, 2), seconds, money.SECONDS_PER_HOURS_PLACE)):
-        line.hours = money.from_units(share, 2)
+        line.hours = from_units(share, 2)
     amounts: Dict[str, Decimal] = {}
     for currency, (denominator, priced) in _priced_units(held).items():
         places = money.minor_units(currency)
-        given = totals.amounts.get(currency) if totals else None
+        given = shares.amounts.get(currency) if shares else None
         if given is None:
-            given = money.from_units(money.half_up(sum(n for _, n in priced), denominator), places)
+            given = from_units(money.half_up(sum(n for _, n in priced), denominator), places)
         amounts[currency] = given
-        shares = money.allocate_units(_units(given, places), [n for _, n in priced], denominator)
-        for (index, _), share in zip(priced, shares):
-            held[index].amount = money.from_units(share, places)
+        parts = money.allocate_units(_units(given, places), [n for _, n in priced], denominator)
+        for (index, _), part in zip(priced, parts):
+            held[index].amount = from_units(part, places)
     return Totals(hours, amounts), held
 
 

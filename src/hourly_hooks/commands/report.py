@@ -73,11 +73,18 @@ def report(by: str, fmt: str, output: str, strict: bool, worklog: bool, chart: b
 def write_file(path: str, text: str) -> None:
     """Write text to path; OutputError, in one line, when it cannot be written."""
     try:
-        with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle = open(path, "w", encoding="utf-8", newline="")
+    except OSError as error:  # a missing folder, no permission: the file is as it was
+        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+    try:
+        with handle:
             handle.write(text)
     except OSError as error:
         if os.path.isfile(path):  # a truncated report must not pass for a whole one
-            os.unlink(path)
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
         raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
 
 
@@ -87,14 +94,21 @@ def write_stdout(text: str) -> None:
     try:
         click.echo(text, nl=False)
     except OSError as error:
-        # What stays in stdout's buffer would fail again, with a traceback, when
-        # Python flushes it at exit: point stdout at /dev/null first.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+        _silence_stdout()
         if error.errno == errno.EPIPE:
             raise click.exceptions.Exit(OutputError.exit_code) from None
         raise OutputError(f"cannot write the report to stdout: {error.strerror or error}") from None
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null: what stays in its buffer would fail again, with a
+    traceback, when Python flushes it at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no file descriptor (a test's capture)
+        pass
 
 
 def _explain(sheet, err: bool = True) -> None:
