@@ -179,9 +179,14 @@ def build_session(base_url: str, *, insecure: bool = False, timeout=DEFAULT_TIME
 # invoice: a lost answer means it may exist), "prepare" (a lookup before
 # creating: nothing was created), or None (anything else).
 
-def failure(message: str, *, maybe_created: bool = False) -> BTCPayError:
+def failure(message: str, *, maybe_created: bool = False, answered: bool = False) -> BTCPayError:
+    """`maybe_created`: a create that may have happened. `answered`: the server did
+    answer (an error, or a body this tool cannot read), so asking it again by
+    order id settles the question; without an answer the create may still be
+    running on the server, and only time settles it."""
     error = BTCPayError(message)
-    error.maybe_created = maybe_created  # read by the invoice command's ledger
+    setattr(error, "maybe_created", maybe_created)  # read by the billing protocol's ledger
+    setattr(error, "answered", answered)
     return error
 
 
@@ -232,13 +237,13 @@ def _never_sent(exc: Exception) -> bool:
 
 def http_error(response: requests.Response, *, api: str, stage: Optional[str] = None,
                what: str = "request", secrets: Sequence[Optional[str]] = ()) -> BTCPayError:
-    """Map an HTTP error answer to one clear line (btcpay-api.md §2.3-2.7, §3.1).
+    """Map an HTTP error answer to one clear line (BTCPay's legacy and Greenfield error bodies).
 
     The line quotes the server's answer, which could echo what was sent (the
     legacy API sends its token in the URL): `secrets` are masked in it.
     """
     def fail(message: str, maybe_created: bool = False) -> BTCPayError:
-        return failure(redact(message, secrets), maybe_created=maybe_created)
+        return failure(redact(message, secrets), maybe_created=maybe_created, answered=True)
 
     status = response.status_code
     body = _json_or_none(response)
@@ -269,7 +274,7 @@ def http_error(response: requests.Response, *, api: str, stage: Optional[str] = 
 
 def malformed(*, stage: Optional[str] = None) -> BTCPayError:
     return failure("BTCPay Server sent an answer this tool does not understand" + _tail(stage),
-                   maybe_created=stage == "create")
+                   maybe_created=stage == "create", answered=True)
 
 
 def parse_answer(parse: Callable, data, *, stage: Optional[str] = None):
