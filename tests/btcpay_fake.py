@@ -474,6 +474,16 @@ class _Invoice:
     status: str = "New"
     additional_status: str = "None"
     archived: bool = False
+    paid_amount: Optional[Decimal] = None    # what was received, in the invoice's currency
+
+    @property
+    def received(self) -> Decimal:
+        """Money received: all of it once paid (or paid late), else what set_status said."""
+        if self.paid_amount is not None:
+            return self.paid_amount
+        if self.paid or self.additional_status in ("PaidLate", "PaidOver"):
+            return self.amount
+        return Decimal(0)
 
     @property
     def order_id(self) -> Optional[str]:
@@ -638,7 +648,7 @@ def _markable_statuses(invoice: _Invoice) -> List[str]:
 def greenfield_view(invoice: _Invoice, base_url: str) -> dict:
     """InvoiceData (GreenfieldInvoiceController.ToModel, §3.2): times in seconds, amounts as strings."""
     spec = invoice.spec
-    paid = _decimal_text(invoice.amount) if invoice.paid else "0"
+    paid = _decimal_text(invoice.received)
     return {
         "id": invoice.id,
         "storeId": invoice.store_id,
@@ -668,7 +678,6 @@ def greenfield_view(invoice: _Invoice, base_url: str) -> dict:
             "lazyPaymentMethods": None,
         },
         "receipt": {"enabled": True, "showQR": True, "showPayments": True, **spec.receipt},
-        "paymentMethods": [],
     }
 
 
@@ -707,6 +716,8 @@ def legacy_view(invoice: _Invoice, now: float) -> dict:
     root, metadata, sats = invoice.server_url, invoice.metadata, _sats(invoice)
     onchain = "BTC-CHAIN" in invoice.payment_methods
     btc_price = _btc_text(sats) if onchain else None
+    received = (int((Decimal(sats) * invoice.received / invoice.amount).to_integral_value(ROUND_HALF_UP))
+                if invoice.amount else 0)
     pos_data = metadata.get("posData")
     data = {
         "id": invoice.id,
@@ -714,8 +725,8 @@ def legacy_view(invoice: _Invoice, now: float) -> dict:
         "posData": pos_data if pos_data is None or isinstance(pos_data, str) else json.dumps(pos_data),
         "status": _LEGACY_STATUS[invoice.status],
         "btcPrice": btc_price,
-        "btcDue": (_btc_text(0) if invoice.paid else btc_price) if onchain else None,
-        "btcPaid": (btc_price if invoice.paid else _btc_text(0)) if onchain else None,
+        "btcDue": _btc_text(max(sats - received, 0)) if onchain else None,
+        "btcPaid": _btc_text(received) if onchain else None,
         "cryptoInfo": [_crypto_info(invoice, pm, rate, root) for pm in invoice.payment_methods],
         "price": invoice.amount,
         "currency": invoice.currency,
@@ -739,7 +750,7 @@ def legacy_view(invoice: _Invoice, now: float) -> dict:
         "flags": None,
         "paymentSubtotals": {_subtotal_key(pm): sats for pm in invoice.payment_methods},
         "paymentTotals": {_subtotal_key(pm): sats for pm in invoice.payment_methods},
-        "amountPaid": sats if invoice.paid else 0,
+        "amountPaid": received,
         "minerFees": {"BTC": {"satoshisPerByte": Decimal(1), "totalFee": 0}} if onchain else {},
         "exchangeRates": {"BTC": {invoice.currency: rate}},
         "supportedTransactionCurrencies": {"BTC": {"enabled": True, "reason": None}},
@@ -878,8 +889,12 @@ class FakeBTCPay:
                     result.append(greenfield_view(invoice, self.url))
             return result
 
-    def set_status(self, invoice_id: str, status: str, additional_status: Optional[str] = None) -> None:
-        """Move an invoice as payments (or an admin) would: "Settled", "Expired", "processing", "paid"..."""
+    def set_status(self, invoice_id: str, status: str, additional_status: Optional[str] = None,
+                   paid_amount: Optional[str] = None) -> None:
+        """Move an invoice as payments (or an admin) would: "Settled", "Expired", "processing", "paid"...
+
+        ``paid_amount`` (in the invoice's currency) is what a partial payment brought in.
+        """
         canonical = status if status in STATUSES else _STATUS_ALIASES.get(status.lower())
         if canonical is None:
             raise ValueError(f"unknown invoice status {status!r}; use one of {', '.join(STATUSES)}")
@@ -889,6 +904,7 @@ class FakeBTCPay:
             invoice = self._invoices[invoice_id]
             invoice.status = canonical
             invoice.additional_status = additional_status or "None"
+            invoice.paid_amount = None if paid_amount is None else Decimal(paid_amount)
 
     # -- faults -----------------------------------------------------------------
 

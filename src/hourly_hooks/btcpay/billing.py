@@ -315,7 +315,7 @@ def invoice(sheet, settings: BTCPaySettings, ledger: Ledger, ui: UI, *, who: str
     request = build_request(bill, settings)
     _preview(ui, request, bill, backend, settings)
     _left_out(ui, parts, tz)
-    earlier = [inv for inv in known.server.values() if inv.order_id == request.order_id]
+    earlier = [inv for inv in known.server.values() if inv.order_id == request.order_id and not inv.live]
     if dry_run:
         ui.document(backend.describe(request), human_title="Request (not sent):")
         return None
@@ -324,7 +324,7 @@ def invoice(sheet, settings: BTCPaySettings, ledger: Ledger, ui: UI, *, who: str
     ui.confirm("Create this invoice?" if earlier or replace else "Is this correct?")
     with ledger.lock():
         # Asked again under the lock: another run may have created it meanwhile.
-        live = [inv for inv in backend.find(request.order_id) if inv.live]
+        live = [inv for inv in backend.find(request.order_id) if inv.live and inv.id not in replace]
         if live:
             _remember(ledger, live[0], backend, ledger.orders())
             ui.invoice(live[0], existing=True)
@@ -384,8 +384,8 @@ def _nothing_left(parts: Split, ui: UI, tz) -> None:
     holders = {holder.ref: holder for _, holder in parts.covered}
     if len(holders) == 1 and not parts.partial:
         [holder] = holders.values()
-        if holder.invoice is not None:
-            ui.invoice(holder.invoice, existing=True)
+        if holder.invoice is not None and holder.time == time_of_lines(line for line, _ in parts.covered):
+            ui.invoice(holder.invoice, existing=True)  # the very time asked for: that invoice
             return None
     ui.line("Nothing left to bill: every session in the period is already on an invoice.")
     _left_out(ui, parts, tz)
