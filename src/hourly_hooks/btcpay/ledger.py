@@ -87,8 +87,13 @@ def time_json(time) -> Dict[str, List[List[int]]]:
 
 
 def make_private_dirs(directory) -> None:
-    """Create `directory` and its missing parents 0700, whatever the umask: they hold secrets."""
+    """Create `directory` and its missing parents 0700, whatever the umask: they hold secrets.
+
+    `directory` itself is narrowed to 0700 when it exists already (another
+    part of the tool may have made it with the umask's mode).
+    """
     directory = Path(directory)
+    target = directory
     missing = []
     while not directory.exists():
         missing.append(directory)
@@ -99,6 +104,8 @@ def make_private_dirs(directory) -> None:
         except FileExistsError:
             continue
         os.chmod(path, 0o700)  # a umask such as 0o277 would leave it unusable, 0o000 is fine either way
+    if os.name == "posix" and target.stat().st_mode & 0o077:
+        os.chmod(target, 0o700)
 
 
 def ledger_path(git_common_dir) -> Path:

@@ -91,6 +91,20 @@ def require_safe_scheme(base_url: str) -> None:
     )
 
 
+def require_private_route(base_url: str, proxies: Mapping[str, str]) -> None:
+    """Plain http:// is accepted for loopback because it never leaves the machine;
+    through a proxy it does (the credentials would reach the proxy, and whatever
+    "127.0.0.1" means where the proxy runs, in clear). Only Tor (.onion), which
+    encrypts end to end, may carry plain http:// through a proxy."""
+    parts = urlsplit(base_url)
+    if parts.scheme != "http" or not any(proxies.values()) or is_onion(parts.hostname or ""):
+        return
+    raise ConfigError(
+        f"Refusing to send credentials over plain http:// to {parts.hostname} through a proxy: "
+        "use https://, or unset BTCPAYSERVER_PROXY for a server on this machine."
+    )
+
+
 def choose_proxies(base_url: str, env: Mapping[str, str]) -> dict:
     """BTCPAYSERVER_PROXY wins; else the usual *_PROXY / NO_PROXY; never for loopback."""
     hostname = urlsplit(base_url).hostname or ""
@@ -162,6 +176,7 @@ def build_session(base_url: str, *, insecure: bool = False, timeout=DEFAULT_TIME
     require_safe_scheme(base_url)
     session = Session(timeout=timeout)
     session.proxies = choose_proxies(base_url, env)
+    require_private_route(base_url, session.proxies)
     if insecure:
         session.verify = False
         warn_insecure()
