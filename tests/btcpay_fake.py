@@ -931,6 +931,16 @@ class FakeBTCPay:
     # -- request handling -------------------------------------------------------
 
     def _handle(self, request: _Request) -> _Response:
+        response = self._answer(request)
+        with self._lock:   # what was answered, for contract checks (BTCPay's OpenAPI document)
+            exchange = next(r for r in reversed(self.requests) if r.get("_request") is request)
+            exchange.pop("_request")
+            exchange["status"] = response.status
+            exchange["response"] = response.body.decode("utf-8", "replace") if response is not _DROP else ""
+            exchange["response_type"] = response.headers.get("Content-Type", "")
+        return response
+
+    def _answer(self, request: _Request) -> _Response:
         fault = self._record_and_take_fault(request)
         kind = fault.kind if fault else None
         if kind == "delay":
@@ -955,7 +965,8 @@ class FakeBTCPay:
     def _record_and_take_fault(self, request: _Request) -> Optional[_Fault]:
         with self._lock:
             self.requests.append({"method": request.method, "path": request.target,
-                                  "headers": dict(request.headers.items()), "body": request.text})
+                                  "headers": dict(request.headers.items()), "body": request.text,
+                                  "_request": request})
             for fault in self._faults:
                 if fault.matches(request):
                     if fault.remaining is not None:
@@ -1432,6 +1443,9 @@ class _GreenfieldApi:
         _route("GET", "/api/v1/stores/{store_id}/invoices", "_list_invoices", CAN_VIEW_INVOICES),
         _route("POST", "/api/v1/stores/{store_id}/invoices", "_create_invoice", CAN_CREATE_INVOICE),
         _route("GET", "/api/v1/stores/{store_id}/invoices/{invoice_id}", "_get_invoice", CAN_VIEW_INVOICES),
+        # Since 2.4.0, and the only GET of one invoice in the 2.4.1 OpenAPI document: the
+        # permission is checked against the invoice's own store.
+        _route("GET", "/api/v1/invoices/{invoice_id}", "_get_invoice_storeless", _ANY_KEY),
     )
 
     def __init__(self, fake: FakeBTCPay):
@@ -1533,6 +1547,13 @@ class _GreenfieldApi:
         # An invoice of another store is "not found" here: the route's store is the scope.
         if invoice is None or invoice.store_id != store_id:
             return _api_error(404, "invoice-not-found", "The invoice was not found")
+        return _json(200, self.fake._greenfield_snapshot(invoice, request.base_url, time.time()))
+
+    def _get_invoice_storeless(self, request: _Request, key: _ApiKey, invoice_id: str) -> _Response:
+        invoice = self.fake._invoices.get(invoice_id)
+        # An unknown id leaves no store to check the permission against: 403, like a foreign one.
+        if invoice is None or not self.fake._key_grants(key, CAN_VIEW_INVOICES, invoice.store_id):
+            return _missing_permission(CAN_VIEW_INVOICES)
         return _json(200, self.fake._greenfield_snapshot(invoice, request.base_url, time.time()))
 
 

@@ -21,6 +21,7 @@ from ecdsa.util import sigencode_der
 
 from btcpay_fake import (NO_WALLET_MESSAGE, FakeBTCPay, b58check_decode, btcpay_server, parse_der_lax,
                          ripemd160, sin_from_public_key, verify_bitid_signature)
+from btcpay_openapi import check_exchanges
 
 CREATE = "btcpay.store.cancreateinvoice"
 VIEW = "btcpay.store.canviewinvoices"
@@ -37,6 +38,7 @@ def fake():
     with btcpay_server() as server:
         server.delay_seconds = 0.3
         yield server
+    check_exchanges(server.requests)     # every 2xx Greenfield answer, against BTCPay's OpenAPI document
 
 
 # -- helpers --------------------------------------------------------------------------

@@ -143,9 +143,17 @@ class GreenfieldBackend:
         return transport.parse_answer(_invoice, data, stage="create")
 
     def get(self, invoice_id: str) -> Invoice:
-        # The store-scoped route exists on every 1.x/2.x server; the storeless
-        # one only since 2.4.0.
-        data = self._request("GET", self._store_path("invoices", invoice_id), what="invoice")
+        # BTCPay's documented route since 2.4.0. Older servers only have the
+        # store-scoped one and answer this one with a bare 404 (no route); an
+        # unknown id gets 403 here (no store to check against), which the
+        # store-scoped route turns into a precise 404.
+        try:
+            data = self._request("GET", "/api/v1/invoices/" + quote(invoice_id, safe=""), what="invoice")
+        except BTCPayError as error:
+            status = getattr(error, "status", None)
+            if not (status == 403 or (status == 404 and not getattr(error, "has_body", True))):
+                raise
+            data = self._request("GET", self._store_path("invoices", invoice_id), what="invoice")
         return transport.parse_answer(_invoice, data)
 
     def check(self) -> CheckResult:

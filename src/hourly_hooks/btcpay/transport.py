@@ -257,11 +257,15 @@ def http_error(response: requests.Response, *, api: str, stage: Optional[str] = 
     The line quotes the server's answer, which could echo what was sent (the
     legacy API sends its token in the URL): `secrets` are masked in it.
     """
-    def fail(message: str, maybe_created: bool = False) -> BTCPayError:
-        return failure(redact(message, secrets), maybe_created=maybe_created, answered=True)
-
     status = response.status_code
     body = _json_or_none(response)
+
+    def fail(message: str, maybe_created: bool = False) -> BTCPayError:
+        error = failure(redact(message, secrets), maybe_created=maybe_created, answered=True)
+        setattr(error, "status", status)
+        setattr(error, "has_body", bool(response.content))
+        return error
+
     detail = _message(body) or _short_text(response)
     if status == 401:
         fix = ("check BTCPAYSERVER_API_KEY" if api == "greenfield"
