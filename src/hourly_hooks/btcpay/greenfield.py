@@ -75,12 +75,12 @@ class GreenfieldBackend:
 
     @classmethod
     def from_settings(cls, settings: BTCPaySettings) -> "GreenfieldBackend":
-        host = transport.normalize_host(settings.host)
+        host = transport.normalize_host(settings.host or "")
         missing = [name for name, value in (("BTCPAYSERVER_STORE_ID", settings.store_id),
                                             ("BTCPAYSERVER_API_KEY", settings.api_key)) if not value]
         if missing:
             raise ConfigError(f"Greenfield needs {' and '.join(missing)} (see `hourly btcpay check`).")
-        return cls(host, settings.store_id, settings.api_key,
+        return cls(host, settings.store_id or "", settings.api_key or "",
                    insecure=settings.insecure, timeout=settings.timeout)
 
     # -- HTTP ----------------------------------------------------------------

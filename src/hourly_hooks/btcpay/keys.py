@@ -17,7 +17,7 @@ from typing import Optional
 
 import click
 from btcpay import crypto
-from ecdsa import SECP256k1, SigningKey
+from ecdsa import SECP256k1, SigningKey  # type: ignore[import-untyped]
 
 from hourly_hooks.btcpay.ledger import make_private_dirs
 from hourly_hooks.gitcmd import run_git
@@ -26,7 +26,7 @@ from hourly_hooks.errors import ConfigError, UsageError
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found]
 
 DEFAULT_PEM = "btcpayserver.pem"
 

@@ -27,7 +27,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 try:  # POSIX; on Windows concurrent runs are simply not serialised
     import fcntl
 except ImportError:  # pragma: no cover
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 LEDGER = Path("hourly") / "invoices.jsonl"
 # Statuses that release an invoice's time ("expired"/"invalid": ledgers of earlier versions).

@@ -67,7 +67,7 @@ class LegacyBackend:
 
     @classmethod
     def from_settings(cls, settings: BTCPaySettings, *, need_token: bool = True) -> "LegacyBackend":
-        host = transport.normalize_host(settings.host)  # fail on the host before reading the key
+        host = transport.normalize_host(settings.host or "")  # fail on the host before reading the key
         if need_token and not settings.merchant_token:
             raise ConfigError(
                 "No merchant token: set BTCPAYSERVER_MERCHANT (printed by `hourly btcpay pair CODE`)."
@@ -168,7 +168,7 @@ class LegacyBackend:
         # price goes out as a string made from the Decimal: BTCPay parses it as
         # a decimal (Newtonsoft reads "1291.31" into decimal), and no float
         # ever sees the amount (a float would send 1291.3055555555554).
-        payload = {
+        payload: dict = {
             "price": request.amount_text,
             "currency": request.currency,
             "orderId": request.order_id,
