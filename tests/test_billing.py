@@ -251,3 +251,21 @@ def test_the_server_copy_of_the_time_is_what_the_invoice_bills(api, fake, month)
                                                      ["2026-11-04T13:00:00Z", "2026-11-04T16:00:00Z"],
                                                      ["2026-11-10T08:00:00Z", "2026-11-10T09:00:00Z"]]}
     assert carried["hours"] == "6.00" and monthly["metadata"]["itemCode"] == "hourly-hooks"
+
+
+def test_report_marks_billed_time_without_the_network_code(api, fake, month):
+    import subprocess
+    import sys
+    assert_ok(hourly("invoice", *MONTH, "--yes"))
+    [monthly] = _invoices(fake, api)
+    fake.stop()                                  # no server: the report needs none
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    code = ("import sys, json; from hourly_hooks.cli import main\n"
+            "try:\n    main(['report', *sys.argv[1:], '--format', 'json'], standalone_mode=False)\n"
+            "finally:\n    print(json.dumps(sorted(m for m in ('requests', 'btcpay', 'hourly_hooks.btcpay.transport')"
+            " if m in sys.modules)), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", code, *MONTH], cwd=month.path, capture_output=True, text=True,
+                          env={**month.env, "PYTHONPATH": src})
+    assert done.returncode == 0, done.stderr
+    assert [s["invoice"] for s in json.loads(done.stdout)["sessions"]] == [monthly["id"]] * 3
+    assert json.loads(done.stderr.strip().splitlines()[-1]) == []

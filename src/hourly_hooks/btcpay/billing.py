@@ -26,7 +26,6 @@ from typing import Dict, FrozenSet, List, Optional, Protocol, Sequence, Tuple
 
 from hourly_hooks.btcpay import (PARTLY_PAID, VOID, Backend, BTCPaySettings, Invoice, InvoiceRequest,
                                  order_id_for, parse_expires)
-from hourly_hooks.btcpay import transport
 from hourly_hooks.btcpay.ledger import VOID_STATUSES, Ledger, Order, same_server, time_json, time_of
 from hourly_hooks.errors import BTCPayError, NothingToBill, Rejected, UsageError
 
@@ -426,6 +425,8 @@ def _preview(ui: UI, request: InvoiceRequest, sheet, backend, settings: BTCPaySe
 
 
 def _credentials(backend, settings: BTCPaySettings) -> str:
+    from hourly_hooks.btcpay import transport  # here: `hourly report` imports this module, not requests
+
     if backend.name == "greenfield":
         return f"store {settings.store_id}, API key {transport.mask(settings.api_key)}"
     return f"private key (not shown), merchant token {transport.mask(settings.merchant_token)}"
