@@ -1,4 +1,4 @@
-"""The Greenfield backend: the seed's invoice, `hourly btcpay check`, every error
+"""The Greenfield backend: the sample history's invoice, `hourly btcpay check`, every error
 answer and every fault, against the loopback fake server."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def wait_for(condition, seconds: float = 10.0):
         time.sleep(0.05)
 
 
-# -- the seed's invoice ---------------------------------------------------------------
+# -- the sample history's invoice ---------------------------------------------------------------
 
 def test_seed_invoice_on_greenfield(greenfield, fake, seed):
     result = hourly("invoice", *SEED_ARGS, "--yes", "--json")

@@ -1,4 +1,4 @@
-"""The legacy (BitPay-compatible) backend: the seed's whole flow, through the CLI,
+"""The legacy (BitPay-compatible) backend: the whole flow on the sample history, through the CLI,
 against the loopback fake server."""
 
 from __future__ import annotations
@@ -179,7 +179,7 @@ def test_a_file_that_is_not_a_key_is_explained_without_echoing_it(legacy, fake, 
     assert "bm90IGEga2V5" not in all_outputs()
 
 
-# -- the seed's whole flow ------------------------------------------------------------------
+# -- the whole flow on the sample history ------------------------------------------------------------------
 
 def test_seed_flow_keygen_pair_invoice(legacy, fake, seed):
     result = hourly("invoice", *SEED_ARGS, "--yes")
@@ -190,7 +190,7 @@ def test_seed_flow_keygen_pair_invoice(legacy, fake, seed):
     assert created["currency"] == "USD"
     assert created["itemDesc"] == SEED_ITEM
     assert created["orderId"].startswith("hourly-")
-    # on the wire: the exact decimal, never the float the predecessor sent
+    # on the wire: the exact decimal, never a float's 1291.3055555555554
     [post] = invoice_posts(fake)
     body = json.loads(post["body"])
     assert body["price"] == "1291.31"
