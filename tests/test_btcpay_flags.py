@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from btcpay_helpers import (PERMISSIONS, SEED_ARGS, _collect_outputs, assert_no_secret, assert_ok,  # noqa: F401
+from btcpay_helpers import (SEED_ARGS, _collect_outputs, assert_no_secret, assert_ok,  # noqa: F401
                             all_outputs, fake, greenfield, hourly, invoice_posts, legacy, pem_body, seed)
 
 

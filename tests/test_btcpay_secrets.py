@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from btcpay_helpers import (PERMISSIONS, SEED_ARGS, _collect_outputs, assert_ok, fake, greenfield,  # noqa: F401
-                            hourly, invoice_posts, legacy, seed, socks_proxy)
+                            hourly, legacy, seed, socks_proxy)
 from gitrepo import GitRepo
 
 
