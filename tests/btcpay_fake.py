@@ -1,23 +1,22 @@
 """A loopback fake of BTCPay Server (2.4.x) for the test-suite.
 
-It speaks both invoice APIs the way ``../shared/reference/btcpay-api.md`` documents the
-real server, so the project's clients meet the real quirks, not a friendlier imitation:
+It speaks both invoice APIs the way BTCPay Server 2.4.1's source shows the real server
+behave, so the project's clients meet the real quirks, not a friendlier imitation:
 
-* **Legacy (BitPay-compatible) API** -- routing of §2.2 (``POST //invoices/`` is a 404,
-  POST needs ``Content-Type: application/json``); BitId authentication of §2.3 (the
-  signature covers ``scheme://Host + raw path+query + body``, lax DER, high-S accepted,
-  SIN derived from ``X-Identity`` *as sent*, the ``token`` value ignored); the error
-  bodies of §2.3-§2.5 (401 JSON challenge, 403 with an empty body, 404 "Object not
-  found"); pairing codes of §2.5 (7 base58 characters, 15 minutes, single use); the
-  invoice shape of §2.6 (times in milliseconds, ``price`` a JSON number, a fresh
-  ``guid``/``token`` in every response) and the list/get endpoints of §2.7.
-* **Greenfield API** -- ``token``/``bearer`` API keys and per-store permissions of §3.1
-  (401 ``unauthenticated``, 403 ``missing-permission``, 422 lists with PascalCase paths,
-  400 ``generic-error``, 404 ``invoice-not-found``); create/list/get of §3.2-§3.3
-  (``amount`` echoed as a string keeping the input's scale, times in seconds, a bare
-  array newest first, exact and repeatable ``orderId``); ``/api/v1/api-keys/current`` and
-  ``/api/v1/health`` of §3.4.
-* Both APIs share one set of stores and invoices (§6, "Fake-server fidelity checklist").
+* **Legacy (BitPay-compatible) API** -- its routing (``POST //invoices/`` is a 404, POST
+  needs ``Content-Type: application/json``); BitId authentication (the signature covers
+  ``scheme://Host + raw path+query + body``, lax DER, high-S accepted, SIN derived from
+  ``X-Identity`` *as sent*, the ``token`` value ignored); its error bodies (401 JSON
+  challenge, 403 with an empty body, 404 "Object not found"); pairing codes (7 base58
+  characters, 15 minutes, single use); the invoice shape (times in milliseconds, ``price``
+  a JSON number, a fresh ``guid``/``token`` in every response) and the list/get endpoints.
+* **Greenfield API** -- ``token``/``bearer`` API keys and per-store permissions (401
+  ``unauthenticated``, 403 ``missing-permission``, 422 lists with PascalCase paths, 400
+  ``generic-error``, 404 ``invoice-not-found``); create/list/get (``amount`` echoed as a
+  string keeping the input's scale, times in seconds, a bare array newest first, exact and
+  repeatable ``orderId``); ``/api/v1/api-keys/current`` and ``/api/v1/health``. Its answers
+  are checked against BTCPay's OpenAPI document by the tests (tests/btcpay_openapi.py).
+* Both APIs share one set of stores and invoices.
 
 On top of that, fault switches (``FakeBTCPay.fault``) make the next requests slow, fail,
 answer garbage, or do the work and then drop the connection, which is how a client's
@@ -60,17 +59,17 @@ __all__ = ["FakeBTCPay", "btcpay_server", "sin_from_public_key", "verify_bitid_s
 
 
 # ---------------------------------------------------------------------------
-# Server constants (btcpay-api.md §2.5, §2.6, §3.1-§3.3, §5)
+# Server constants
 # ---------------------------------------------------------------------------
 
 BASE58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-PAIRING_CODE_TTL = 15 * 60                     # seconds (§2.5)
-MAX_AMOUNT = Decimal(2 ** 64 - 1)              # GreenfieldConstants.MaxAmount (§2.6, §3.2)
+PAIRING_CODE_TTL = 15 * 60                     # seconds
+MAX_AMOUNT = Decimal(2 ** 64 - 1)              # GreenfieldConstants.MaxAmount
 
 NO_WALLET_MESSAGE = ("No wallet has been linked to your BTCPay Store. See the following link for more "
                      "information on how to connect your store and wallet. "
-                     "(https://docs.btcpayserver.org/WalletSetup/)\n")          # §2.6, ends with "\n"
-NO_MATCH_MESSAGE = "Error retrieving a matching payment method or rate.\n"    # §2.6 (+ log lines)
+                     "(https://docs.btcpayserver.org/WalletSetup/)\n")          # ends with "\n"
+NO_MATCH_MESSAGE = "Error retrieving a matching payment method or rate.\n"    # (+ log lines)
 
 
 @dataclass(frozen=True)
@@ -81,7 +80,7 @@ class _Currency:
 
 
 # The fake's "rate provider": a currency missing here has no rate, which is what makes the
-# real server refuse an invoice in an unknown currency (400, §2.6).
+# real server refuse an invoice in an unknown currency (400).
 CURRENCIES: Dict[str, _Currency] = {
     "USD": _Currency(2, "US Dollar", Decimal("100000")),
     "EUR": _Currency(2, "Euro", Decimal("92000")),
@@ -95,7 +94,7 @@ CURRENCIES: Dict[str, _Currency] = {
     "SATS": _Currency(0, "Satoshis", Decimal("100000000")),
 }
 
-# Payment-method handlers the server knows (2.x ids, §5); what a store *has* is per store.
+# Payment-method handlers the server knows (2.x ids); what a store *has* is per store.
 PAYMENT_METHOD_HANDLERS = ("BTC-CHAIN", "BTC-LN", "BTC-LNURL")
 WALLET_PAYMENT_METHODS = ("BTC-CHAIN", "BTC-LN")
 _PM_KINDS = {"": "CHAIN", "chain": "CHAIN", "onchain": "CHAIN", "bitcoinlike": "CHAIN", "btclike": "CHAIN",
@@ -104,7 +103,7 @@ _PM_KINDS = {"": "CHAIN", "chain": "CHAIN", "onchain": "CHAIN", "bitcoinlike": "
 
 STATUSES = ("New", "Processing", "Expired", "Invalid", "Settled")
 ADDITIONAL_STATUSES = ("None", "PaidLate", "PaidPartial", "Marked", "PaidOver")
-# InvoiceRepository.NormalizeStatus (§2.7), shared by both APIs' status filters.
+# InvoiceRepository.NormalizeStatus, shared by both APIs' status filters.
 _STATUS_ALIASES = {"new": "New", "paid": "Processing", "processing": "Processing",
                    "complete": "Settled", "confirmed": "Settled", "settled": "Settled",
                    "expired": "Expired", "invalid": "Invalid"}
@@ -119,7 +118,7 @@ _LEGACY_SPEEDS = {"high": "HighSpeed", "medium": "MediumSpeed", "low-medium": "L
 LANGUAGES = ("en", "de-DE", "es-ES", "fr-FR", "it-IT", "ja-JP", "nl-NL", "pt-BR", "pt-PT", "ru-RU",
              "cs-CZ", "pl", "tr", "zh-SP")
 
-# Which policy includes which (BTCPay's policy map; §3.1 "canmodifyinvoices includes both").
+# Which policy includes which (BTCPay's policy map; "canmodifyinvoices includes both").
 _INCLUDED_POLICIES = {
     "btcpay.store.canmodifystoresettings": ("btcpay.store.canmodifyinvoices",
                                             "btcpay.store.canviewstoresettings"),
@@ -134,7 +133,7 @@ FAULT_KINDS = ("delay", "500", "malformed", "drop_after_create")
 
 
 # ---------------------------------------------------------------------------
-# Encodings and BitId cryptography (§1.2, §2.3)
+# Encodings and BitId cryptography
 # ---------------------------------------------------------------------------
 
 def b58encode(data: bytes) -> str:
@@ -179,7 +178,7 @@ def _random_base58(nbytes: int) -> str:
 def ripemd160(data: bytes) -> bytes:
     """RIPEMD-160 from hashlib, or the pure-python fallback when OpenSSL 3 lacks it.
 
-    btcpay-python calls ``hashlib.new('ripemd160')`` unguarded (§1.2); the fake must not
+    btcpay-python calls ``hashlib.new('ripemd160')`` unguarded; the fake must not
     share that failure, or it could not verify anything on such a system.
     """
     try:
@@ -249,12 +248,12 @@ def _ripemd160_pure(data: bytes) -> bytes:
 
 
 def sin_from_public_key(public_key: bytes) -> str:
-    """Base58Check(0x0F 0x02 || HASH160(key bytes as sent)): the server's GetBitIDSIN (§1.2)."""
+    """Base58Check(0x0F 0x02 || HASH160(key bytes as sent)): the server's GetBitIDSIN."""
     return b58check_encode(b"\x0f\x02" + ripemd160(hashlib.sha256(public_key).digest()))
 
 
 def _is_valid_sin(sin) -> bool:
-    """What POST /tokens accepts as ``id``: Base58Check of 22 bytes starting 0x0F 0x02 (§2.5)."""
+    """What POST /tokens accepts as ``id``: Base58Check of 22 bytes starting 0x0F 0x02."""
     payload = b58check_decode(sin) if isinstance(sin, str) else None
     return payload is not None and len(payload) == 22 and payload[:2] == b"\x0f\x02"
 
@@ -275,7 +274,7 @@ def _der_length(sig: bytes, pos: int) -> Optional[Tuple[int, int]]:
 def parse_der_lax(sig: bytes) -> Optional[Tuple[int, int]]:
     """(r, s) of a DER signature, read as leniently as libsecp256k1's lax parser.
 
-    NBitcoin uses ``ecdsa_signature_parse_der_lax`` (§2.3): the sequence length is not
+    NBitcoin uses ``ecdsa_signature_parse_der_lax``: the sequence length is not
     checked, integers may carry extra padding and trailing bytes are ignored; only the
     two INTEGER tags must be there.
     """
@@ -300,7 +299,7 @@ def parse_der_lax(sig: bytes) -> Optional[Tuple[int, int]]:
 def verify_bitid_signature(identity_hex: str, signature_hex: str, message: str) -> Optional[str]:
     """The SIN of ``identity_hex`` if ``signature_hex`` signs SHA256(message), else None.
 
-    Mirrors AuthExtensions.CheckBitIDSignature (§2.3): a single SHA-256 of the UTF-8
+    Mirrors AuthExtensions.CheckBitIDSignature: a single SHA-256 of the UTF-8
     message, a 33- or 65-byte SEC1 key, and high S normalised to low S before verifying
     (python-ecdsa, hence btcpay-python, emits high-S signatures about half the time).
     """
@@ -370,7 +369,7 @@ def _round_places(value: Decimal, places: int) -> Decimal:
 
 
 def round_to_significant(value: Decimal, places: int) -> Decimal:
-    """BTCPay's RoundToSignificant (§2.6): round to the currency's places, keeping more
+    """BTCPay's RoundToSignificant: round to the currency's places, keeping more
     places as long as rounding would move the value by 1 % or more."""
     if value == 0:
         return value
@@ -401,7 +400,7 @@ class _Store:
     anyone_can_invoice: bool = False
     default_currency: str = "USD"
     speed_policy: str = "MediumSpeed"
-    invoice_expiration: int = 15 * 60          # seconds (store default 15 min, §3.2)
+    invoice_expiration: int = 15 * 60          # seconds (store default 15 min)
     monitoring_expiration: int = 1440 * 60     # seconds (store default 1440 min)
     payment_tolerance: float = 0.0
     redirect_automatically: bool = False
@@ -419,7 +418,7 @@ class _PairingCode:
 
 @dataclass
 class _Token:
-    """A completed pairing: the SIN now belongs to the store (§2.4)."""
+    """A completed pairing: the SIN now belongs to the store."""
     token: str
     sin: str
     store_id: str
@@ -474,6 +473,16 @@ class _Invoice:
     status: str = "New"
     additional_status: str = "None"
     archived: bool = False
+    paid_amount: Optional[Decimal] = None    # what was received, in the invoice's currency
+
+    @property
+    def received(self) -> Decimal:
+        """Money received: all of it once paid (or paid late), else what set_status said."""
+        if self.paid_amount is not None:
+            return self.paid_amount
+        if self.paid or self.additional_status in ("PaidLate", "PaidOver"):
+            return self.amount
+        return Decimal(0)
 
     @property
     def order_id(self) -> Optional[str]:
@@ -548,14 +557,14 @@ class _Request:
 
     @property
     def base_url(self) -> str:
-        """scheme://host as the server sees it; X-Forwarded-* are trusted (§2.3)."""
+        """scheme://host as the server sees it; X-Forwarded-* are trusted."""
         scheme = _last_forwarded(self.header("X-Forwarded-Proto")) or "http"
         host = _last_forwarded(self.header("X-Forwarded-Host")) or self.header("Host") or self.local_host
         return f"{scheme}://{host}"
 
     @property
     def absolute_url(self) -> str:
-        """GetEncodedUrl(): what a BitId signature covers, together with the body (§2.3)."""
+        """GetEncodedUrl(): what a BitId signature covers, together with the body."""
         return self.base_url + self.target
 
 
@@ -579,12 +588,12 @@ def _json(status: int, obj, content_type: str = "application/json; charset=utf-8
 
 
 def _legacy_error(status: int, message: str) -> _Response:
-    """BitpayErrorsModel: only "error", as "errors" is null and omitted (§2.5)."""
+    """BitpayErrorsModel: only "error", as "errors" is null and omitted."""
     return _json(status, {"error": message})
 
 
 def _legacy_challenge(reason: str) -> _Response:
-    """401 from the BitPay authentication handler (§2.3), written with a bare content type."""
+    """401 from the BitPay authentication handler, written with a bare content type."""
     return _json(401, {"errors": [{"error": reason}], "error": reason}, "application/json")
 
 
@@ -604,7 +613,7 @@ def _missing_permission(policy: str) -> _Response:
 
 
 def _validation_error(errors: List[Tuple[str, str]]) -> _Response:
-    """422 with one {path, message} per model-state error (§3.1)."""
+    """422 with one {path, message} per model-state error."""
     return _json(422, [{"path": path, "message": message} for path, message in errors])
 
 
@@ -636,9 +645,9 @@ def _markable_statuses(invoice: _Invoice) -> List[str]:
 
 
 def greenfield_view(invoice: _Invoice, base_url: str) -> dict:
-    """InvoiceData (GreenfieldInvoiceController.ToModel, §3.2): times in seconds, amounts as strings."""
+    """InvoiceData (GreenfieldInvoiceController.ToModel): times in seconds, amounts as strings."""
     spec = invoice.spec
-    paid = _decimal_text(invoice.amount) if invoice.paid else "0"
+    paid = _decimal_text(invoice.received)
     return {
         "id": invoice.id,
         "storeId": invoice.store_id,
@@ -668,7 +677,6 @@ def greenfield_view(invoice: _Invoice, base_url: str) -> dict:
             "lazyPaymentMethods": None,
         },
         "receipt": {"enabled": True, "showQR": True, "showPayments": True, **spec.receipt},
-        "paymentMethods": [],
     }
 
 
@@ -693,7 +701,7 @@ def _crypto_info(invoice: _Invoice, pm: str, rate: Decimal, root: str) -> dict:
 
 
 def _legacy_buyer(metadata: dict) -> dict:
-    """The response's buyer uses other names than the request's (§2.6)."""
+    """The response's buyer uses other names than the request's."""
     names = (("name", "buyerName"), ("address1", "buyerAddress1"), ("address2", "buyerAddress2"),
              ("locality", "buyerCity"), ("region", "buyerState"), ("postalCode", "buyerZip"),
              ("country", "buyerCountry"), ("phone", "buyerPhone"), ("email", "buyerEmail"))
@@ -701,12 +709,14 @@ def _legacy_buyer(metadata: dict) -> dict:
 
 
 def legacy_view(invoice: _Invoice, now: float) -> dict:
-    """InvoiceResponse (InvoiceEntity.EntityToDTO, §2.6): times in milliseconds, price a number."""
+    """InvoiceResponse (InvoiceEntity.EntityToDTO): times in milliseconds, price a number."""
     currency = CURRENCIES.get(invoice.currency)
     rate = currency.btc_rate if currency else Decimal(0)
     root, metadata, sats = invoice.server_url, invoice.metadata, _sats(invoice)
     onchain = "BTC-CHAIN" in invoice.payment_methods
     btc_price = _btc_text(sats) if onchain else None
+    received = (int((Decimal(sats) * invoice.received / invoice.amount).to_integral_value(ROUND_HALF_UP))
+                if invoice.amount else 0)
     pos_data = metadata.get("posData")
     data = {
         "id": invoice.id,
@@ -714,8 +724,8 @@ def legacy_view(invoice: _Invoice, now: float) -> dict:
         "posData": pos_data if pos_data is None or isinstance(pos_data, str) else json.dumps(pos_data),
         "status": _LEGACY_STATUS[invoice.status],
         "btcPrice": btc_price,
-        "btcDue": (_btc_text(0) if invoice.paid else btc_price) if onchain else None,
-        "btcPaid": (btc_price if invoice.paid else _btc_text(0)) if onchain else None,
+        "btcDue": _btc_text(max(sats - received, 0)) if onchain else None,
+        "btcPaid": _btc_text(received) if onchain else None,
         "cryptoInfo": [_crypto_info(invoice, pm, rate, root) for pm in invoice.payment_methods],
         "price": invoice.amount,
         "currency": invoice.currency,
@@ -739,7 +749,7 @@ def legacy_view(invoice: _Invoice, now: float) -> dict:
         "flags": None,
         "paymentSubtotals": {_subtotal_key(pm): sats for pm in invoice.payment_methods},
         "paymentTotals": {_subtotal_key(pm): sats for pm in invoice.payment_methods},
-        "amountPaid": sats if invoice.paid else 0,
+        "amountPaid": received,
         "minerFees": {"BTC": {"satoshisPerByte": Decimal(1), "totalFee": 0}} if onchain else {},
         "exchangeRates": {"BTC": {invoice.currency: rate}},
         "supportedTransactionCurrencies": {"BTC": {"enabled": True, "reason": None}},
@@ -755,7 +765,7 @@ def legacy_view(invoice: _Invoice, now: float) -> dict:
 
 
 def _subtotal_key(pm: str) -> str:
-    """Keyed by cryptoCode for on-chain, by payment method id otherwise (§2.6)."""
+    """Keyed by cryptoCode for on-chain, by payment method id otherwise."""
     return "BTC" if pm == "BTC-CHAIN" else pm
 
 
@@ -824,7 +834,7 @@ class FakeBTCPay:
     # -- legacy API set-up ------------------------------------------------------
 
     def new_pairing_code(self, store_id: Optional[str] = None, facade: str = "merchant") -> str:
-        """A server-initiated pairing code, as Store -> Access Tokens creates it (§2.5)."""
+        """A server-initiated pairing code, as Store -> Access Tokens creates it."""
         with self._lock:
             store_id = store_id or self.default_store_id
             self._store(store_id)
@@ -878,8 +888,12 @@ class FakeBTCPay:
                     result.append(greenfield_view(invoice, self.url))
             return result
 
-    def set_status(self, invoice_id: str, status: str, additional_status: Optional[str] = None) -> None:
-        """Move an invoice as payments (or an admin) would: "Settled", "Expired", "processing", "paid"..."""
+    def set_status(self, invoice_id: str, status: str, additional_status: Optional[str] = None,
+                   paid_amount: Optional[str] = None) -> None:
+        """Move an invoice as payments (or an admin) would: "Settled", "Expired", "processing", "paid"...
+
+        ``paid_amount`` (in the invoice's currency) is what a partial payment brought in.
+        """
         canonical = status if status in STATUSES else _STATUS_ALIASES.get(status.lower())
         if canonical is None:
             raise ValueError(f"unknown invoice status {status!r}; use one of {', '.join(STATUSES)}")
@@ -889,6 +903,7 @@ class FakeBTCPay:
             invoice = self._invoices[invoice_id]
             invoice.status = canonical
             invoice.additional_status = additional_status or "None"
+            invoice.paid_amount = None if paid_amount is None else Decimal(paid_amount)
 
     # -- faults -----------------------------------------------------------------
 
@@ -915,6 +930,16 @@ class FakeBTCPay:
     # -- request handling -------------------------------------------------------
 
     def _handle(self, request: _Request) -> _Response:
+        response = self._answer(request)
+        with self._lock:   # what was answered, for contract checks (BTCPay's OpenAPI document)
+            exchange = next(r for r in reversed(self.requests) if r.get("_request") is request)
+            exchange.pop("_request")
+            exchange["status"] = response.status
+            exchange["response"] = response.body.decode("utf-8", "replace") if response is not _DROP else ""
+            exchange["response_type"] = response.headers.get("Content-Type", "")
+        return response
+
+    def _answer(self, request: _Request) -> _Response:
         fault = self._record_and_take_fault(request)
         kind = fault.kind if fault else None
         if kind == "delay":
@@ -939,7 +964,8 @@ class FakeBTCPay:
     def _record_and_take_fault(self, request: _Request) -> Optional[_Fault]:
         with self._lock:
             self.requests.append({"method": request.method, "path": request.target,
-                                  "headers": dict(request.headers.items()), "body": request.text})
+                                  "headers": dict(request.headers.items()), "body": request.text,
+                                  "_request": request})
             for fault in self._faults:
                 if fault.matches(request):
                     if fault.remaining is not None:
@@ -958,14 +984,14 @@ class FakeBTCPay:
             raise KeyError(f"no store {store_id!r} on the fake server") from None
 
     def _store_of_sin(self, sin: str) -> Optional[_Store]:
-        """TokenRepository.GetTokens(sin).FirstOrDefault()?.StoreId (§2.4)."""
+        """TokenRepository.GetTokens(sin).FirstOrDefault()?.StoreId."""
         for token in self._tokens:
             if token.sin == sin:
                 return self._stores.get(token.store_id)
         return None
 
     def _pair(self, sin: str, code: str, label: Optional[str]) -> _Response:
-        """POST /tokens with a pairing code (§2.5)."""
+        """POST /tokens with a pairing code."""
         pairing = self._pairing_codes.get(code)
         if pairing is None:
             return _legacy_error(404, "The specified pairingCode is not found")
@@ -1001,7 +1027,7 @@ class FakeBTCPay:
         return False
 
     def _create_invoice(self, store: _Store, spec: _InvoiceSpec, source: str, server_url: str) -> _Invoice:
-        """UIInvoiceController.CreateInvoiceCoreRaw, the part both APIs share (§2.6, §3.2)."""
+        """UIInvoiceController.CreateInvoiceCoreRaw, the part both APIs share."""
         currency = (spec.currency or "").strip().upper() or store.default_currency
         top_up = spec.amount is None
         amount = Decimal(0) if top_up or spec.amount < 0 else min(spec.amount, MAX_AMOUNT)
@@ -1070,7 +1096,7 @@ def _normalise_status(value: str) -> Optional[str]:
 
 
 # ---------------------------------------------------------------------------
-# Legacy (BitPay-compatible) API, §2
+# Legacy (BitPay-compatible) API
 # ---------------------------------------------------------------------------
 
 @dataclass
@@ -1088,7 +1114,7 @@ class _LegacyApi:
         return endpoint(request) if endpoint else _Response(404)
 
     def _select(self, request: _Request) -> Optional[Callable[[_Request], _Response]]:
-        """BitpayEndpointSelectorPolicy.IsBitpayAPI (§2.2); anything else is a 404."""
+        """BitpayEndpointSelectorPolicy.IsBitpayAPI; anything else is a 404."""
         path, method = request.path.lower(), request.method
         if method == "OPTIONS":
             legacy = path in ("/invoices", "/invoices/", "/tokens") or path.startswith(("/invoices/", "/rates"))
@@ -1118,7 +1144,7 @@ class _LegacyApi:
                                        "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
                                        "Access-Control-Allow-Headers": "*"})
 
-    # -- authentication / authorization (§2.3, §2.4) ----------------------------
+    # -- authentication / authorization ----------------------------
 
     @staticmethod
     def _authenticate(request: _Request) -> Union[_Identity, _Response]:
@@ -1146,7 +1172,7 @@ class _LegacyApi:
         if isinstance(identity, _Response):
             return identity
         store = self._store_for(request, identity, anonymous_allowed)
-        return store if store is not None else _Response(403)     # empty body (§2.4)
+        return store if store is not None else _Response(403)     # empty body
 
     # -- endpoints ------------------------------------------------------------------
 
@@ -1218,7 +1244,7 @@ class _LegacyApi:
         return _json(200, {"data": self.fake._legacy_snapshot(invoice, time.time())})
 
     def _rates(self, request: _Request) -> _Response:
-        """GET /rates[/] (§2.7); the /rates/{base}[/{quote}] variants are not faked."""
+        """GET /rates[/]; the /rates/{base}[/{quote}] variants are not faked."""
         if request.path.lower() not in ("/rates", "/rates/"):
             return _Response(404)
         store = self._authorized_store(request, anonymous_allowed=lambda s: True)
@@ -1253,7 +1279,7 @@ def _int_or(value: Optional[str], default):
 
 
 def _legacy_date(value: Optional[str]) -> Optional[float]:
-    """dateStart/dateEnd are MM/dd/yyyy (§2.7); an unreadable one is not applied."""
+    """dateStart/dateEnd are MM/dd/yyyy; an unreadable one is not applied."""
     if not value:
         return None
     for pattern in ("%m/%d/%Y", "%Y-%m-%d"):
@@ -1282,7 +1308,7 @@ def _legacy_filter(request: _Request, invoice: _Invoice) -> bool:
 
 
 def _load_json(body: bytes, **options):
-    """The JSON body, or _BusinessError("Invalid invoice") when it cannot be bound (§2.6)."""
+    """The JSON body, or _BusinessError("Invalid invoice") when it cannot be bound."""
     try:
         return json.loads(body.decode("utf-8"), **options)
     except (ValueError, UnicodeDecodeError):
@@ -1343,7 +1369,7 @@ def _legacy_metadata(payload: dict, price: Optional[Decimal]) -> dict:
 
 
 def _legacy_payment_methods(payload: dict) -> Optional[List[str]]:
-    """paymentCurrencies + enabled supportedTransactionCurrencies; "BTC" means on-chain only (§5)."""
+    """paymentCurrencies + enabled supportedTransactionCurrencies; "BTC" means on-chain only."""
     currencies = payload.get("paymentCurrencies")
     wanted = list(currencies) if isinstance(currencies, list) else []
     supported = payload.get("supportedTransactionCurrencies")
@@ -1355,7 +1381,7 @@ def _legacy_payment_methods(payload: dict) -> Optional[List[str]]:
 
 
 def _legacy_spec(payload, now: float) -> _InvoiceSpec:
-    """BitpayCreateInvoiceRequest -> what the invoice core needs (§2.6)."""
+    """BitpayCreateInvoiceRequest -> what the invoice core needs."""
     if not isinstance(payload, dict):
         raise _BusinessError("Invalid invoice")
     price = _legacy_decimal(payload.get("price"))
@@ -1382,14 +1408,14 @@ def _legacy_spec(payload, now: float) -> _InvoiceSpec:
 
 
 def _parse_payment_method(text: str) -> Optional[str]:
-    """PaymentMethodId.TryParse of 2.x (§5): "BTC", "BTC_LightningLike", "btc-ln" ... -> "BTC-LN"."""
+    """PaymentMethodId.TryParse of 2.x: "BTC", "BTC_LightningLike", "btc-ln" ... -> "BTC-LN"."""
     match = re.fullmatch(r"\s*([A-Za-z0-9]+)(?:[-_]([A-Za-z]+))?\s*", text)
     kind = _PM_KINDS.get((match.group(2) or "").lower()) if match else None
     return f"{match.group(1).upper()}-{kind}" if kind else None
 
 
 # ---------------------------------------------------------------------------
-# Greenfield API, §3
+# Greenfield API
 # ---------------------------------------------------------------------------
 
 _ANONYMOUS, _ANY_KEY = "anonymous", "any API key"
@@ -1416,6 +1442,9 @@ class _GreenfieldApi:
         _route("GET", "/api/v1/stores/{store_id}/invoices", "_list_invoices", CAN_VIEW_INVOICES),
         _route("POST", "/api/v1/stores/{store_id}/invoices", "_create_invoice", CAN_CREATE_INVOICE),
         _route("GET", "/api/v1/stores/{store_id}/invoices/{invoice_id}", "_get_invoice", CAN_VIEW_INVOICES),
+        # Since 2.4.0, and the only GET of one invoice in the 2.4.1 OpenAPI document: the
+        # permission is checked against the invoice's own store.
+        _route("GET", "/api/v1/invoices/{invoice_id}", "_get_invoice_storeless", _ANY_KEY),
     )
 
     def __init__(self, fake: FakeBTCPay):
@@ -1441,7 +1470,7 @@ class _GreenfieldApi:
         return getattr(self, route.handler)(request, key=key, **args)
 
     def _authenticate(self, request: _Request) -> Union[_ApiKey, _Response]:
-        """``Authorization: token|bearer <key>`` (APIKeyExtensions.GetAPIKey, §3.1)."""
+        """``Authorization: token|bearer <key>`` (APIKeyExtensions.GetAPIKey)."""
         match = re.match(r"^(token|bearer)\s+(\S+)", request.header("Authorization") or "", re.IGNORECASE)
         if not match:
             return _unauthenticated("Authentication is required for accessing this endpoint")
@@ -1517,6 +1546,13 @@ class _GreenfieldApi:
         # An invoice of another store is "not found" here: the route's store is the scope.
         if invoice is None or invoice.store_id != store_id:
             return _api_error(404, "invoice-not-found", "The invoice was not found")
+        return _json(200, self.fake._greenfield_snapshot(invoice, request.base_url, time.time()))
+
+    def _get_invoice_storeless(self, request: _Request, key: _ApiKey, invoice_id: str) -> _Response:
+        invoice = self.fake._invoices.get(invoice_id)
+        # An unknown id leaves no store to check the permission against: 403, like a foreign one.
+        if invoice is None or not self.fake._key_grants(key, CAN_VIEW_INVOICES, invoice.store_id):
+            return _missing_permission(CAN_VIEW_INVOICES)
         return _json(200, self.fake._greenfield_snapshot(invoice, request.base_url, time.time()))
 
 
@@ -1700,7 +1736,7 @@ _CREATE_FIELDS = {
 
 
 def _bind_create_request(body: bytes, errors: List[Tuple[str, str]]) -> dict:
-    """Newtonsoft binding of CreateInvoiceRequest; errors carry JSON paths ([derived], §7.2)."""
+    """Newtonsoft binding of CreateInvoiceRequest; errors carry JSON paths."""
     if not body.strip():
         errors.append(("", "A non-empty request body is required."))
         return {}
@@ -1727,7 +1763,7 @@ def _find_language(code: str) -> Optional[str]:
 
 
 def _validate_create_request(bound: dict) -> List[Tuple[str, str]]:
-    """GreenfieldInvoiceController.CreateInvoice's own checks; paths are C# expressions (§3.1)."""
+    """GreenfieldInvoiceController.CreateInvoice's own checks; paths are C# expressions."""
     errors = []
     amount = bound.get("amount")
     if amount is not None and amount < 0:

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from btcpay_fake import btcpay_server
+from btcpay_openapi import check_exchanges
 from hourly_hooks.cli import main
 from seed_history import SEED_ARGS, build_seed_repo
 
@@ -74,8 +75,11 @@ def _collect_outputs():
 
 @pytest.fixture
 def fake():
+    """The loopback server; afterwards its Greenfield traffic is held to BTCPay's OpenAPI
+    document (when ../shared holds it): every body the client sent, every 2xx answer."""
     with btcpay_server() as server:
         yield server
+    check_exchanges(server.requests)
 
 
 @pytest.fixture

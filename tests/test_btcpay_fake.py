@@ -1,4 +1,4 @@
-"""Tests of the BTCPay Server fake (tests/btcpay_fake.py) against btcpay-api.md.
+"""Tests of the BTCPay Server fake (tests/btcpay_fake.py) against BTCPay Server 2.4.1's behaviour.
 
 The legacy API is driven with the real btcpay-python client wherever it can be, so the
 fake is checked against the wire format that client actually produces; raw `requests`
@@ -12,6 +12,8 @@ import json
 import re
 import time
 
+from decimal import Decimal
+
 import ecdsa
 import pytest
 import requests
@@ -21,6 +23,7 @@ from ecdsa.util import sigencode_der
 
 from btcpay_fake import (NO_WALLET_MESSAGE, FakeBTCPay, b58check_decode, btcpay_server, parse_der_lax,
                          ripemd160, sin_from_public_key, verify_bitid_signature)
+from btcpay_openapi import check_exchanges
 
 CREATE = "btcpay.store.cancreateinvoice"
 VIEW = "btcpay.store.canviewinvoices"
@@ -37,6 +40,7 @@ def fake():
     with btcpay_server() as server:
         server.delay_seconds = 0.3
         yield server
+    check_exchanges(server.requests)     # every 2xx Greenfield answer, against BTCPay's OpenAPI document
 
 
 # -- helpers --------------------------------------------------------------------------
@@ -46,7 +50,7 @@ def paired_client(fake: FakeBTCPay, store_id: str | None = None) -> BTCPayClient
 
 
 def signed_headers(pem: str, url: str, body: str = "") -> dict:
-    """What btcpay-python sends (§1.3): the signature covers url + body."""
+    """What btcpay-python sends: the signature covers url + body."""
     return {"Content-Type": "application/json",
             "X-Identity": crypto.get_compressed_public_key_from_pem(pem),
             "X-Signature": crypto.sign(url + body, pem)}
@@ -121,7 +125,7 @@ def test_high_s_and_lax_der_signatures_verify():
     assert verify_bitid_signature(identity, sigencode_der(r, s, n).hex(), message + "x") is None
 
 
-# -- legacy API: pairing (§2.5) -------------------------------------------------------------
+# -- legacy API: pairing -------------------------------------------------------------
 
 def test_pairing_code_is_seven_base58_chars(fake):
     codes = {fake.new_pairing_code() for _ in range(20)}
@@ -174,7 +178,7 @@ def test_pairing_without_valid_sin_is_400(fake):
     assert response.json() == {"error": "'id' property is required, alternatively, use BitId"}
 
 
-# -- legacy API: invoices (§2.6, §2.7) --------------------------------------------------------
+# -- legacy API: invoices --------------------------------------------------------
 
 def test_legacy_flow_with_btcpay_python(fake):
     client = paired_client(fake)
@@ -296,7 +300,7 @@ def test_both_apis_share_invoices_and_statuses(fake, key):
     assert fetched.json()["amount"] == "3" and fetched.json()["metadata"] == {"orderId": "y"}
 
 
-# -- Greenfield API (§3) --------------------------------------------------------------------
+# -- Greenfield API --------------------------------------------------------------------
 
 def test_greenfield_create(fake, key):
     before = time.time()
@@ -418,6 +422,29 @@ def test_greenfield_get_404(fake, key):
     other = fake.new_store("Other")
     foreign = create_gf(fake, fake.new_api_key([CREATE], other), {"amount": "1"}, store_id=other).json()
     assert greenfield(fake, key, "GET", f"/api/v1/stores/{store}/invoices/{foreign['id']}").status_code == 404
+
+
+def test_greenfield_storeless_get_checks_the_invoice_store(fake, key):
+    created = create_gf(fake, key, {"amount": "5.00", "currency": "USD"}).json()
+    fetched = greenfield(fake, key, "GET", f"/api/v1/invoices/{created['id']}")
+    assert fetched.status_code == 200 and fetched.json()["id"] == created["id"]
+    assert "paymentMethods" not in fetched.json()          # InvoiceData has no such member
+    unknown = greenfield(fake, key, "GET", "/api/v1/invoices/NoSuchInvoice")
+    assert unknown.status_code == 403 and unknown.json()["code"] == "missing-permission"
+    other = fake.new_store("Other")
+    foreign = create_gf(fake, fake.new_api_key([CREATE], other), {"amount": "1"}, store_id=other).json()
+    assert greenfield(fake, key, "GET", f"/api/v1/invoices/{foreign['id']}").status_code == 403
+
+
+def test_a_partial_payment_shows_in_both_apis(fake, key):
+    created = create_gf(fake, key, {"amount": "600.00", "currency": "USD"}).json()
+    fake.set_status(created["id"], "Expired", "PaidPartial", paid_amount="150.00")
+    fetched = greenfield(fake, key, "GET", f"/api/v1/invoices/{created['id']}").json()
+    assert (fetched["status"], fetched["additionalStatus"], fetched["paidAmount"]) == ("Expired", "PaidPartial",
+                                                                                      "150.00")
+    legacy = paired_client(fake).get_invoice(created["id"])
+    assert (legacy["status"], legacy["exceptionStatus"]) == ("expired", "paidPartial")
+    assert Decimal(legacy["btcPaid"]) * 4 == Decimal(legacy["btcPrice"])
 
 
 def test_greenfield_key_health_and_store(fake):

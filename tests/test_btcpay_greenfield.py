@@ -1,4 +1,4 @@
-"""The Greenfield backend: the seed's invoice, `hourly btcpay check`, every error
+"""The Greenfield backend: the sample history's invoice, `hourly btcpay check`, every error
 answer and every fault, against the loopback fake server."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def wait_for(condition, seconds: float = 10.0):
         time.sleep(0.05)
 
 
-# -- the seed's invoice ---------------------------------------------------------------
+# -- the sample history's invoice ---------------------------------------------------------------
 
 def test_seed_invoice_on_greenfield(greenfield, fake, seed):
     result = hourly("invoice", *SEED_ARGS, "--yes", "--json")
@@ -37,8 +37,9 @@ def test_seed_invoice_on_greenfield(greenfield, fake, seed):
     [created] = fake.invoices(greenfield["store"])
     document = json.loads(result.stdout)
     assert document == {"id": created["id"], "url": created["checkoutLink"], "amount": "1291.31",
-                        "currency": "USD", "status": "new", "order_id": created["metadata"]["orderId"],
-                        "created": document["created"], "existing": False}
+                        "currency": "USD", "status": "open", "paid": None, "hours": "12.91",
+                        "order_id": created["metadata"]["orderId"], "created": document["created"],
+                        "existing": False}
     assert created["amount"] == "1291.31"
     assert created["metadata"]["itemDesc"] == SEED_ITEM
     [post] = invoice_posts(fake)
@@ -59,8 +60,9 @@ def test_success_line_and_one_invoice_on_a_second_run(greenfield, fake):
     assert_ok(second)
     assert "already exists" in second.stdout and created["checkoutLink"] in second.stdout
     assert len(fake.invoices(greenfield["store"])) == 1
-    search = [r for r in fake.requests if r["method"] == "GET" and "/invoices?" in r["path"]]
-    assert search and all(f"orderId={created['metadata']['orderId']}" in r["path"] for r in search)
+    search = [r["path"].split("?", 1)[1] for r in fake.requests if r["method"] == "GET" and "/invoices?" in r["path"]]
+    assert search and all(q.startswith("textSearch=hourly-hooks&") or q == f"orderId={created['metadata']['orderId']}"
+                          for q in search)
 
 
 def test_buyer_redirect_and_payment_methods_go_into_the_request(greenfield, fake, seed):
@@ -81,10 +83,12 @@ def test_amounts_come_back_as_decimal_and_statuses_normalised(greenfield, fake):
     created = client.create(InvoiceRequest(amount=Decimal("0.00012300"), currency="BTC", order_id="o-1",
                                            item_desc="x"))
     assert created.amount == Decimal("0.00012300") and isinstance(created.amount, Decimal)
-    assert created.status == "new" and created.order_id == "o-1"
-    for status, expected in (("Processing", "processing"), ("Settled", "settled"),
-                             ("Expired", "expired"), ("Invalid", "invalid")):
-        fake.set_status(created.id, status)
+    assert created.status == "open" and created.order_id == "o-1"
+    for status, additional, expected in (
+            ("Processing", None, "paying"), ("Settled", None, "paid"), ("Settled", "Marked", "paid"),
+            ("Settled", "PaidOver", "paid"), ("Expired", None, "void"), ("Expired", "PaidLate", "paid late"),
+            ("Expired", "PaidPartial", "partly paid"), ("Invalid", None, "void"), ("Invalid", "Marked", "void")):
+        fake.set_status(created.id, status, additional)
         assert client.get(created.id).status == expected
     assert [i.id for i in client.find("o-1")] == [created.id]
     assert client.find("o-2") == []
@@ -247,7 +251,7 @@ def test_500_on_create_then_a_clean_retry_makes_one(greenfield, fake, seed):
     assert fake.invoices(greenfield["store"]) == []
     listing = hourly("invoices")
     assert_ok(listing)
-    assert [e["event"] for e in ledger_events(seed)] == ["pending", "failed"]  # the server had none
+    assert [e["event"] for e in ledger_events(seed)] == ["pending", "unclear", "failed"]  # the server had none
     again = _settles_to_one_invoice(fake, greenfield["store"], seed)
     assert "Success!" in again.stdout
 

@@ -1,4 +1,4 @@
-"""The legacy (BitPay-compatible) backend: the seed's whole flow, through the CLI,
+"""The legacy (BitPay-compatible) backend: the whole flow on the sample history, through the CLI,
 against the loopback fake server."""
 
 from __future__ import annotations
@@ -89,9 +89,9 @@ def test_pair_survives_a_trailing_slash_on_the_host(fake, seed, monkeypatch):
     assert not any(r["path"].startswith("//") for r in fake.requests)
 
 
-def test_pair_save_stores_the_token_in_the_user_file_not_on_stdout(fake, seed, isolated, monkeypatch):
+def test_pair_save_global_stores_the_token_in_the_user_file_not_on_stdout(fake, seed, isolated, monkeypatch):
     assert_ok(hourly("btcpay", "keygen"))
-    result = hourly("btcpay", "pair", fake.new_pairing_code(), "--host", fake.url, "--save")
+    result = hourly("btcpay", "pair", fake.new_pairing_code(), "--host", fake.url, "--save", "--global")
     assert_ok(result)
     assert result.stdout == ""
     user_file = Path(os.environ["XDG_CONFIG_HOME"]) / "hourly" / "config.toml"
@@ -110,7 +110,7 @@ def test_pair_save_keeps_the_rest_of_the_user_file(fake, seed):
     user_file.parent.mkdir(parents=True)
     user_file.write_text('# mine\nrate = "90 USD"\n\n[btcpay]\nbuyer_name = "ACME"\nmerchant_token = "old"\n\n[rates]\n')
     assert_ok(hourly("btcpay", "keygen"))
-    assert_ok(hourly("btcpay", "pair", fake.new_pairing_code(), "--host", fake.url, "--save"))
+    assert_ok(hourly("btcpay", "pair", fake.new_pairing_code(), "--host", fake.url, "--save", "--global"))
     text = user_file.read_text()
     assert text.startswith('# mine\nrate = "90 USD"\n\n[btcpay]\nbuyer_name = "ACME"\nmerchant_token = "')
     assert '"old"' not in text and text.rstrip().endswith("[rates]")
@@ -179,7 +179,7 @@ def test_a_file_that_is_not_a_key_is_explained_without_echoing_it(legacy, fake, 
     assert "bm90IGEga2V5" not in all_outputs()
 
 
-# -- the seed's whole flow ------------------------------------------------------------------
+# -- the whole flow on the sample history ------------------------------------------------------------------
 
 def test_seed_flow_keygen_pair_invoice(legacy, fake, seed):
     result = hourly("invoice", *SEED_ARGS, "--yes")
@@ -190,7 +190,7 @@ def test_seed_flow_keygen_pair_invoice(legacy, fake, seed):
     assert created["currency"] == "USD"
     assert created["itemDesc"] == SEED_ITEM
     assert created["orderId"].startswith("hourly-")
-    # on the wire: the exact decimal, never the float the predecessor sent
+    # on the wire: the exact decimal, never a float's 1291.3055555555554
     [post] = invoice_posts(fake)
     body = json.loads(post["body"])
     assert body["price"] == "1291.31"
@@ -212,11 +212,12 @@ def test_running_invoice_twice_creates_one_invoice(legacy, fake, seed):
     assert len(invoice_posts(fake)) == 1
 
 
-def test_the_invoice_search_uses_get_invoices_by_order_id(legacy, fake):
+def test_the_invoice_search_uses_get_invoices_by_item_code_and_order_id(legacy, fake):
     assert_ok(hourly("invoice", *SEED_ARGS, "--yes"))
     order_id = fake.legacy_invoices[0]["orderId"]
-    searches = [r for r in fake.requests if r["method"] == "GET" and r["path"].startswith("/invoices?")]
-    assert searches and all(f"orderId={order_id}" in r["path"] for r in searches)
+    searches = [r["path"] for r in fake.requests if r["method"] == "GET" and r["path"].startswith("/invoices?")]
+    assert any(p.startswith("/invoices?itemCode=hourly-hooks&limit=100&offset=0&token=") for p in searches)
+    assert any(p.startswith(f"/invoices?orderId={order_id}&token=") for p in searches)
 
 
 def test_an_unpaired_key_gets_one_clear_line(fake, seed, monkeypatch):
@@ -266,11 +267,15 @@ def test_backend_parses_money_as_decimal_and_normalises_status(legacy, fake):
     request = InvoiceRequest(amount=Decimal("10.50"), currency="EUR", order_id="o-1", item_desc="x")
     created = backend.create(request)
     assert created.amount == Decimal("10.50") and isinstance(created.amount, Decimal)
-    assert created.status == "new" and created.order_id == "o-1"
-    fake.set_status(created.id, "Processing")
-    assert backend.get(created.id).status == "processing"
+    assert created.status == "open" and created.order_id == "o-1"
+    for status, additional, expected in (
+            ("Processing", None, "paying"), ("Settled", None, "paid"), ("Settled", "Marked", "paid"),
+            ("Settled", "PaidOver", "paid"), ("Expired", None, "void"), ("Expired", "PaidLate", "paid late"),
+            ("Expired", "PaidPartial", "partly paid"), ("Invalid", None, "void")):
+        fake.set_status(created.id, status, additional)
+        assert backend.get(created.id).status == expected
     fake.set_status(created.id, "Settled")
-    assert [i.status for i in backend.find("o-1")] == ["settled"]
+    assert [i.status for i in backend.find("o-1")] == ["paid"]
     assert backend.find("o-2") == []
 
 

@@ -324,3 +324,26 @@ def test_listed_currencies_are_accepted_in_rates_and_unlisted_refused(repo):
     (repo.path / ".hourly.toml").write_text('currencies = ["XYZ"]\nrate = "50 XYZ"\n')
     assert "50.00 XYZ" in run().stdout
     assert "100.00 XYZ" in run("--rate", "100 XYZ").stdout
+
+
+def test_this_clones_git_dir_file_is_a_layer_below_the_repository_files(repo, tmp_path):
+    # `hourly btcpay pair --save` writes <git dir>/hourly/config.toml: untracked, this clone only.
+    from click.testing import CliRunner
+    from hourly_hooks.cli import main
+
+    local = repo.path / ".git" / "hourly" / "config.toml"
+    local.parent.mkdir(parents=True)
+    local.write_text('[btcpay]\nhost = "https://clone.example"\nmerchant_token = "tok-local-123456"\n')
+    shown = CliRunner().invoke(main, ["config", "--repo", str(repo.path)])
+    assert shown.exit_code == 0, shown.output
+    assert "https://clone.example" in shown.stdout and "tok-local-123456" not in shown.stdout
+    assert "config.toml:2" in shown.stdout
+    (repo.path / ".hourly.toml").write_text('[btcpay]\nhost = "https://team.example"\n')
+    shown = CliRunner().invoke(main, ["config", "--repo", str(repo.path), "--json"])
+    assert "https://team.example" in shown.stdout and "https://clone.example" not in shown.stdout
+    # A linked worktree reads the same clone file.
+    repo.commit("first", "2026-03-02T09:00:00+00:00")
+    repo.git("worktree", "add", "-q", str(tmp_path / "wt"))
+    (repo.path / ".hourly.toml").unlink()
+    shown = CliRunner().invoke(main, ["config", "--repo", str(tmp_path / "wt")])
+    assert "https://clone.example" in shown.stdout, shown.output

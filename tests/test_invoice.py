@@ -19,7 +19,7 @@ from btcpay_helpers import (PERMISSIONS, SEED_ARGS, _collect_outputs, all_output
 from gitrepo import GitRepo
 from hourly_hooks.btcpay import InvoiceRequest, settings_from
 from hourly_hooks.btcpay.greenfield import GreenfieldBackend
-from hourly_hooks.btcpay.ledger import Ledger, billed_commits
+from hourly_hooks.btcpay.ledger import Ledger, held_time
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -95,7 +95,7 @@ def test_by_default_only_the_current_users_sessions_are_billed(team_greenfield, 
 
 # -- the order id ---------------------------------------------------------------------------
 
-def test_the_order_id_depends_on_the_work_not_on_how_it_was_selected(greenfield):
+def test_the_order_id_depends_on_the_time_not_on_how_it_was_selected(greenfield):
     first = dry_run_body(*SEED_ARGS)
     other_flags = ["--since", "2020-01-03", "--until", "2020-01-05 23:00", "--author", "Asher Pembroke",
                    "--tz", "UTC", "--rate", "120 USD"]
@@ -112,7 +112,7 @@ def test_the_order_id_depends_on_the_work_not_on_how_it_was_selected(greenfield)
 def test_dry_run_shows_the_exact_request_and_sends_nothing(greenfield, fake, seed):
     result = hourly("invoice", *SEED_ARGS, "--dry-run")
     assert_ok(result)
-    assert fake.requests == []
+    assert [r["method"] for r in fake.requests] == ["GET"]      # what is billed already; nothing sent
     assert ledger_events(seed) == []
     assert "Amount:           1291.31 USD" in result.stdout
     request = json.loads(result.stdout.split("Request (not sent):\n", 1)[1])
@@ -129,7 +129,7 @@ def test_dry_run_on_legacy_masks_the_token(legacy, fake, seed):
     request = json.loads(result.stdout)
     assert request["url"] == f"{fake.url}/invoices/"
     assert request["body"]["price"] == "1291.31" and request["body"]["token"] == "********"
-    assert [r for r in fake.requests if "invoices" in r["path"]] == []
+    assert [r for r in fake.requests if r["method"] == "POST" and "invoices" in r["path"]] == []
     assert_no_secret(all_outputs(), *legacy["secrets"])
 
 
@@ -178,7 +178,7 @@ def test_a_settled_invoice_is_shown_not_replaced(greenfield, fake, seed):
     again = hourly("invoice", *SEED_ARGS, "--yes", "--json")
     assert_ok(again)
     document = json.loads(again.stdout)
-    assert (document["id"], document["status"], document["existing"]) == (created["id"], "settled", True)
+    assert (document["id"], document["status"], document["existing"]) == (created["id"], "paid", True)
     assert len(fake.invoices(greenfield["store"])) == 1
 
 
@@ -191,7 +191,7 @@ def test_an_expired_invoice_is_replaced_after_confirmation(greenfield, fake, see
     assert len(fake.invoices(greenfield["store"])) == 1
     replaced = hourly("invoice", *SEED_ARGS, "--yes")
     assert_ok(replaced)
-    assert f"An earlier invoice for this work is expired: {old['checkoutLink']}" in replaced.stdout
+    assert f"An earlier invoice for this time is void: {old['checkoutLink']}" in replaced.stdout
     invoices = fake.invoices(greenfield["store"])
     assert [i["status"] for i in invoices] == ["Expired", "New"]
     assert ledger_invoice_ids(seed) == {i["id"] for i in invoices}
@@ -205,7 +205,7 @@ def test_a_crash_between_the_answer_and_the_ledger_write_makes_no_second_invoice
     order_id = dry_run_body(*SEED_ARGS)["metadata"]["orderId"]
     ledger = Ledger(Path(seed.path) / ".git")
     ledger.pending(order_id, backend="greenfield", host=fake.url, store_id=greenfield["store"],
-                   clock_ins=[], amount="1291.31", currency="USD")
+                   time={}, clock_ins=[], amount="1291.31", currency="USD")
     client = GreenfieldBackend.from_settings(settings_from({}))
     made = client.create(InvoiceRequest(amount=Decimal("1291.31"), currency="USD", order_id=order_id,
                                         item_desc="x"))
@@ -241,10 +241,10 @@ def test_invoices_lists_the_ledger_with_live_status(greenfield, fake, seed):
     fake.set_status(created["id"], "Settled")
     listing = hourly("invoices")
     assert_ok(listing)
-    assert created["id"] in listing.stdout and "settled" in listing.stdout and "1291.31 USD" in listing.stdout
+    assert created["id"] in listing.stdout and "paid" in listing.stdout and "1291.31 USD" in listing.stdout
     rows = json.loads(hourly("invoices", "--json").stdout)
-    assert [(r["id"], r["status"], r["amount"], r["currency"], r["sessions"]) for r in rows] == \
-        [(created["id"], "settled", "1291.31", "USD", 8)]
+    assert [(r["id"], r["status"], r["amount"], r["currency"], r["sessions"], r["hours"]) for r in rows] == \
+        [(created["id"], "paid", "1291.31", "USD", 8, "12.91")]
     assert_no_secret(all_outputs(), *greenfield["secrets"])
 
 
@@ -253,7 +253,7 @@ def test_invoices_still_lists_when_the_server_is_down(greenfield, fake, seed):
     fake.stop()
     listing = hourly("invoices")
     assert listing.exit_code == 0
-    assert "new" in listing.stdout
+    assert "open" in listing.stdout
     assert "not refreshed" in listing.stderr
 
 
@@ -264,7 +264,7 @@ def test_report_marks_the_sessions_already_billed(greenfield, fake, seed):
     assert_ok(report)
     sessions = json.loads(report.stdout)["sessions"]
     assert [s["invoice"] for s in sessions] == [created["id"]] * 8
-    assert set(billed_commits(Path(seed.path) / ".git")) == {s["in_commit"] for s in sessions}
+    assert [ref for ref, _, _ in held_time(Path(seed.path) / ".git")] == [created["id"]]
 
 
 def test_an_expired_invoice_no_longer_marks_its_sessions_billed(greenfield, fake, seed):
@@ -272,13 +272,16 @@ def test_an_expired_invoice_no_longer_marks_its_sessions_billed(greenfield, fake
     [created] = fake.invoices(greenfield["store"])
     fake.set_status(created["id"], "Expired")
     assert_ok(hourly("invoices"))           # refreshes the ledger's statuses
-    assert billed_commits(Path(seed.path) / ".git") == {}
+    assert held_time(Path(seed.path) / ".git") == []
+    sessions = json.loads(hourly("report", *SEED_ARGS, "--format", "json").stdout)["sessions"]
+    assert {s["invoice"] for s in sessions} == {None}
 
 
 # -- the ledger file itself -----------------------------------------------------------------------
 
 class _Invoice:
-    id, url, status, amount, currency, created = "INV1", "https://h/i/INV1", "new", Decimal("1.00"), "USD", None
+    id, url, status, amount, currency, created = "INV1", "https://h/i/INV1", "open", Decimal("1.00"), "USD", None
+    paid, time, hours = None, {"alice@example.com": ((100, 200),)}, "0.03"
 
 
 class _Backend:
@@ -287,13 +290,13 @@ class _Backend:
 
 def test_the_ledger_survives_a_line_cut_short_by_a_crash(tmp_path):
     ledger = Ledger(tmp_path)
-    ledger.pending("o-1", clock_ins=["a" * 40])
+    ledger.pending("o-1", time={"alice@example.com": [[100, 200]]})
     with open(ledger.path, "a") as handle:
         handle.write('{"event": "created", "order_id": "o-1", "invoi')     # the crash
     ledger.created("o-1", _Invoice(), _Backend())
     order = ledger.orders()["o-1"]
     assert order.state == "created" and list(order.invoices) == ["INV1"]
-    assert billed_commits(tmp_path) == {"a" * 40: "INV1"}
+    assert held_time(tmp_path) == [("INV1", {"alice@example.com": ((100, 200),)}, [])]
     assert oct(ledger.path.stat().st_mode & 0o777) == "0o600"
 
 
@@ -318,11 +321,15 @@ def test_no_secret_in_any_output_of_the_whole_flow(legacy, fake, seed, monkeypat
     assert_no_secret(ledger_text, api_key, *legacy["secrets"])
 
 
-def test_sessions_already_on_another_invoice_are_pointed_out(greenfield, fake, seed):
+def test_sessions_already_on_another_invoice_are_left_out_and_named(greenfield, fake, seed):
     first_days = ["--since", "2020-01-03", "--until", "2020-01-04", "--author", "Asher Pembroke",
                   "--tz", "America/New_York", "--rate", "100 USD"]
     assert_ok(hourly("invoice", *first_days, "--yes"))
     [weekly] = fake.invoices(greenfield["store"])
     whole = hourly("invoice", *SEED_ARGS, "--yes")
     assert_ok(whole)
-    assert f"Warning: 2 of these sessions are already billed on invoice {weekly['id']}" in whole.stdout
+    assert "Left out, already on an invoice (2):" in whole.stdout
+    assert whole.stdout.count(f": {weekly['id']} (open)") == 2
+    [_, rest] = fake.invoices(greenfield["store"])
+    assert Decimal(rest["amount"]) + Decimal(weekly["amount"]) == Decimal("1291.31")
+    assert rest["metadata"]["orderId"] != weekly["metadata"]["orderId"]

@@ -197,7 +197,7 @@ def did_you_mean(dotted: str) -> str:
 class Layer:
     """One source of settings: its values and, per key, where in it the key was written."""
 
-    kind: str                        # default | user | pyproject | repo | table | env | -c | flag
+    kind: str                        # default | user | local | pyproject | repo | table | env | -c | flag
     name: str = ""                   # the file, or "" for the unnamed layers
     values: Dict[str, Any] = field(default_factory=dict)
     sources: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # key -> TOML path / variable
@@ -207,7 +207,7 @@ class Layer:
 
     @property
     def is_file(self) -> bool:
-        return self.kind in ("user", "pyproject", "repo")
+        return self.kind in ("user", "local", "pyproject", "repo")
 
     @property
     def on_command_line(self) -> bool:
@@ -403,6 +403,31 @@ class _Problems:
 def user_file() -> Path:
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
     return Path(base) / "hourly" / "config.toml"
+
+
+# This clone's own settings (`hourly btcpay pair --save`), inside the git dir:
+# never tracked, so secrets may live there, and other repositories are not affected.
+LOCAL_FILE = Path("hourly") / "config.toml"
+
+
+def local_file(top: Path) -> Optional[Path]:
+    """``<git common dir>/hourly/config.toml`` of the work tree at top, found without running git."""
+    dot_git = Path(top) / ".git"
+    try:
+        if dot_git.is_dir():
+            return dot_git / LOCAL_FILE
+        text = dot_git.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    if not text.startswith("gitdir:"):
+        return None
+    git_dir = (Path(top) / text[len("gitdir:"):].strip()).resolve()
+    try:  # a linked worktree: its "commondir" names the repository's own git dir
+        common = (git_dir / "commondir").read_text(encoding="utf-8").strip()
+        git_dir = (git_dir / common).resolve()
+    except OSError:
+        pass
+    return git_dir / LOCAL_FILE
 
 
 def read_toml(path: Path) -> dict:
@@ -655,6 +680,9 @@ def resolve(top: Optional[Path] = None, *, flags: Optional[Mapping[str, Any]] = 
         layers.append(given)
     else:
         candidates = [_file_layer("user", user_file(), problems)]
+        local = local_file(Path(top)) if top is not None else None
+        if local is not None:
+            candidates.append(_file_layer("local", local, problems))
         if top is not None:
             candidates += [_file_layer("pyproject", Path(top) / "pyproject.toml", problems, ("tool", "hourly")),
                            _file_layer("repo", Path(top) / REPO_FILE, problems)]

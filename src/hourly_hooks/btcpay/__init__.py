@@ -9,21 +9,31 @@ the network until a backend method is called.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Iterable, List, Mapping, Optional, Protocol, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Protocol, Tuple
 
 from hourly_hooks.errors import ConfigError, UsageError
 
 BACKENDS = ("legacy", "greenfield")
-STATUSES = ("new", "processing", "settled", "expired", "invalid")
-LIVE = ("new", "processing", "settled")
+
+# One vocabulary for an invoice's state, whichever API reported it (see state_of).
+OPEN, PAYING, PAID, PAID_LATE, PARTLY_PAID, VOID = "open", "paying", "paid", "paid late", "partly paid", "void"
+STATES = (OPEN, PAYING, PAID, PAID_LATE, PARTLY_PAID, VOID)
+
+# Every hourly invoice carries this item code and search term, so a run can
+# read back what any clone billed: legacy filters GET /invoices by itemCode,
+# Greenfield's textSearch matches search terms (itemCode is one) by prefix.
+ITEM_CODE = "hourly-hooks"
+METADATA_KEY = "hourlyHooks"     # inside metadata.posData (legacy: the posData JSON string)
 
 # Permissions a Greenfield key needs: create, and view so that "never twice"
-# (search by order id before creating) is possible at all.
+# (reading the store's hourly invoices before creating) is possible at all.
 REQUIRED_PERMISSIONS = ("btcpay.store.cancreateinvoice", "btcpay.store.canviewinvoices")
 
 _METHOD_ALIASES = {
@@ -33,6 +43,36 @@ _METHOD_ALIASES = {
     "btc-lightningnetwork": "BTC-LN", "btc_lightninglike": "BTC-LN",
     "lnurl": "BTC-LNURL", "btc-lnurl": "BTC-LNURL", "btc-lnurlpay": "BTC-LNURL",
 }
+
+# Time an invoice bills: identity -> sorted (start, end) pairs, unix seconds, end exclusive.
+TimeRanges = Mapping[str, Tuple[Tuple[int, int], ...]]
+
+
+def state_of(status: str, additional: Optional[str] = None) -> str:
+    """The state of an invoice from Greenfield's `status` + `additionalStatus`.
+
+    Only VOID (invalid, or expired with no payment at all) releases the time
+    an invoice bills; an expired invoice that received money is paid late
+    (in full) or partly paid, and is never replaced behind the user's back.
+    Raises KeyError for a status this tool does not know.
+    """
+    status = status.lower()
+    additional = (additional or "none").lower()
+    if status == "new":
+        return OPEN
+    if status == "processing":
+        return PAYING
+    if status == "settled":
+        return PAID
+    if status == "expired":
+        if additional == "paidlate":
+            return PAID_LATE
+        if additional == "paidpartial":
+            return PARTLY_PAID
+        return VOID
+    if status == "invalid":
+        return VOID
+    raise KeyError(status)
 
 
 @dataclass(frozen=True)
@@ -48,10 +88,72 @@ class InvoiceRequest:
     notification_url: Optional[str] = None
     redirect_url: Optional[str] = None
     payment_methods: Tuple[str, ...] = ()
+    time: TimeRanges = field(default_factory=dict)
+    hours: Optional[str] = None
+    expires_minutes: Optional[int] = None
 
     def __post_init__(self):
         if not isinstance(self.amount, Decimal):
             raise TypeError("InvoiceRequest.amount must be a Decimal")
+
+    @property
+    def amount_text(self) -> str:
+        """Fixed point in the currency's minor unit: never an exponent (4.2E-7)."""
+        return fixed_amount(self.amount, self.currency)
+
+    def hourly_data(self) -> dict:
+        """What the invoice carries about the time it bills (read back by `time_from`)."""
+        return {"v": 1, "hours": self.hours,
+                "time": {identity: [[_iso(start), _iso(end)] for start, end in ranges]
+                         for identity, ranges in sorted(self.time.items())}}
+
+    def search_terms(self) -> List[str]:
+        return [ITEM_CODE] + [identity_term(identity) for identity in sorted(self.time)]
+
+
+def identity_term(identity: str) -> str:
+    return f"{ITEM_CODE}-{hashlib.sha256(identity.encode('utf-8')).hexdigest()[:16]}"
+
+
+def fixed_amount(amount: Decimal, currency: str) -> str:
+    from hourly_hooks import money
+    return format(amount.quantize(money.quantum(currency)), "f")
+
+
+def _iso(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _seconds(text) -> int:
+    value = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise ValueError("a time without a zone")
+    return int(value.timestamp())
+
+
+def time_from(pos_data) -> Tuple[Dict[str, Tuple[Tuple[int, int], ...]], Optional[str]]:
+    """(time ranges, hours) from an invoice's posData, ({}, None) when it carries none.
+
+    Tolerant: an invoice someone else made, or edited, is not an hourly one.
+    """
+    if isinstance(pos_data, str):
+        try:
+            pos_data = json.loads(pos_data)
+        except ValueError:
+            return {}, None
+    data = pos_data.get(METADATA_KEY) if isinstance(pos_data, dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("time"), dict):
+        return {}, None
+    time: Dict[str, Tuple[Tuple[int, int], ...]] = {}
+    try:
+        for identity, ranges in data["time"].items():
+            pairs = tuple(sorted((_seconds(start), _seconds(end)) for start, end in ranges))
+            if pairs:
+                time[str(identity)] = pairs
+    except (TypeError, ValueError):
+        return {}, None
+    hours = data.get("hours")
+    return time, None if hours is None else str(hours)
 
 
 @dataclass(frozen=True)
@@ -62,22 +164,28 @@ class Invoice:
     url: str
     amount: Optional[Decimal]
     currency: str
-    status: str                       # one of STATUSES
+    status: str                       # one of STATES
     order_id: Optional[str] = None
     created: Optional[datetime] = None
+    paid: Optional[str] = None        # "what was paid of what was asked", when partly paid
+    time: TimeRanges = field(default_factory=dict)
+    hours: Optional[str] = None
 
     @property
     def live(self) -> bool:
-        return self.status in LIVE
+        """True while it holds its time: anything but void."""
+        return self.status != VOID
 
     def to_json(self) -> dict:
         return {
             "id": self.id,
             "url": self.url,
-            "amount": None if self.amount is None else str(self.amount),
+            "amount": None if self.amount is None else format(self.amount, "f"),
             "currency": self.currency,
             "status": self.status,
+            "paid": self.paid,
             "order_id": self.order_id,
+            "hours": self.hours,
             "created": self.created.isoformat() if self.created else None,
         }
 
@@ -95,6 +203,9 @@ class Backend(Protocol):
     host: str
 
     def find(self, order_id: str) -> List[Invoice]: ...
+    def hourly_invoices(self) -> List[Invoice]:
+        """Every invoice of the store that carries hourly time (see ITEM_CODE)."""
+        ...
     def create(self, request: InvoiceRequest) -> Invoice: ...
     def get(self, invoice_id: str) -> Invoice: ...
     def check(self) -> CheckResult: ...
@@ -131,7 +242,8 @@ class BTCPaySettings:
 # The click options a BTCPay command may pass to settings_from, as config keys.
 FLAG_KEYS = {"backend": "btcpay.backend", "host": "btcpay.host", "pem": "btcpay.pem",
              "insecure": "btcpay.insecure", "buyer_email": "btcpay.buyer_email",
-             "buyer_name": "btcpay.buyer_name"}
+             "buyer_name": "btcpay.buyer_name", "expires": "btcpay.expires",
+             "payment_methods": "btcpay.payment_methods"}
 
 
 def settings_from(table: Optional[Mapping] = None, env: Optional[Mapping[str, str]] = None,
@@ -159,6 +271,8 @@ def settings_from(table: Optional[Mapping] = None, env: Optional[Mapping[str, st
         resolved = table.config
     else:
         resolved = config_module.resolve(table=("btcpay", table or {}), environ=env)
+    if isinstance(flags.get("payment_methods"), str):  # --payment-methods onchain,lightning
+        flags["payment_methods"] = tuple(p.strip() for p in flags["payment_methods"].split(",") if p.strip())
     cfg = resolved.with_flags({FLAG_KEYS[name]: value for name, value in flags.items()})
 
     def text(key: str) -> Optional[str]:
@@ -207,15 +321,33 @@ def backend_from(settings: BTCPaySettings) -> Backend:
     return LegacyBackend.from_settings(settings)
 
 
-def order_id_for(sessions) -> str:
-    """The order id of a piece of work: the same sessions always give the same id.
+def order_id_for(time: TimeRanges) -> str:
+    """The order id of a piece of work: the same time always gives the same id.
 
-    Built from the clock-in and clock-out commit SHAs only (not the rate, the
-    period flags or the time zone), so re-running `hourly invoice` over the
-    same work, however it is selected, finds the invoice already made for it.
+    Built from the identities and the time ranges billed (not the SHAs, which
+    a rebase or an amend changes, nor the rate, the period flags or the time
+    zone), so re-running `hourly invoice` over the same time, from any clone,
+    finds the invoice already made for it.
     """
-    pairs = sorted(f"{s.clock_in.sha}:{s.clock_out.sha}" for s in sessions)
-    return "hourly-" + hashlib.sha256("\n".join(pairs).encode("ascii")).hexdigest()[:24]
+    canonical = json.dumps({identity: [list(r) for r in sorted(ranges)] for identity, ranges in time.items()},
+                           sort_keys=True, separators=(",", ":"))
+    return "hourly-" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:24]
+
+
+_SPAN = re.compile(r"^\s*(\d+)\s*(m|min|h|d)?\s*$", re.IGNORECASE)
+
+
+def parse_expires(value) -> Optional[int]:
+    """`--expires` / `btcpay.expires` in whole minutes: "24h", "90m", "2d", or a number of minutes."""
+    if value in (None, ""):
+        return None
+    match = _SPAN.match(str(value))
+    if not match:
+        raise UsageError(f"--expires {value!r}: use minutes, hours or days, e.g. 90m, 24h or 2d.")
+    minutes = int(match.group(1)) * {"m": 1, "min": 1, "h": 60, "d": 1440}[(match.group(2) or "m").lower()]
+    if minutes < 1:
+        raise UsageError("--expires must be at least one minute.")
+    return minutes
 
 
 def normalize_payment_methods(value) -> Tuple[str, ...]:

@@ -1,7 +1,7 @@
 """The Greenfield backend: BTCPay's current REST API over requests.
 
-Only what billing needs (btcpay-api.md §3): create, search by order id, get,
-and the key/health look-ups behind `hourly btcpay check`. Amounts go out as
+Only what billing needs: create, search by order id or by the hourly search
+term (with paging), get, and the key/health look-ups behind `hourly btcpay check`. Amounts go out as
 strings made from Decimal and come back parsed as Decimal.
 """
 
@@ -15,13 +15,36 @@ from urllib.parse import quote
 
 import requests
 
-from hourly_hooks.btcpay import (REQUIRED_PERMISSIONS, BTCPaySettings, CheckResult, Invoice,
-                                 InvoiceRequest)
+from hourly_hooks.btcpay import (ITEM_CODE, METADATA_KEY, REQUIRED_PERMISSIONS, BTCPaySettings, CheckResult,
+                                 Invoice, InvoiceRequest, PARTLY_PAID, state_of, time_from)
 from hourly_hooks.btcpay import transport
 from hourly_hooks.errors import BTCPayError, ConfigError
 
 # Broader permissions that include the two billing needs (BTCPay's policy map).
 _INCLUDES = ("btcpay.store.canmodifyinvoices", "btcpay.store.canmodifystoresettings", "unrestricted")
+
+# Invoices asked for per page when reading the store's hourly invoices back.
+PAGE = 100
+
+
+def broader_than_needed(granted: List[str]) -> List[str]:
+    """The permissions of a key that reach beyond invoicing one store.
+
+    Billing needs only canviewinvoices and cancreateinvoice on one store: an
+    unscoped store permission (every store of the user), `unrestricted`, or a
+    permission that can change invoices or settings is more than a leaked key
+    should be able to do.
+    """
+    broad = []
+    for permission in granted:
+        name, _, scope = str(permission).partition(":")
+        if name == "unrestricted" or name in _INCLUDES:
+            broad.append(str(permission))
+        elif name.startswith("btcpay.store.") and not scope:
+            broad.append(str(permission))
+        elif not name.startswith("btcpay.store."):
+            broad.append(str(permission))
+    return broad
 
 
 def has_permission(granted: List[str], needed: str, store_id: str) -> bool:
@@ -52,12 +75,12 @@ class GreenfieldBackend:
 
     @classmethod
     def from_settings(cls, settings: BTCPaySettings) -> "GreenfieldBackend":
-        host = transport.normalize_host(settings.host)
+        host = transport.normalize_host(settings.host or "")
         missing = [name for name, value in (("BTCPAYSERVER_STORE_ID", settings.store_id),
                                             ("BTCPAYSERVER_API_KEY", settings.api_key)) if not value]
         if missing:
             raise ConfigError(f"Greenfield needs {' and '.join(missing)} (see `hourly btcpay check`).")
-        return cls(host, settings.store_id, settings.api_key,
+        return cls(host, settings.store_id or "", settings.api_key or "",
                    insecure=settings.insecure, timeout=settings.timeout)
 
     # -- HTTP ----------------------------------------------------------------
@@ -100,15 +123,37 @@ class GreenfieldBackend:
         invoices = [transport.parse_answer(_invoice, item, stage="prepare") for item in data]
         return [inv for inv in invoices if inv.order_id == order_id]
 
+    def hourly_invoices(self) -> List[Invoice]:
+        found: List[Invoice] = []
+        skip = 0
+        while True:
+            params = {"textSearch": ITEM_CODE, "includeArchived": "true", "skip": skip, "take": PAGE}
+            data = self._request("GET", self._store_path("invoices"), params=params, stage="prepare", what="store")
+            if not isinstance(data, list):
+                raise transport.malformed(stage="prepare")
+            invoices = [transport.parse_answer(_invoice, item, stage="prepare") for item in data]
+            found.extend(inv for inv in invoices if inv.time)
+            if len(data) < PAGE:
+                return found
+            skip += PAGE
+
     def create(self, request: InvoiceRequest) -> Invoice:
         data = self._request("POST", self._store_path("invoices"), body=self.payload(request),
                              stage="create", what="invoice")
         return transport.parse_answer(_invoice, data, stage="create")
 
     def get(self, invoice_id: str) -> Invoice:
-        # The store-scoped route exists on every 1.x/2.x server; the storeless
-        # one only since 2.4.0.
-        data = self._request("GET", self._store_path("invoices", invoice_id), what="invoice")
+        # BTCPay's documented route since 2.4.0. Older servers only have the
+        # store-scoped one and answer this one with a bare 404 (no route); an
+        # unknown id gets 403 here (no store to check against), which the
+        # store-scoped route turns into a precise 404.
+        try:
+            data = self._request("GET", "/api/v1/invoices/" + quote(invoice_id, safe=""), what="invoice")
+        except BTCPayError as error:
+            status = getattr(error, "status", None)
+            if not (status == 403 or (status == 404 and not getattr(error, "has_body", True))):
+                raise
+            data = self._request("GET", self._store_path("invoices", invoice_id), what="invoice")
         return transport.parse_answer(_invoice, data)
 
     def check(self) -> CheckResult:
@@ -131,6 +176,11 @@ class GreenfieldBackend:
             result.lines.append((permission, state))
         for permission in missing:
             result.problems.append(f"The API key lacks {permission} for store {self.store_id}.")
+        broad = broader_than_needed(granted)
+        if broad and not missing:
+            result.lines.append(("Warning", f"the key is broader than needed ({', '.join(broad)}): "
+                                            f"btcpay.store.canviewinvoices:{self.store_id} and "
+                                            f"btcpay.store.cancreateinvoice:{self.store_id} suffice"))
         if "btcpay.store.canviewinvoices" not in missing:
             # Proves the store id: an unknown store answers 403/404 here.
             self._request("GET", self._store_path("invoices"), params={"take": 1}, what="store")
@@ -140,15 +190,19 @@ class GreenfieldBackend:
         return result
 
     def payload(self, request: InvoiceRequest) -> dict:
-        metadata = {"orderId": request.order_id, "itemDesc": request.item_desc}
+        metadata: dict = {"orderId": request.order_id, "itemDesc": request.item_desc, "itemCode": ITEM_CODE,
+                          "posData": {METADATA_KEY: request.hourly_data()}}
         if request.buyer_name:
             metadata["buyerName"] = request.buyer_name
         if request.buyer_email:
             metadata["buyerEmail"] = request.buyer_email
-        body = {"amount": str(request.amount), "currency": request.currency, "metadata": metadata}
-        checkout = {}
+        body = {"amount": request.amount_text, "currency": request.currency, "metadata": metadata,
+                "additionalSearchTerms": request.search_terms()}
+        checkout: dict = {}
         if request.payment_methods:
             checkout["paymentMethods"] = list(request.payment_methods)
+        if request.expires_minutes:
+            checkout["expirationMinutes"] = int(request.expires_minutes)
         if request.redirect_url:
             checkout["redirectURL"] = request.redirect_url
         if checkout:
@@ -165,22 +219,30 @@ class GreenfieldBackend:
         }
 
 
-_STATUS = {"new": "new", "processing": "processing", "settled": "settled",
-           "expired": "expired", "invalid": "invalid",
-           # 1.x servers before the 1.4 rename
-           "paid": "processing", "complete": "settled", "confirmed": "settled"}
+# 1.x servers before the 1.4 rename
+_OLD_STATUS = {"paid": "Processing", "complete": "Settled", "confirmed": "Settled"}
 
 
 def _invoice(data: dict) -> Invoice:
     metadata = data.get("metadata") or {}
     created = data.get("createdTime")
     amount = data.get("amount")
+    raw = str(data["status"])
+    status = state_of(_OLD_STATUS.get(raw.lower(), raw), data.get("additionalStatus"))
+    currency = str(data.get("currency") or "")
+    paid = None
+    if status == PARTLY_PAID and data.get("paidAmount") not in (None, ""):
+        paid = f"{Decimal(str(data['paidAmount']))} of {amount} {currency}"
+    ranges, hours = time_from(metadata.get("posData"))
     return Invoice(
         id=str(data["id"]),
         url=str(data["checkoutLink"]),
         amount=None if amount in (None, "") else Decimal(str(amount)),
-        currency=str(data.get("currency") or ""),
-        status=_STATUS[str(data["status"]).lower()],
+        currency=currency,
+        status=status,
         order_id=metadata.get("orderId"),
         created=datetime.fromtimestamp(int(created), timezone.utc) if created else None,
+        paid=paid,
+        time=ranges,
+        hours=hours,
     )

@@ -17,15 +17,16 @@ from typing import Optional
 
 import click
 from btcpay import crypto
-from ecdsa import SECP256k1, SigningKey
+from ecdsa import SECP256k1, SigningKey  # type: ignore[import-untyped]
 
+from hourly_hooks.btcpay.ledger import make_private_dirs
 from hourly_hooks.gitcmd import run_git
 from hourly_hooks.errors import ConfigError, UsageError
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found]
 
 DEFAULT_PEM = "btcpayserver.pem"
 
@@ -152,10 +153,27 @@ def save_user_settings(path: Path, values: dict, table: str = "btcpay") -> None:
         intact = False
     if not intact:
         raise ConfigError(f"Could not update {path} safely: add the [{table}] settings by hand.") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(path.parent)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(new_text)
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
+
+
+# This repository's own BTCPay settings (host, token), inside the git dir so
+# they are never committed and do not switch the server of other repositories.
+LOCAL_SETTINGS = Path("hourly") / "config.toml"
+
+
+def local_settings_file(git_dir) -> Path:
+    return Path(git_dir) / LOCAL_SETTINGS
+
+
+def read_pem_stdin(stream=None) -> str:
+    """`--pem -`: the key text from standard input (never from an argument)."""
+    text = (stream or sys.stdin).read()
+    if "-----BEGIN" not in text:
+        raise UsageError("--pem -: standard input does not hold a PEM private key.")
+    return text

@@ -2,13 +2,16 @@
 
 `<git common dir>/hourly/invoices.jsonl`, one JSON event per line, append
 only. It lives in the git directory so it is never committed, survives
-checkouts and is shared by worktrees.
+checkouts and is shared by worktrees. It is a cache of the server, which is
+the record (another clone has its own ledger): every event carries the time
+ranges billed, per identity, so `hourly report` can mark billed sessions
+without a network call.
 
-Crash safety: a `pending` event (with the order id) is written and fsynced
-BEFORE the create request is sent, and `created` after the answer. A run that
-finds a pending order without an invoice asks the server by order id before
-doing anything else, so a crash between the server's answer and the ledger
-write can never lead to a second invoice. No secret is ever written here.
+Crash safety: a `pending` event (with the order id and the time) is written
+and fsynced BEFORE the create request is sent, and `created` after the
+answer. Until the server shows that order id (or the entry is settled as
+failed), the time stays held: a lost answer can never lead to a second
+invoice. No secret is ever written here.
 """
 
 from __future__ import annotations
@@ -19,14 +22,16 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Optional, Tuple
 
 try:  # POSIX; on Windows concurrent runs are simply not serialised
     import fcntl
 except ImportError:  # pragma: no cover
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 LEDGER = Path("hourly") / "invoices.jsonl"
+# Statuses that release an invoice's time ("expired"/"invalid": ledgers of earlier versions).
+VOID_STATUSES = ("void", "expired", "invalid")
 LOCK = Path("hourly") / "invoice.lock"
 
 
@@ -35,13 +40,72 @@ class Order:
     """Everything the ledger knows about one order id (one piece of billed work)."""
 
     order_id: str
-    state: str = "pending"            # pending | created | failed
+    state: str = "pending"            # pending | unclear | created | failed
     details: dict = field(default_factory=dict)   # amount, currency, hours, commits, ... of the last attempt
     invoices: Dict[str, dict] = field(default_factory=dict)  # invoice id -> {url, status, amount, ...}
 
     @property
     def clock_ins(self) -> List[str]:
+        """Clock-in SHAs, which ledgers written before time ranges were recorded hold instead."""
         return list(self.details.get("clock_ins", []))
+
+    @property
+    def time(self) -> Dict[str, Tuple[Tuple[int, int], ...]]:
+        return time_of(self.details.get("time"))
+
+    @property
+    def unsettled(self) -> bool:
+        """A create whose outcome the server has not confirmed either way."""
+        return self.state in ("pending", "unclear") and not self.invoices
+
+    @property
+    def pending_since(self) -> Optional[datetime]:
+        """When the unanswered create was sent, while the order is pending without an invoice."""
+        if self.state != "pending" or self.invoices:
+            return None
+        try:
+            return datetime.fromisoformat(str(self.details.get("at")))
+        except ValueError:
+            return None
+
+
+def time_of(value) -> Dict[str, Tuple[Tuple[int, int], ...]]:
+    """Time ranges as the ledger stores them ({identity: [[start, end], ...]}, unix seconds)."""
+    if not isinstance(value, dict):
+        return {}
+    result = {}
+    for identity, ranges in value.items():
+        try:
+            result[str(identity)] = tuple(sorted((int(a), int(b)) for a, b in ranges))
+        except (TypeError, ValueError):
+            continue
+    return result
+
+
+def time_json(time) -> Dict[str, List[List[int]]]:
+    return {identity: [[int(a), int(b)] for a, b in ranges] for identity, ranges in time.items()}
+
+
+def make_private_dirs(directory) -> None:
+    """Create `directory` and its missing parents 0700, whatever the umask: they hold secrets.
+
+    `directory` itself is narrowed to 0700 when it exists already (another
+    part of the tool may have made it with the umask's mode).
+    """
+    directory = Path(directory)
+    target = directory
+    missing = []
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            continue
+        os.chmod(path, 0o700)  # a umask such as 0o277 would leave it unusable, 0o000 is fine either way
+    if os.name == "posix" and target.stat().st_mode & 0o077:
+        os.chmod(target, 0o700)
 
 
 def ledger_path(git_common_dir) -> Path:
@@ -60,7 +124,7 @@ class Ledger:
     # -- writing -------------------------------------------------------------
 
     def append(self, event: dict) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self.path.parent)
         record = dict(event, at=_now())
         line = json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
         if _ends_mid_line(self.path):
@@ -83,13 +147,17 @@ class Ledger:
     def failed(self, order_id: str, reason: str) -> None:
         self.append({"event": "failed", "order_id": order_id, "reason": reason})
 
+    def unclear(self, order_id: str, reason: str) -> None:
+        """The server answered the create with an error: asking it by order id settles it."""
+        self.append({"event": "unclear", "order_id": order_id, "reason": reason})
+
     def status(self, order_id: str, invoice, backend) -> None:
         self.append({"event": "status", "order_id": order_id, **server_of(backend), **_invoice_fields(invoice)})
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Serialise look-up-then-create between concurrent runs in this repository."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self.path.parent)
         with open(self.path.parent / LOCK.name, "a") as handle:
             if fcntl is not None:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
@@ -124,33 +192,41 @@ class Ledger:
             kind = event.get("event")
             if kind == "pending":
                 order.details = {k: v for k, v in event.items() if k not in ("event", "order_id")}
-                if order.state != "created":
+                if not order.invoices:
                     order.state = "pending"
             elif kind in ("created", "status") and event.get("invoice_id"):
                 record = order.invoices.pop(event["invoice_id"], {})
                 record.update({k: v for k, v in event.items() if k not in ("event", "order_id")})
                 order.invoices[event["invoice_id"]] = record  # re-insert: latest last
                 order.state = "created"
-            elif kind == "failed" and order.state == "pending":
+            elif kind == "failed" and order.state in ("pending", "unclear"):
                 order.state = "failed"
+            elif kind == "unclear" and order.state == "pending":
+                order.state = "unclear"
+        for order in orders.values():  # an invoice found on the server carries its own time
+            if not order.details.get("time"):
+                for record in order.invoices.values():
+                    if record.get("time"):
+                        order.details = dict(order.details, time=record["time"], hours=record.get("hours"))
         return orders
 
 
-def billed_commits(git_common_dir) -> Dict[str, str]:
-    """clock-in commit SHA -> invoice id, for work billed on a live invoice.
+def held_time(git_common_dir) -> List[Tuple[str, Dict[str, Tuple[Tuple[int, int], ...]], List[str]]]:
+    """(invoice id, time, clock-in SHAs) of every invoice that holds its time.
 
-    An order whose every invoice was last seen expired or invalid is not
-    billed any more (its work can be invoiced again), nor is a pending order
-    the server has not confirmed yet.
+    Everything but a void invoice holds (open, paying, paid, paid late,
+    partly paid); an order still waiting for the server's answer is listed
+    under its order id.
     """
-    billed: Dict[str, str] = {}
+    held = []
     for order in Ledger(git_common_dir).orders().values():
-        live = [i for i, rec in order.invoices.items() if rec.get("status") not in ("expired", "invalid")]
-        if order.state != "created" or not live:
+        if order.unsettled:
+            held.append((order.order_id, order.time, order.clock_ins))
             continue
-        for sha in order.clock_ins:
-            billed[sha] = live[-1]
-    return billed
+        for invoice_id, record in order.invoices.items():
+            if record.get("status") not in VOID_STATUSES:
+                held.append((invoice_id, time_of(record.get("time")) or order.time, order.clock_ins))
+    return held
 
 
 def server_of(backend) -> dict:
@@ -163,14 +239,18 @@ def same_server(record: dict, backend) -> bool:
 
 
 def _invoice_fields(invoice) -> dict:
-    return {
+    fields = {
         "invoice_id": invoice.id,
         "url": invoice.url,
         "status": invoice.status,
-        "amount": None if invoice.amount is None else str(invoice.amount),
+        "paid": invoice.paid,
+        "amount": None if invoice.amount is None else format(invoice.amount, "f"),
         "currency": invoice.currency,
         "created": invoice.created.isoformat() if invoice.created else None,
     }
+    if invoice.time:
+        fields.update(time=time_json(invoice.time), hours=invoice.hours)
+    return fields
 
 
 def _ends_mid_line(path: Path) -> bool:

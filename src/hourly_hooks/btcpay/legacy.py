@@ -1,17 +1,19 @@
 """The legacy (BitPay-compatible) backend, through btcpay-python.
 
-btcpay-python is unmaintained and has defects that bite (btcpay-api.md §1.4):
+btcpay-python is unmaintained and has defects that bite:
 no timeouts, a trailing slash on the host breaks the signature, GET errors
 lose the body, odd answers raise KeyError/IndexError. It is wrapped here, not
 forked: the host is normalised, its requests session is replaced by ours
 (timeout, TLS, proxies, Decimal JSON), and every exception is mapped to one
-BTCPayError line. The client is rebuilt on demand from host, key and token
-(the seed's step 5): nothing is pickled or stored.
+BTCPayError line. The client is rebuilt on demand from host, key and token:
+nothing is pickled or stored.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Callable, List, Optional
@@ -19,7 +21,8 @@ from typing import Callable, List, Optional
 import requests
 from btcpay import BTCPayClient, crypto
 
-from hourly_hooks.btcpay import CheckResult, Invoice, InvoiceRequest, BTCPaySettings
+from hourly_hooks.btcpay import (ITEM_CODE, METADATA_KEY, PARTLY_PAID, BTCPaySettings, CheckResult, Invoice,
+                                 InvoiceRequest, state_of, time_from)
 from hourly_hooks.btcpay import keys, transport
 from hourly_hooks.errors import ConfigError, UsageError
 
@@ -27,15 +30,16 @@ from hourly_hooks.errors import ConfigError, UsageError
 # so a typo never reaches the server (and never consumes a real code).
 PAIRING_CODE = re.compile(r"^[A-Za-z0-9]{7}$")
 
-_STATUS = {
-    "new": "new",
-    "paid": "processing", "processing": "processing",
-    "confirmed": "settled", "complete": "settled", "settled": "settled",
-    "expired": "expired",
-    "invalid": "invalid",
-}
+# Legacy status + exceptionStatus, as Greenfield's status + additionalStatus.
+_STATUS = {"new": "New", "paid": "Processing", "processing": "Processing",
+           "confirmed": "Settled", "complete": "Settled", "settled": "Settled",
+           "expired": "Expired", "invalid": "Invalid"}
+_EXCEPTION = {"paidlater": "PaidLate", "paidpartial": "PaidPartial", "paidover": "PaidOver", "marked": "Marked"}
 
-# Legacy `paymentCurrencies` ids: "BTC" means on-chain (§5); the 2.x ids are
+# Invoices asked for per page when reading the store's hourly invoices back.
+PAGE = 100
+
+# Legacy `paymentCurrencies` ids: "BTC" means on-chain only; the 2.x ids are
 # accepted too, but "BTC" also works on 1.x servers.
 _LEGACY_METHOD = {"BTC-CHAIN": "BTC"}
 
@@ -63,7 +67,7 @@ class LegacyBackend:
 
     @classmethod
     def from_settings(cls, settings: BTCPaySettings, *, need_token: bool = True) -> "LegacyBackend":
-        host = transport.normalize_host(settings.host)  # fail on the host before reading the key
+        host = transport.normalize_host(settings.host or "")  # fail on the host before reading the key
         if need_token and not settings.merchant_token:
             raise ConfigError(
                 "No merchant token: set BTCPAYSERVER_MERCHANT (printed by `hourly btcpay pair CODE`)."
@@ -123,6 +127,21 @@ class LegacyBackend:
         invoices = [transport.parse_answer(_invoice, item, stage="prepare") for item in data]
         return [inv for inv in invoices if inv.order_id == order_id]
 
+    def hourly_invoices(self) -> List[Invoice]:
+        found: List[Invoice] = []
+        offset = 0
+        while True:
+            def page(client, offset=offset):
+                return client.get_invoices(item_code=ITEM_CODE, limit=PAGE, offset=offset)
+            data = self._call(page, stage="prepare", what="store")
+            if not isinstance(data, list):
+                raise transport.malformed(stage="prepare")
+            invoices = [transport.parse_answer(_invoice, item, stage="prepare") for item in data]
+            found.extend(inv for inv in invoices if inv.time)
+            if len(data) < PAGE:
+                return found
+            offset += PAGE
+
     def create(self, request: InvoiceRequest) -> Invoice:
         payload = self.payload(request)
         data = self._call(lambda c: c.create_invoice(payload), stage="create", what="invoice")
@@ -148,12 +167,16 @@ class LegacyBackend:
     def payload(self, request: InvoiceRequest) -> dict:
         # price goes out as a string made from the Decimal: BTCPay parses it as
         # a decimal (Newtonsoft reads "1291.31" into decimal), and no float
-        # ever sees the amount (the predecessor sent 1291.3055555555554).
-        payload = {
-            "price": str(request.amount),
+        # ever sees the amount (a float would send 1291.3055555555554).
+        payload: dict = {
+            "price": request.amount_text,
             "currency": request.currency,
             "orderId": request.order_id,
             "itemDesc": request.item_desc,
+            "itemCode": ITEM_CODE,
+            # A JSON-object string: the server stores it as metadata.posData,
+            # which Greenfield then reads back as an object.
+            "posData": json.dumps({METADATA_KEY: request.hourly_data()}, sort_keys=True),
         }
         buyer = {k: v for k, v in (("name", request.buyer_name), ("email", request.buyer_email)) if v}
         if buyer:
@@ -166,6 +189,9 @@ class LegacyBackend:
             payload["redirectURL"] = request.redirect_url
         if request.payment_methods:
             payload["paymentCurrencies"] = [_LEGACY_METHOD.get(m, m) for m in request.payment_methods]
+        if request.expires_minutes:
+            # The legacy API takes an absolute expiry, in unix milliseconds.
+            payload["expirationTime"] = int(time.time() + request.expires_minutes * 60) * 1000
         return payload
 
     def describe(self, request: InvoiceRequest) -> dict:
@@ -184,14 +210,24 @@ class LegacyBackend:
 
 
 def _invoice(data: dict) -> Invoice:
-    status = _STATUS[str(data["status"]).lower()]
+    exception = data.get("exceptionStatus")
+    additional = _EXCEPTION.get(str(exception).lower()) if isinstance(exception, str) else None
+    status = state_of(_STATUS[str(data["status"]).lower()], additional)
     created = data.get("invoiceTime")
+    currency = str(data.get("currency") or "")
+    paid = None
+    if status == PARTLY_PAID and data.get("btcPaid") not in (None, "") and data.get("btcPrice"):
+        paid = f"{Decimal(str(data['btcPaid']))} of {Decimal(str(data['btcPrice']))} BTC"
+    ranges, hours = time_from(data.get("posData"))
     return Invoice(
         id=str(data["id"]),
         url=str(data["url"]),
         amount=None if data.get("price") is None else Decimal(str(data["price"])),
-        currency=str(data.get("currency") or ""),
+        currency=currency,
         status=status,
         order_id=data.get("orderId"),
         created=datetime.fromtimestamp(int(created) / 1000, timezone.utc) if created else None,
+        paid=paid,
+        time=ranges,
+        hours=hours,
     )

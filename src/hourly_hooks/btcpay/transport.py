@@ -91,6 +91,20 @@ def require_safe_scheme(base_url: str) -> None:
     )
 
 
+def require_private_route(base_url: str, proxies: Mapping[str, str]) -> None:
+    """Plain http:// is accepted for loopback because it never leaves the machine;
+    through a proxy it does (the credentials would reach the proxy, and whatever
+    "127.0.0.1" means where the proxy runs, in clear). Only Tor (.onion), which
+    encrypts end to end, may carry plain http:// through a proxy."""
+    parts = urlsplit(base_url)
+    if parts.scheme != "http" or not any(proxies.values()) or is_onion(parts.hostname or ""):
+        return
+    raise ConfigError(
+        f"Refusing to send credentials over plain http:// to {parts.hostname} through a proxy: "
+        "use https://, or unset BTCPAYSERVER_PROXY for a server on this machine."
+    )
+
+
 def choose_proxies(base_url: str, env: Mapping[str, str]) -> dict:
     """BTCPAYSERVER_PROXY wins; else the usual *_PROXY / NO_PROXY; never for loopback."""
     hostname = urlsplit(base_url).hostname or ""
@@ -162,6 +176,7 @@ def build_session(base_url: str, *, insecure: bool = False, timeout=DEFAULT_TIME
     require_safe_scheme(base_url)
     session = Session(timeout=timeout)
     session.proxies = choose_proxies(base_url, env)
+    require_private_route(base_url, session.proxies)
     if insecure:
         session.verify = False
         warn_insecure()
@@ -179,9 +194,14 @@ def build_session(base_url: str, *, insecure: bool = False, timeout=DEFAULT_TIME
 # invoice: a lost answer means it may exist), "prepare" (a lookup before
 # creating: nothing was created), or None (anything else).
 
-def failure(message: str, *, maybe_created: bool = False) -> BTCPayError:
+def failure(message: str, *, maybe_created: bool = False, answered: bool = False) -> BTCPayError:
+    """`maybe_created`: a create that may have happened. `answered`: the server did
+    answer (an error, or a body this tool cannot read), so asking it again by
+    order id settles the question; without an answer the create may still be
+    running on the server, and only time settles it."""
     error = BTCPayError(message)
-    error.maybe_created = maybe_created  # read by the invoice command's ledger
+    setattr(error, "maybe_created", maybe_created)  # read by the billing protocol's ledger
+    setattr(error, "answered", answered)
     return error
 
 
@@ -232,16 +252,20 @@ def _never_sent(exc: Exception) -> bool:
 
 def http_error(response: requests.Response, *, api: str, stage: Optional[str] = None,
                what: str = "request", secrets: Sequence[Optional[str]] = ()) -> BTCPayError:
-    """Map an HTTP error answer to one clear line (btcpay-api.md §2.3-2.7, §3.1).
+    """Map an HTTP error answer to one clear line (BTCPay's legacy and Greenfield error bodies).
 
     The line quotes the server's answer, which could echo what was sent (the
     legacy API sends its token in the URL): `secrets` are masked in it.
     """
-    def fail(message: str, maybe_created: bool = False) -> BTCPayError:
-        return failure(redact(message, secrets), maybe_created=maybe_created)
-
     status = response.status_code
     body = _json_or_none(response)
+
+    def fail(message: str, maybe_created: bool = False) -> BTCPayError:
+        error = failure(redact(message, secrets), maybe_created=maybe_created, answered=True)
+        setattr(error, "status", status)
+        setattr(error, "has_body", bool(response.content))
+        return error
+
     detail = _message(body) or _short_text(response)
     if status == 401:
         fix = ("check BTCPAYSERVER_API_KEY" if api == "greenfield"
@@ -269,7 +293,7 @@ def http_error(response: requests.Response, *, api: str, stage: Optional[str] = 
 
 def malformed(*, stage: Optional[str] = None) -> BTCPayError:
     return failure("BTCPay Server sent an answer this tool does not understand" + _tail(stage),
-                   maybe_created=stage == "create")
+                   maybe_created=stage == "create", answered=True)
 
 
 def parse_answer(parse: Callable, data, *, stage: Optional[str] = None):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Optional
 
@@ -14,20 +15,40 @@ from hourly_hooks.btcpay.legacy import LegacyBackend, check_pairing_code
 from hourly_hooks.errors import BTCPayError, GitError, UsageError
 from hourly_hooks.history import open_repository
 
-PEM_HELP = "Private key file (default: btcpayserver.pem at the repository's top level)."
+PEM_HELP = "Private key file, or - to read the key from standard input (default: btcpayserver.pem at the top level)."
+HOST_HELP = "Your BTCPay Server (default: BTCPAYSERVER_HOST or config)."
+
+
+def host_and_pem(command):
+    """`--host URL` and `--pem PATH|-`, shared by every command that talks to BTCPay."""
+    command = click.option("--pem", metavar="PATH", help=PEM_HELP)(command)
+    return click.option("--host", metavar="URL", help=HOST_HELP)(command)
 
 
 def repository_top() -> Optional[Path]:
     """The current repository's top level, or None outside a repository."""
+    repository = current_repository()
+    return repository.top if repository else None
+
+
+def current_repository(path: str = "."):
     try:
-        return open_repository(".").top
+        return open_repository(path)
     except GitError:
         return None
 
 
-def load_settings(top: Optional[Path], **flags) -> BTCPaySettings:
-    cfg = config_module.load(top)
-    return settings_from(cfg.table("btcpay"), repo_root=str(top) if top else None, **flags)
+def load_settings(top: Optional[Path], config=None, **flags) -> BTCPaySettings:
+    """Settings from config (this clone's `pair --save` file included), environment and flags;
+    `pem="-"` reads the key from stdin."""
+    cfg = config if config is not None else config_module.load(top)
+    pem_text = None
+    if flags.get("pem") == "-":
+        pem_text = keys.read_pem_stdin()
+        flags["pem"] = None
+    settings = settings_from(cfg.table("btcpay"), repo_root=str(top) if top else None,
+                             **flags)
+    return dataclasses.replace(settings, pem=pem_text) if pem_text else settings
 
 
 @click.group()
@@ -36,7 +57,7 @@ def btcpay() -> None:
 
 
 @btcpay.command()
-@click.option("--pem", type=click.Path(dir_okay=False), help=PEM_HELP)
+@click.option("--pem", type=click.Path(dir_okay=False), help="Private key file to create (default: btcpayserver.pem at the top level).")
 def keygen(pem: Optional[str]) -> None:
     """Create a private key for the legacy API (0600, ignored by git).
 
@@ -58,30 +79,36 @@ def keygen(pem: Optional[str]) -> None:
 
 @btcpay.command()
 @click.argument("code")
-@click.option("--host", metavar="URL", help="Your BTCPay Server (default: BTCPAYSERVER_HOST or config).")
-@click.option("--pem", type=click.Path(dir_okay=False), help=PEM_HELP)
+@host_and_pem
 @click.option("--save", is_flag=True,
-              help="Store the token in your user config file (mode 0600) instead of printing it.")
+              help="Store host and token in this repository's git dir (mode 0600) instead of printing them.")
+@click.option("--global", "save_global", is_flag=True,
+              help="With --save: store them in your user config file instead (every repository then uses them).")
 @click.option("--insecure", is_flag=True, help="Accept a self-signed TLS certificate (with a warning).")
-def pair(code: str, host: Optional[str], pem: Optional[str], save: bool, insecure: bool) -> None:
+def pair(code: str, host: Optional[str], pem: Optional[str], save: bool, save_global: bool, insecure: bool) -> None:
     """Pair the private key with your store using a 7-character pairing CODE.
 
     Prints `export BTCPAYSERVER_MERCHANT=<token>` for your shell profile or
-    secret manager (never a tracked file), or stores it with --save.
+    secret manager (never a tracked file), or stores it with --save: in
+    `<git dir>/hourly/config.toml` (never committed, this repository only),
+    or with --save --global in your user config file.
     """
     code = check_pairing_code(code)  # before anything else: a typo never reaches the server
-    top = repository_top()
+    if save_global and not save:
+        raise UsageError("--global goes with --save.")
+    repository = current_repository()
+    top = repository.top if repository else None
+    if save and not save_global and repository is None:
+        raise UsageError("pair --save stores the token in this repository: run it inside one, or add --global.")
     settings = load_settings(top, host=host, pem=pem, insecure=insecure)
     backend = LegacyBackend.from_settings(settings, need_token=False)
     token = backend.pair(code)
     click.echo(f"Paired with {backend.host}.", err=True)
     if save:
-        values = {"merchant_token": token}
-        if host:
-            values["host"] = backend.host
-        path = config_module.user_file()
+        values = {"merchant_token": token, "host": backend.host}
+        path = config_module.user_file() if save_global else keys.local_settings_file(repository.git_dir)
         keys.save_user_settings(path, values)
-        click.echo(f"Saved the merchant token to {path} (mode 0600).", err=True)
+        click.echo(f"Saved the host and merchant token to {path} (mode 0600).", err=True)
         return
     click.echo(f"export BTCPAYSERVER_MERCHANT={token}")
     if host:
@@ -90,11 +117,12 @@ def pair(code: str, host: Optional[str], pem: Optional[str], save: bool, insecur
 
 
 @btcpay.command()
+@host_and_pem
 @click.option("--backend", type=click.Choice(BACKENDS), help="Which API (default: config, else the credentials present).")
 @click.option("--insecure", is_flag=True, help="Accept a self-signed TLS certificate (with a warning).")
-def check(backend: Optional[str], insecure: bool) -> None:
+def check(host: Optional[str], pem: Optional[str], backend: Optional[str], insecure: bool) -> None:
     """Check the server, the store, and the credentials' permissions."""
-    settings = load_settings(repository_top(), backend=backend, insecure=insecure)
+    settings = load_settings(repository_top(), host=host, pem=pem, backend=backend, insecure=insecure)
     result = backend_from(settings).check()
     width = max(len(label) for label, _ in result.lines)
     for label, value in result.lines:

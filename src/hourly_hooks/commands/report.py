@@ -18,17 +18,22 @@ from hourly_hooks.render import FORMATS, GROUPINGS, RENDERERS, anomaly_lines
 LEDGER_FILE = ("hourly", "invoices.jsonl")  # btcpay.ledger.LEDGER, without importing it
 
 
-def billed_sessions(repos) -> dict:
-    """clock-in SHA -> invoice id, from each repository's invoice ledger."""
-    with_ledger = [repo for repo in repos if repo.git_dir.joinpath(*LEDGER_FILE).exists()]
-    if not with_ledger:
-        return {}  # the common case: no invoice yet, and no need to load the BTCPay code
-    from hourly_hooks.btcpay.ledger import billed_commits
+def billed_sessions(repos, sheet=None) -> dict:
+    """clock-in SHA -> invoice id for the sessions of `sheet` whose time an invoice holds.
 
-    billed: dict = {}
-    for repo in with_ledger:
-        billed.update(billed_commits(repo.git_dir))
-    return billed
+    By time, from each repository's invoice ledger (no network call): a
+    session rebased or amended since it was billed is still billed.
+    """
+    with_ledger = [repo for repo in repos if repo.git_dir.joinpath(*LEDGER_FILE).exists()]
+    if not with_ledger or sheet is None:
+        return {}  # the common case: no invoice yet, and no need to load the BTCPay code
+    from hourly_hooks.btcpay.billing import Holder, split
+    from hourly_hooks.btcpay.ledger import held_time
+
+    holders = [Holder(ref, "held", time, frozenset(shas) if not time else frozenset())
+               for repo in with_ledger for ref, time, shas in held_time(repo.git_dir)]
+    parts = split(sheet.lines, holders)
+    return {line.session.clock_in.sha: holder.ref for line, holder in parts.covered + parts.waiting}
 
 
 @click.command()
@@ -54,7 +59,7 @@ def report(by: str, fmt: str, output: str, strict: bool, worklog: bool, chart: b
     loaded = load_timesheet(params)
     sheet = loaded.timesheet
     log = extras.read_worklog(loaded, params) if extras.wants_worklog(fmt, worklog) else None
-    text = extras.render(fmt, sheet, by, billed_sessions(loaded.repos), log)
+    text = extras.render(fmt, sheet, by, billed_sessions(loaded.repos, sheet), log)
     if output and output != "-":
         write_file(output, text)
         click.echo(f"Wrote {len(sheet.lines)} session(s) to {output}", err=True)

@@ -1,0 +1,507 @@
+"""Billing: what may go on an invoice, and the protocol that puts it there.
+
+The invariant is on time, not on commits: per identity, time covered by an
+invoice that holds it (anything but void) is never put on another invoice,
+whatever period is asked for, however the commits were rebased or amended
+(SHAs change, author times do not), from whichever clone, through either API.
+
+A run therefore:
+1. reads what holds time: the store's hourly invoices (each carries the
+   identity and time ranges it bills, so another clone's invoices count),
+   and this repository's ledger (invoices on other servers, and creates whose
+   answer never came: those stay *pending* and block the same time);
+2. splits the sessions asked for into billable, already covered (shown with
+   the invoice that holds each), and partly covered (an anomaly: not billed);
+3. derives the order id from the identities and time ranges billed, shows
+   the preview, asks, and under the ledger lock asks the server again by
+   order id, writes the pending entry, and only then creates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Dict, FrozenSet, List, Optional, Protocol, Sequence, Tuple
+
+from hourly_hooks.btcpay import (PARTLY_PAID, VOID, Backend, BTCPaySettings, Invoice, InvoiceRequest,
+                                 order_id_for, parse_expires)
+from hourly_hooks.btcpay.ledger import VOID_STATUSES, Ledger, Order, same_server, time_json, time_of
+from hourly_hooks.errors import BTCPayError, NothingToBill, Rejected, UsageError
+
+PENDING = "pending"
+
+# How long an unanswered create may still turn up on the server. Past it,
+# `hourly invoices` settles a pending entry the server does not show as failed.
+PENDING_GRACE = timedelta(minutes=10)
+
+Ranges = Tuple[Tuple[int, int], ...]
+
+
+# ------------------------------------------------------------------ the pure part
+
+@dataclass(frozen=True)
+class Holder:
+    """Something that holds time: an invoice, or a create still waiting for its answer."""
+
+    ref: str                          # invoice id; the order id while pending
+    status: str                       # a btcpay.STATES value, or PENDING
+    time: Dict[str, Ranges]
+    shas: FrozenSet[str] = frozenset()  # clock-in SHAs, for ledgers that predate time ranges
+    url: Optional[str] = None
+    invoice: Optional[Invoice] = None
+
+
+@dataclass
+class Split:
+    billable: list = field(default_factory=list)           # lines
+    covered: list = field(default_factory=list)            # (line, Holder)
+    partial: list = field(default_factory=list)            # (line, [Holder])
+    waiting: list = field(default_factory=list)            # (line, Holder): held by a pending create
+
+
+def span(session) -> Tuple[int, int]:
+    return int(session.start.timestamp()), int(session.end.timestamp())
+
+
+def time_of_lines(lines) -> Dict[str, Ranges]:
+    """identity -> sorted (start, end) of each line's session: what an invoice bills."""
+    time: Dict[str, List[Tuple[int, int]]] = {}
+    for line in lines:
+        time.setdefault(line.session.identity, []).append(span(line.session))
+    return {identity: tuple(sorted(ranges)) for identity, ranges in time.items()}
+
+
+def _overlaps(start: int, end: int, ranges: Ranges) -> List[Tuple[int, int]]:
+    if end <= start:  # a zero-length session is covered when its instant is
+        return [(start, start)] if any(a <= start < b for a, b in ranges) else []
+    return [(max(start, a), min(end, b)) for a, b in ranges if a < end and b > start]
+
+
+def _covered_seconds(parts: List[Tuple[int, int]]) -> int:
+    total, reach = 0, None
+    for a, b in sorted(parts):
+        if reach is not None and a < reach:
+            a = reach
+        if b > a:
+            total += b - a
+        reach = b if reach is None else max(reach, b)
+    return total
+
+
+def split(lines, holders: Sequence[Holder]) -> Split:
+    """Sort lines into billable, covered (wholly inside held time) and partly covered."""
+    result = Split()
+    for line in lines:
+        session = line.session
+        start, end = span(session)
+        hits: List[Tuple[Holder, int]] = []
+        parts: List[Tuple[int, int]] = []
+        whole = False
+        for holder in holders:
+            if session.clock_in.sha in holder.shas:
+                hits.append((holder, max(end - start, 1)))
+                whole = True
+                continue
+            found = _overlaps(start, end, holder.time.get(session.identity, ()))
+            if found:
+                hits.append((holder, sum(b - a for a, b in found) or 1))
+                parts.extend(found)
+        if not hits:
+            result.billable.append(line)
+            continue
+        if not whole and end > start and _covered_seconds(parts) < end - start:
+            result.partial.append((line, [holder for holder, _ in hits]))
+            continue
+        best = max(hits, key=lambda hit: hit[1])[0]
+        pending = next((holder for holder, _ in hits if holder.status == PENDING), None)
+        if pending is not None:
+            result.waiting.append((line, pending))
+        else:
+            result.covered.append((line, best))
+    return result
+
+
+def check_sessions(sheet, who: str) -> None:
+    """Explain, instead of invoicing, a period that cannot be billed at all."""
+    if sheet.open:
+        first = min(sheet.open, key=lambda s: s.start)
+        raise NothingToBill(
+            f"A session is still open since {first.start.isoformat(timespec='seconds')} "
+            f"({first.clock_in.short}): clock out first (hourly out), or end the period before it (--until).")
+    if not sheet.lines or sheet.seconds <= 0:
+        raise NothingToBill(f"No billable hours in the period for {who}.",
+                            hint="Check the period with `hourly report` (and --author / --all).")
+    if sheet.unpriced:  # before any request: no rate is a setup problem, whatever is billed already
+        check_priced(sheet)
+
+
+def check_priced(sheet) -> None:
+    """Explain, instead of invoicing, anything that makes the amount wrong."""
+    if sheet.unpriced:
+        raise NothingToBill("No hourly rate for these sessions: pass --rate \"100 USD\" or set `rate` "
+                            "(or [rates]) in .hourly.toml.")
+    if sheet.currency is None:
+        raise NothingToBill(f"The sessions are priced in several currencies ({', '.join(sheet.amounts)}): "
+                            "invoice one currency at a time (--author or --rate).")
+    if sheet.amount is None or sheet.amount <= 0:
+        raise NothingToBill("The amount to bill is zero.")
+
+
+def build_request(sheet, settings: BTCPaySettings) -> InvoiceRequest:
+    tz = sheet.selection.tz
+    start = sheet.start.astimezone(tz).isoformat(timespec="seconds")
+    end = sheet.end.astimezone(tz).isoformat(timespec="seconds")
+    time = time_of_lines(sheet.lines)
+    return InvoiceRequest(
+        amount=sheet.amount,
+        currency=sheet.currency,
+        order_id=order_id_for(time),
+        item_desc=f"{sheet.hours} hours worked from {start} to {end}",
+        buyer_email=settings.buyer_email,
+        buyer_name=settings.buyer_name,
+        notification_url=settings.notification_url,
+        redirect_url=settings.redirect_url,
+        payment_methods=settings.payment_methods,
+        time=time,
+        hours=str(sheet.hours),
+        expires_minutes=parse_expires(settings.expires),
+    )
+
+
+# ------------------------------------------------------------- what holds time
+
+def _ledger_holders(orders: Dict[str, Order], skip: FrozenSet[str]) -> List[Holder]:
+    holders = []
+    for order in orders.values():
+        if order.unsettled:
+            holders.append(Holder(order.order_id, PENDING, order.time, frozenset(order.clock_ins)))
+            continue
+        for invoice_id, record in order.invoices.items():
+            if invoice_id in skip or record.get("status") in VOID_STATUSES:
+                continue
+            time = time_of(record.get("time")) or order.time
+            holders.append(Holder(invoice_id, str(record.get("status")), time,
+                                  frozenset(order.clock_ins) if not time else frozenset(), record.get("url")))
+    return holders
+
+
+def _holder_of(invoice: Invoice) -> Holder:
+    return Holder(invoice.id, invoice.status, {k: tuple(v) for k, v in invoice.time.items()},
+                  url=invoice.url, invoice=invoice)
+
+
+def _remember(ledger: Ledger, invoice: Invoice, backend, orders: Dict[str, Order]) -> None:
+    """Write to the ledger what the server says, when the ledger does not know it yet."""
+    order_id = invoice.order_id or invoice.id
+    record = orders[order_id].invoices.get(invoice.id) if order_id in orders else None
+    if record is None:
+        ledger.created(order_id, invoice, backend, reused=True)
+    elif record.get("status") != invoice.status or record.get("paid") != invoice.paid \
+            or (invoice.time and not record.get("time")):
+        ledger.status(order_id, invoice, backend)
+
+
+@dataclass
+class Known:
+    """Everything that holds time, and the server's own hourly invoices by id."""
+
+    holders: List[Holder]
+    server: Dict[str, Invoice]
+    unresolved: List[Order]           # pending creates the server does not show (yet)
+
+
+def known_time(ledger: Ledger, backend: Backend, *, write: bool = True) -> Known:
+    """Ask the server (the record) and the ledger what holds time.
+
+    Pending orders on this server are looked up by order id first: an
+    invoice found settles them. With `write`, what the server says is added
+    to the ledger, so `hourly report` sees it without a network call.
+    """
+    orders = ledger.orders()
+    for order in orders.values():
+        if order.unsettled and same_server(order.details, backend):
+            found = backend.find(order.order_id)
+            for invoice in found:
+                if write:
+                    ledger.created(order.order_id, invoice, backend, reused=True)
+                else:
+                    order.invoices[invoice.id] = {"status": invoice.status, "url": invoice.url}
+                order.state = "created"
+            if not found and order.state == "unclear":  # it answered with an error, and has no such invoice
+                if write:
+                    ledger.failed(order.order_id, "not on the server")
+                order.state = "failed"
+    server = {inv.id: inv for inv in backend.hourly_invoices()}
+    if write:
+        for invoice in server.values():
+            _remember(ledger, invoice, backend, orders)
+        orders = ledger.orders()
+    # Invoices this ledger knows on this server but that do not carry time
+    # (made before invoices carried it): their status is asked one by one.
+    for order in orders.values():
+        for invoice_id, record in list(order.invoices.items()):
+            if invoice_id in server or not same_server(record, backend) or record.get("status") in VOID_STATUSES:
+                continue
+            if record.get("time"):
+                continue
+            current = backend.get(invoice_id)
+            if write and current.status != record.get("status"):
+                ledger.status(order.order_id, current, backend)
+            record["status"] = current.status
+    holders = [_holder_of(inv) for inv in server.values() if inv.status != VOID]
+    holders += _ledger_holders(orders, frozenset(server))
+    unresolved = [order for order in orders.values() if order.unsettled]
+    return Known(holders, server, unresolved)
+
+
+def _ledger_only(ledger: Ledger) -> Known:
+    orders = ledger.orders()
+    return Known(_ledger_holders(orders, frozenset()), {},
+                 [order for order in orders.values() if order.unsettled])
+
+
+# ---------------------------------------------------------------- the protocol
+
+class UI(Protocol):
+    """What the click layer provides: lines to show, a question to ask, documents to print."""
+
+    def line(self, text: str = "") -> None: ...
+    def confirm(self, question: str) -> None:
+        """Return when the user agrees; raise Rejected otherwise."""
+        ...
+    def document(self, document: dict, human_title: str) -> None: ...
+    def invoice(self, invoice: Invoice, existing: bool) -> None: ...
+    def nothing_left(self, rows: List[dict]) -> None: ...
+
+
+def _when(moment: datetime, tz) -> str:
+    return moment.astimezone(tz).isoformat(timespec="seconds")
+
+
+def _wait_message(order_ref: str, since: Optional[datetime]) -> str:
+    when = f" at {since.isoformat(timespec='seconds')}" if since else ""
+    return (f"An earlier request for this time (order {order_ref}, sent{when}) got no answer and the server "
+            "does not show that invoice yet; nothing was created. Wait a minute and run again, "
+            "or run `hourly invoices` to settle it.")
+
+
+def invoice(sheet, settings: BTCPaySettings, ledger: Ledger, ui: UI, *, who: str, backend: Backend,
+            dry_run: bool = False, replace: Sequence[str] = ()) -> Optional[Invoice]:
+    """Bill the sessions of `sheet` that no invoice holds yet; returns the invoice made or found."""
+    check_sessions(sheet, who)
+    if dry_run:
+        try:
+            known = known_time(ledger, backend, write=False)
+        except BTCPayError as error:
+            ui.line(f"Warning: the server was not asked what is billed already ({error.message}); "
+                    "this preview knows only this repository's ledger.")
+            known = _ledger_only(ledger)
+    else:
+        known = known_time(ledger, backend)
+    holders = _apply_replace(known, replace, ui)
+    parts = split(sheet.lines, holders)
+    if parts.waiting:
+        pending = parts.waiting[0][1]
+        order = next((o for o in known.unresolved if o.order_id == pending.ref), None)
+        raise Rejected(_wait_message(pending.ref, order.pending_since if order else None))
+    tz = sheet.selection.tz
+    if not parts.billable:
+        _nothing_left(parts, ui, tz)
+        return None
+    bill = dataclasses.replace(sheet, lines=parts.billable)
+    check_priced(bill)
+    request = build_request(bill, settings)
+    _preview(ui, request, bill, backend, settings)
+    _left_out(ui, parts, tz)
+    earlier = [inv for inv in known.server.values() if inv.order_id == request.order_id and not inv.live]
+    if dry_run:
+        ui.document(backend.describe(request), human_title="Request (not sent):")
+        return None
+    for dead in earlier:
+        ui.line(f"An earlier invoice for this time is {dead.status}: {dead.url}")
+    ui.confirm("Create this invoice?" if earlier or replace else "Is this correct?")
+    with ledger.lock():
+        # Asked again under the lock: another run may have created it meanwhile.
+        live = [inv for inv in backend.find(request.order_id) if inv.live and inv.id not in replace]
+        if live:
+            _remember(ledger, live[0], backend, ledger.orders())
+            ui.invoice(live[0], existing=True)
+            return live[0]
+        again = split(bill.lines, _ledger_holders(ledger.orders(), frozenset(known.server) | frozenset(replace)))
+        if again.waiting or again.covered or again.partial:
+            raise Rejected("Another run billed some of this time meanwhile; nothing was created: run again.")
+        ledger.pending(request.order_id, **_ledger_details(request, bill, backend))
+        try:
+            created = backend.create(request)
+        except BTCPayError as error:
+            if not getattr(error, "maybe_created", False):
+                ledger.failed(request.order_id, error.message)
+            elif getattr(error, "answered", False):
+                ledger.unclear(request.order_id, error.message)
+            raise
+        ledger.created(request.order_id, created, backend)
+    ui.invoice(created, existing=False)
+    return created
+
+
+def _apply_replace(known: Known, replace: Sequence[str], ui: UI) -> List[Holder]:
+    holders = list(known.holders)
+    for invoice_id in replace:
+        matching = [h for h in holders if h.ref == invoice_id]
+        if not matching:
+            raise UsageError(f"--replace {invoice_id}: no invoice with that id holds time "
+                             "(see `hourly invoices`).")
+        status = matching[0].status
+        if status != PARTLY_PAID:
+            raise UsageError(f"--replace {invoice_id}: that invoice is {status}, not partly paid; "
+                             "only a partly paid invoice can be replaced.")
+        paid = matching[0].invoice.paid if matching[0].invoice else None
+        ui.line(f"Replacing partly paid invoice {invoice_id}{f' (paid {paid})' if paid else ''}: "
+                "settle what was paid on it with the client.")
+        holders = [h for h in holders if h.ref != invoice_id]
+    return holders
+
+
+def _session_text(line, tz) -> str:
+    session = line.session
+    return f"{_when(session.start, tz)} to {_when(session.end, tz)} ({line.hours} h, {session.author})"
+
+
+def _left_out(ui: UI, parts: Split, tz) -> None:
+    if parts.covered:
+        ui.line(f"  Left out, already on an invoice ({len(parts.covered)}):")
+        for line, holder in parts.covered:
+            ui.line(f"    {_session_text(line, tz)}: {holder.ref} ({holder.status})")
+    for line, overlapping in parts.partial:
+        refs = ", ".join(f"{h.ref} ({h.status})" for h in overlapping)
+        ui.line(f"  Anomaly, not billed: {_session_text(line, tz)} overlaps time already on {refs} "
+                "only in part; check the history (`hourly report`).")
+
+
+def _nothing_left(parts: Split, ui: UI, tz) -> None:
+    holders = {holder.ref: holder for _, holder in parts.covered}
+    if len(holders) == 1 and not parts.partial:
+        [holder] = holders.values()
+        if holder.invoice is not None and holder.time == time_of_lines(line for line, _ in parts.covered):
+            ui.invoice(holder.invoice, existing=True)  # the very time asked for: that invoice
+            return None
+    ui.line("Nothing left to bill: every session in the period is already on an invoice.")
+    _left_out(ui, parts, tz)
+    ui.nothing_left([{"session_start": _when(line.session.start, tz), "session_end": _when(line.session.end, tz),
+                      "invoice": holder.ref, "status": holder.status} for line, holder in parts.covered]
+                    + [{"session_start": _when(line.session.start, tz), "session_end": _when(line.session.end, tz),
+                        "invoice": None, "status": "anomaly", "overlaps": [h.ref for h in hs]}
+                       for line, hs in parts.partial])
+    return None
+
+
+def _preview(ui: UI, request: InvoiceRequest, sheet, backend, settings: BTCPaySettings) -> None:
+    buyer = " ".join(filter(None, [request.buyer_name,
+                                   f"<{request.buyer_email}>" if request.buyer_email else None]))
+    expiry = "(the store's)"
+    if request.expires_minutes:
+        expiry = f"{request.expires_minutes} minutes"
+    rows = [
+        ("Amount", f"{request.amount_text} {request.currency}"),
+        ("Item", request.item_desc),
+        ("Sessions", f"{len(sheet.lines)} ({', '.join(sorted({s.author for s in sheet.sessions}))})"),
+        ("Order id", request.order_id),
+        ("Buyer", buyer or "(none)"),
+        ("Notification URL", request.notification_url or "(none)"),
+        ("Redirect URL", request.redirect_url or "(none)"),
+        ("Payment methods", ", ".join(request.payment_methods) or "(the store's)"),
+        ("Expires after", expiry),
+        ("Server", f"{backend.host} ({backend.name} API)"),
+        ("Credentials", _credentials(backend, settings)),
+    ]
+    ui.line("Invoice preview:")
+    for label, value in rows:
+        ui.line(f"  {label + ':':<18}{value}")
+    if request.notification_url and not getattr(backend, "supports_notification_url", True):
+        ui.line("  Note: Greenfield does not send a per-invoice notification URL; use a store webhook.")
+    if sheet.anomalies:
+        ui.line(f"  Warning: {len(sheet.anomalies)} anomalies in the period (see `hourly report`).")
+
+
+def _credentials(backend, settings: BTCPaySettings) -> str:
+    from hourly_hooks.btcpay import transport  # here: `hourly report` imports this module, not requests
+
+    if backend.name == "greenfield":
+        return f"store {settings.store_id}, API key {transport.mask(settings.api_key)}"
+    return f"private key (not shown), merchant token {transport.mask(settings.merchant_token)}"
+
+
+def _ledger_details(request: InvoiceRequest, sheet, backend) -> dict:
+    return {
+        "backend": backend.name,
+        "host": backend.host,
+        "store_id": getattr(backend, "store_id", None),
+        "amount": request.amount_text,
+        "currency": request.currency,
+        "hours": str(sheet.hours),
+        "item_desc": request.item_desc,
+        "time": time_json(request.time),
+        "clock_ins": [s.clock_in.sha for s in sheet.sessions],
+    }
+
+
+# ------------------------------------------------------------ hourly invoices
+
+def listing(ledger: Ledger, backend: Optional[Backend], *, now: Optional[datetime] = None
+            ) -> Tuple[List[dict], Optional[str]]:
+    """The ledger's invoices (and the store's hourly ones), refreshed from the server.
+
+    Returns (rows, problem): with no backend or an unreachable server, the
+    last known statuses are listed and `problem` says why.
+    """
+    problem = None
+    if backend is not None:
+        with ledger.lock():  # a concurrent `hourly invoice` may be creating a pending order
+            try:
+                known_time(ledger, backend)
+                _settle_pending(ledger, backend, now or datetime.now(timezone.utc))
+            except BTCPayError as error:
+                problem = error.message
+    rows: List[dict] = []
+    for order in ledger.orders().values():
+        rows.extend(_rows(order))
+    return rows, problem
+
+
+def _settle_pending(ledger: Ledger, backend: Backend, now: datetime) -> None:
+    """A pending create the server still does not show after PENDING_GRACE never happened."""
+    for order in ledger.orders().values():
+        since = order.pending_since
+        if since is None or not same_server(order.details, backend):
+            continue
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=timezone.utc)
+        if now - since >= PENDING_GRACE and not backend.find(order.order_id):
+            ledger.failed(order.order_id, "not on the server")
+
+
+def _rows(order: Order) -> List[dict]:
+    details = order.details
+    base = {"order_id": order.order_id, "item_desc": details.get("item_desc"), "backend": details.get("backend")}
+    if not order.invoices:
+        if order.state == "pending":
+            state = "pending (no answer yet: wait and run again)"
+        else:
+            state = "not created"
+        return [dict(base, id=None, url=None, amount=details.get("amount"), currency=details.get("currency"),
+                     status=state, paid=None, hours=details.get("hours"), sessions=_count(order.time),
+                     created=None)]
+    rows = []
+    for invoice_id, rec in order.invoices.items():
+        time = time_of(rec.get("time")) or order.time
+        rows.append(dict(base, id=invoice_id, url=rec.get("url"), amount=rec.get("amount"),
+                         currency=rec.get("currency"), status=rec.get("status"), paid=rec.get("paid"),
+                         hours=rec.get("hours") or details.get("hours"),
+                         sessions=_count(time) or len(order.clock_ins), created=rec.get("created"),
+                         backend=rec.get("backend") or details.get("backend")))
+    return rows
+
+
+def _count(time) -> int:
+    return sum(len(ranges) for ranges in time.values())
