@@ -218,3 +218,13 @@ def test_renders_in_headless_chromium(week, tmp_path):
     for start in STARTS:
         assert start in text
     assert TOTAL in text and "683.33 USD" in text and HOSTILE in text
+
+
+def test_a_tiny_rate_is_written_in_fixed_point(repo):
+    repo.commit("clock-in", "2026-03-02T09:00:00+00:00")
+    repo.commit("clock-out", "2026-03-02T10:00:00+00:00")
+    result = CliRunner().invoke(main, ["report", "--repo", str(repo.path), "--tz", "UTC", "--format", "html",
+                                       "--rate", "0.0000001 BTC"])
+    assert result.exit_code == 0, result.output
+    page = Page(result.stdout).visible
+    assert "0.0000001 BTC per hour" in page and "E-" not in page

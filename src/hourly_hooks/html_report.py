@@ -137,7 +137,7 @@ def _period(sheet: Timesheet) -> str:
 def _rates(sheet: Timesheet) -> str:
     by_rate: Dict[str, List[str]] = {}
     for line in sheet.lines:
-        text = f"{line.rate.amount} {line.rate.currency} per hour" if line.rate else "no rate"
+        text = f"{line.rate.amount:f} {line.rate.currency} per hour" if line.rate else "no rate"
         people = by_rate.setdefault(text, [])
         if line.session.author not in people:
             people.append(line.session.author)
