@@ -1,4 +1,4 @@
-"""Every spelling of the predecessor's real history, and the near-misses that are not markers."""
+"""Every spelling markers are written in, near misses, and the prose that is not a marker."""
 
 from datetime import timedelta
 

@@ -135,7 +135,10 @@ def check_readers(messages: list) -> None:
 
 
 def _locales() -> list:
-    available = subprocess.run(["locale", "-a"], capture_output=True, text=True).stdout.split()
+    try:
+        available = subprocess.run(["locale", "-a"], capture_output=True, text=True).stdout.split()
+    except OSError:
+        available = []
     utf8 = [name for name in ("C.UTF-8", "C.utf8", "en_US.UTF-8", "en_US.utf8") if name in available]
     return ["C", *utf8[:1]]
 
@@ -143,7 +146,10 @@ def _locales() -> list:
 LOCALES = _locales()
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+# Each example is one repository of 20 to 60 commits: git's start-up, not the
+# messages, is what an example costs.
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(st.lists(message, min_size=20, max_size=60))
 def test_grep_keeps_every_message_the_parser_accepts(batch):
     check_readers(batch)

@@ -162,10 +162,11 @@ def _problem_fixes(marker) -> list:
     """How to write what the marker with a problem was meant to say."""
     from hourly_hooks import markers
     if marker.form == markers.NEAR_MISS:
-        return ["a marker starts the subject as clock-in / clock-out (or `clock in`, `Clock-Out`), "
-                "or is a `Clock: in` / `Clock: out` trailer in the last paragraph of a message with a body",
-                "if this is not meant as a clock event, reword the subject"]
-    return ["write the offset as T- and parts like 15m, 1h22m, 1hr, 2d (parts may stand apart: T-1h 30m)",
+        return ["write it as shown: a marker starts the subject as `clock-in` / `clock-out`, "
+                "or is a `Clock: in` / `Clock: out` trailer below a body",
+                "if it is not meant as a clock event, reword the subject"]
+    return [f"write the offset as T- and parts like 15m, 1h22m, 1hr, 2d (parts may stand apart: T-1h 30m; "
+            f"at most {markers.MAX_OFFSET.days}d)",
             f"if `{marker.note}` is a note, not an offset, put -- before it: {marker.canonical}"]
 
 

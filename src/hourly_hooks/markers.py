@@ -73,15 +73,17 @@ _DURATION_PART = r"(\d+)(d|hrs|hr|h|mins|min|m|s)"
 MAX_OFFSET = timedelta(days=3650)
 
 # What `git log -i -E --grep` must keep so that the parser sees every marker:
-# a line starting (after blanks) with "clock", any run of blanks, "-", "_"
-# and dashes, then in/out (the subject form and its near misses), or with the
-# trailer form. One alternation, because git then runs one regex per line
-# instead of two. git greps in the C locale (history.py sets LC_ALL=C): the en
-# and em dash are matched as their UTF-8 bytes, written literally, never inside
-# a bracket expression (which would match any one of those bytes). The hook's
-# reader and the report's reader both use this; a property test
+# a line starting (after blanks) with "clock", then anything but letters and
+# digits, then in/out. That covers the subject form, the trailer form and the
+# near misses (blanks, "_", "--", ":", an en or em dash) in one regex, which git
+# runs once per line. It is ASCII on purpose. The report's reader runs git
+# with LC_ALL=C, where the dashes are three bytes each: a bracket expression
+# naming them would match one byte of them, not the dash, while "anything but
+# [:alnum:]" matches every one of the bytes (and, in the user's UTF-8 locale,
+# which the hook's reader keeps, the whole character). And an ASCII pattern
+# reaches git intact whatever the locale's encoding. A property test
 # (tests/test_markers_grep.py) shows it keeps every message parse() accepts.
-GREP = ("^[[:space:]]*clock(([[:space:]_-]|\u2013|\u2014)*(in|out)|[[:space:]]*:[[:space:]]*(in|out))",)
+GREP = ("^[[:space:]]*clock[^[:alnum:]]*(in|out)",)
 
 # git's `commit -v` scissors line, below which nothing is part of the message.
 SCISSORS = "------------------------ >8 ------------------------"

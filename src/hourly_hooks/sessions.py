@@ -3,9 +3,9 @@
 Markers are taken in the order they were committed (author date), which is
 the order the person actually clocked; the effective times (author date minus
 offset) then give each session's start and end. Every irregularity becomes an
-Anomaly naming its commits, and none of them shifts how later markers pair:
-the predecessor paired the n-th clock-in with the n-th clock-out, so one
-missing marker corrupted every session after it.
+Anomaly naming its commits, and none of them shifts how later markers pair
+(pairing the n-th clock-in with the n-th clock-out would let one missing
+marker corrupt every session after it).
 """
 
 from __future__ import annotations
