@@ -38,7 +38,8 @@ NEAR_MISS = "near-miss"  # Marker.form of a subject that misspells a marker
 # take NO-BREAK SPACE, U+2028, \x1c... for white space or line breaks, and with
 # re.IGNORECASE match KELVIN SIGN for "k": git would not see those markers.
 _WS = " \t\n\r\f\v"
-_FLAGS = re.I | re.A
+_WS_OR_END = frozenset(("", *_WS))  # what may follow a "-" or "--" that is a separator
+_FLAGS = re.I | re.A | re.S  # lines hold no "\n": re.S only lets "." take a lone "\r" too
 
 # The subject must *start* with the marker; the remainder must be empty or
 # begin with ':' or white space, so "clock-in-progress" is not a marker.
@@ -50,7 +51,7 @@ _TRAILER = re.compile(r"clock\s*:\s*(?P<kind>in|out)(?P<rest>(?:\s.*)?)", _FLAGS
 # subject with nothing but an offset after it (a lone `Clock: out`; "clock: in
 # DST transitions..." is prose, not a marker).
 # The hook imports this module on every commit that mentions "clock": the
-# patterns needed only now and then are compiled on first use (re caches them).
+# patterns needed only now and then are compiled on first use (_lazy).
 _NEAR_SUBJECT = "\\s*(?P<head>clock(?:[\\s_-]|\u2013|\u2014)+(?P<kind>in|out))(?P<rest>(?:[:\\s].*)?)"
 _NEAR_TRAILER = r"\s*(?P<head>clock\s*:\s*(?P<kind>in|out))(?P<rest>(?:\s+T[-+].*)?\s*)"
 # T- and the offset's parts; parts may stand apart ("T-1h 30m"): every
@@ -118,13 +119,24 @@ class Marker(namedtuple("Marker", "kind offset note form problem line",
         return format_marker(self.kind, self.offset, self.note)
 
 
+_COMPILED: dict = {}
+
+
+def _lazy(pattern: str):
+    """pattern, compiled with _FLAGS the first time it is needed."""
+    compiled = _COMPILED.get(pattern)
+    if compiled is None:
+        compiled = _COMPILED[pattern] = re.compile(pattern, _FLAGS)
+    return compiled
+
+
 def parse_duration(text: str) -> timedelta:
     """``1h22m``, ``1h 22m``, ``1hr``, ``45m``, ``2d``, ``90s`` -> timedelta; ValueError otherwise."""
     text = text.strip(_WS)
-    if not re.fullmatch(_DURATION, text, _FLAGS):
+    if not _lazy(_DURATION).fullmatch(text):
         raise ValueError(f"not a duration: {text!r} (expected parts like 1h22m, 45m, 1hr, 2d)")
     try:
-        seconds = sum(int(n) * _UNIT_SECONDS[unit.lower()] for n, unit in re.findall(_DURATION_PART, text, _FLAGS))
+        seconds = sum(int(n) * _UNIT_SECONDS[unit.lower()] for n, unit in _lazy(_DURATION_PART).findall(text))
         return timedelta(seconds=seconds)
     except (OverflowError, ValueError):  # past timedelta's range, or more digits than int() takes
         raise ValueError(f"duration too large: {text!r}") from None
@@ -176,10 +188,10 @@ def _parse_rest(kind: str, rest: str, form: str, line: int) -> Marker:
     rest = rest.strip(_WS)
     if rest.startswith(":"):
         rest = rest[1:].lstrip(_WS)
-    elif rest[:1] == "-" and rest[1:2] in ("", *_WS):  # the " -" separator
+    elif rest[:1] == "-" and rest[1:2] in _WS_OR_END:  # the " -" separator
         rest = rest[1:].lstrip(_WS)
     offset, problem = _ZERO, None
-    token = re.fullmatch(_OFFSET, rest, _FLAGS | re.S)
+    token = _lazy(_OFFSET).fullmatch(rest) if rest[:1] in ("T", "t") else None
     if token:
         written = f"T{token['sign']}{token['body']}"
         if len(written) > 40:
@@ -191,7 +203,7 @@ def _parse_rest(kind: str, rest: str, form: str, line: int) -> Marker:
                 offset = parse_duration(token["body"])
                 too_large = offset > MAX_OFFSET
             except ValueError:
-                too_large = bool(re.fullmatch(_DURATION, token["body"], _FLAGS))  # well formed, but past any range
+                too_large = bool(_lazy(_DURATION).fullmatch(token["body"]))  # well formed, past any range
                 if not too_large:
                     problem = f"malformed offset {written} (expected T- and parts like 1h22m, 45m, 1hr)"
             if too_large:
@@ -202,9 +214,9 @@ def _parse_rest(kind: str, rest: str, form: str, line: int) -> Marker:
         else:
             rest = token["after"].lstrip(_WS)
     if problem is None:
-        if rest[:2] == "--" and rest[2:3] in ("", *_WS):  # "-- note": the note exactly as written
+        if rest[:2] == "--" and rest[2:3] in _WS_OR_END:  # "-- note": the note exactly as written
             rest = rest[2:].lstrip(_WS)
-        elif rest[:1] == "-" and rest[1:2] in _WS and rest[1:2]:  # "T-5m - note"
+        elif rest[:1] == "-" and rest[1:2] in _WS_OR_END and rest[1:2]:  # "T-5m - note"
             rest = rest[2:].lstrip(_WS)
     return Marker(kind=kind.lower(), offset=offset, note=rest, form=form, problem=problem, line=line)
 
@@ -222,7 +234,7 @@ def parse(message: str) -> Marker | None:
     match = _SUBJECT.fullmatch(lines[first])
     if match:
         return _parse_rest(match["kind"], match["rest"], "subject", first)
-    near = re.fullmatch(_NEAR_SUBJECT, lines[first], _FLAGS) or re.fullmatch(_NEAR_TRAILER, lines[first], _FLAGS)
+    near = _lazy(_NEAR_SUBJECT).fullmatch(lines[first]) or _lazy(_NEAR_TRAILER).fullmatch(lines[first])
     if near:
         meant = _parse_rest(near["kind"], near["rest"], NEAR_MISS, first)
         spelled = format_marker(meant.kind) if meant.problem else format_marker(*meant[:3])
