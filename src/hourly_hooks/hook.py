@@ -60,8 +60,7 @@ def check_message_file(path: str) -> int:
     if marker is None:
         return 0
     if marker.problem:
-        raise Rejected(_refusal(f"{marker.problem}.", path,
-                                ["write the offset as T- and parts like 15m, 1h22m, 1hr, 2d"]))
+        raise Rejected(_refusal(_problem_text(marker), path, _problem_fixes(marker)))
     name, email, authored, tz = author_of_commit(repo)
     last = _last_before_this_commit(repo, repo.canonical_email(name, email), authored, tz, path)
     if last is None and repo.shallow:
@@ -152,6 +151,23 @@ def _confirm(marker, authored: int, tz: int, last) -> None:
     if marker.kind == markers.OUT and last is not None and last.kind == markers.IN:
         line += f", session {markers.format_minutes(effective - last.effective)}"
     _say(PROG_CLOCK, line)
+
+
+def _problem_text(marker) -> str:
+    problem = marker.problem
+    return problem if problem.endswith(("?", ".")) else problem + "."
+
+
+def _problem_fixes(marker) -> list:
+    """How to write what the marker with a problem was meant to say."""
+    from hourly_hooks import markers
+    if marker.form == markers.NEAR_MISS:
+        return ["write it as shown: a marker starts the subject as `clock-in` / `clock-out`, "
+                "or is a `Clock: in` / `Clock: out` trailer below a body",
+                "if it is not meant as a clock event, reword the subject"]
+    return [f"write the offset as T- and parts like 15m, 1h22m, 1hr, 2d (parts may stand apart: T-1h 30m; "
+            f"at most {markers.MAX_OFFSET.days}d)",
+            f"if `{marker.note}` is a note, not an offset, put -- before it: {marker.canonical}"]
 
 
 def _refusal(text: str, path: str, fixes=()) -> str:

@@ -8,8 +8,19 @@ Two forms are recognised:
 * trailer form: a ``Clock: in`` / ``Clock: out [T-10m] [note]`` line in the
   trailer block (the last paragraph) of a message with a body.
 
-A malformed offset never raises here: the marker comes back with ``problem``
-set, so history reading can report it as an anomaly and the hook can refuse it.
+A subject that was surely meant as a marker but is spelled otherwise
+(``clock  out``, ``clock_out``, ``clock–out``, a lone ``Clock: out``) is a
+*near miss*: it comes back as a Marker of the kind meant, with form NEAR_MISS
+and ``problem`` naming the expected spelling, so the hook refuses it and the
+report lists it instead of silently leaving a session open.
+
+A malformed or absurd offset never raises here either: the marker comes back
+with ``problem`` set, so history reading can report it as an anomaly and the
+hook can refuse it.
+
+Lines are split on ``\n`` only and white space is ASCII white space, as git
+sees them: the readers let `git log --grep` (in the C locale) pick the marker
+commits, and a marker git cannot find must not be a marker for the hook either.
 """
 
 from __future__ import annotations
@@ -20,12 +31,33 @@ from datetime import timedelta
 
 IN = "in"
 OUT = "out"
+NEAR_MISS = "near-miss"  # Marker.form of a subject that misspells a marker
+
+# ASCII white space: what git's [[:space:]] means in the C locale, and what \s
+# means with re.ASCII. Python's own \s, str.strip() and str.splitlines() also
+# take NO-BREAK SPACE, U+2028, \x1c... for white space or line breaks, and with
+# re.IGNORECASE match KELVIN SIGN for "k": git would not see those markers.
+_WS = " \t\n\r\f\v"
+_WS_OR_END = frozenset(("", *_WS))  # what may follow a "-" or "--" that is a separator
+_FLAGS = re.I | re.A | re.S  # lines hold no "\n": re.S only lets "." take a lone "\r" too
 
 # The subject must *start* with the marker; the remainder must be empty or
 # begin with ':' or white space, so "clock-in-progress" is not a marker.
-_SUBJECT = re.compile(r"^\s*clock[- ]?(?P<kind>in|out)(?P<rest>(?:[:\s].*)?)$", re.I)
-_TRAILER = re.compile(r"^clock\s*:\s*(?P<kind>in|out)(?P<rest>(?:\s.*)?)$", re.I)
-_OFFSET_TOKEN = re.compile(r"^[Tt](?P<sign>[-+])(?P<body>\S*)(?P<after>.*)$", re.S)
+_SUBJECT = re.compile(r"\s*clock[- ]?(?P<kind>in|out)(?P<rest>(?:[:\s].*)?)", _FLAGS)
+_TRAILER = re.compile(r"clock\s*:\s*(?P<kind>in|out)(?P<rest>(?:\s.*)?)", _FLAGS)
+# Near misses, tried on the subject once _SUBJECT has failed: other separators
+# between "clock" and in/out (several blanks, a tab, "_", "--", an en or em
+# dash, as editors and phones write them), or the trailer spelled as the
+# subject with nothing but an offset after it (a lone `Clock: out`; "clock: in
+# DST transitions..." is prose, not a marker).
+# The hook imports this module on every commit that mentions "clock": the
+# patterns needed only now and then are compiled on first use (_lazy).
+_NEAR_SUBJECT = "\\s*(?P<head>clock(?:[\\s_-]|\u2013|\u2014)+(?P<kind>in|out))(?P<rest>(?:[:\\s].*)?)"
+_NEAR_TRAILER = r"\s*(?P<head>clock\s*:\s*(?P<kind>in|out))(?P<rest>(?:\s+T[-+].*)?\s*)"
+# T- and the offset's parts; parts may stand apart ("T-1h 30m"): every
+# following word that starts with a digit belongs to the offset, so "T-1h 30"
+# or "T-1h 30 min" is malformed rather than read as 1h and a note.
+_OFFSET = r"T(?P<sign>[-+])(?P<body>(?:\S+(?:\s+\d\S*)*)?)(?P<after>.*)"
 
 _UNIT_SECONDS = {
     "d": 86400,
@@ -33,15 +65,26 @@ _UNIT_SECONDS = {
     "m": 60, "min": 60, "mins": 60,
     "s": 1,
 }
-_DURATION = re.compile(r"(?:\d+(?:d|hrs|hr|h|mins|min|m|s))+", re.I)
-_DURATION_PART = re.compile(r"(\d+)(d|hrs|hr|h|mins|min|m|s)", re.I)
+_DURATION = r"\d+(?:d|hrs|hr|h|mins|min|m|s)(?:\s*\d+(?:d|hrs|hr|h|mins|min|m|s))*"
+_DURATION_PART = r"(\d+)(d|hrs|hr|h|mins|min|m|s)"
+
+# No clock event is back-dated by years: a longer offset is a typo
+# (T-99999d), not work to bill. The cap also keeps `author date - offset`
+# inside datetime's range for every author date git can store (1970 on).
+MAX_OFFSET = timedelta(days=3650)
 
 # What `git log -i -E --grep` must keep so that the parser sees every marker:
-# a line starting (after blanks) with the subject form or the trailer form.
-# One alternation, because git then runs one regex per line instead of two.
-# The hook's reader and the report's reader both use this; a property test
+# a line starting (after blanks) with "clock", then anything but letters and
+# digits, then in/out. That covers the subject form, the trailer form and the
+# near misses (blanks, "_", "--", ":", an en or em dash) in one regex, which git
+# runs once per line. It is ASCII on purpose. The report's reader runs git
+# with LC_ALL=C, where the dashes are three bytes each: a bracket expression
+# naming them would match one byte of them, not the dash, while "anything but
+# [:alnum:]" matches every one of the bytes (and, in the user's UTF-8 locale,
+# which the hook's reader keeps, the whole character). And an ASCII pattern
+# reaches git intact whatever the locale's encoding. A property test
 # (tests/test_markers_grep.py) shows it keeps every message parse() accepts.
-GREP = (r"^[[:space:]]*clock([- ]?(in|out)|[[:space:]]*:[[:space:]]*(in|out))",)
+GREP = ("^[[:space:]]*clock[^[:alnum:]]*(in|out)",)
 
 # git's `commit -v` scissors line, below which nothing is part of the message.
 SCISSORS = "------------------------ >8 ------------------------"
@@ -54,13 +97,16 @@ _ZERO = timedelta(0)
 
 
 # A namedtuple, not a dataclass: the commit-msg hook imports this module on
-# every commit, and dataclasses + typing cost ~12 ms of its start-up.
+# every commit, and dataclasses + typing add to its start-up.
 class Marker(namedtuple("Marker", "kind offset note form problem line",
                         defaults=(_ZERO, "", "subject", None, 0))):
     """One clock event as written in a commit message.
 
-    kind is IN or OUT; form is "subject" or "trailer"; problem says why the
-    offset is unusable, if it is; line is the index of the marker's line.
+    kind is IN or OUT; form is "subject", "trailer" or NEAR_MISS; problem says
+    why the marker cannot be billed as written (a malformed, future or absurd
+    offset; a near miss), if it cannot; line is the index of the marker's line.
+    A marker with a problem has offset zero; when the offset is the problem,
+    the note holds the whole text after the marker, offset included.
     """
 
     __slots__ = ()
@@ -73,13 +119,27 @@ class Marker(namedtuple("Marker", "kind offset note form problem line",
         return format_marker(self.kind, self.offset, self.note)
 
 
+_COMPILED: dict = {}
+
+
+def _lazy(pattern: str):
+    """pattern, compiled with _FLAGS the first time it is needed."""
+    compiled = _COMPILED.get(pattern)
+    if compiled is None:
+        compiled = _COMPILED[pattern] = re.compile(pattern, _FLAGS)
+    return compiled
+
+
 def parse_duration(text: str) -> timedelta:
-    """``1h22m``, ``1hr``, ``45m``, ``2d``, ``90s`` -> timedelta; ValueError otherwise."""
-    text = text.strip()
-    if not _DURATION.fullmatch(text):
+    """``1h22m``, ``1h 22m``, ``1hr``, ``45m``, ``2d``, ``90s`` -> timedelta; ValueError otherwise."""
+    text = text.strip(_WS)
+    if not _lazy(_DURATION).fullmatch(text):
         raise ValueError(f"not a duration: {text!r} (expected parts like 1h22m, 45m, 1hr, 2d)")
-    seconds = sum(int(n) * _UNIT_SECONDS[unit.lower()] for n, unit in _DURATION_PART.findall(text))
-    return timedelta(seconds=seconds)
+    try:
+        seconds = sum(int(n) * _UNIT_SECONDS[unit.lower()] for n, unit in _lazy(_DURATION_PART).findall(text))
+        return timedelta(seconds=seconds)
+    except (OverflowError, ValueError):  # past timedelta's range, or more digits than int() takes
+        raise ValueError(f"duration too large: {text!r}") from None
 
 
 def format_duration(delta: timedelta) -> str:
@@ -99,70 +159,102 @@ def format_minutes(seconds: int) -> str:
 
 
 def format_marker(kind: str, offset: timedelta = timedelta(0), note: str = "") -> str:
-    """The canonical subject: ``clock-in``, ``clock-in: T-15m note``, ``clock-out: note``."""
-    head = f"clock-{kind}"
-    tail = " ".join(p for p in (f"T-{format_duration(offset)}" if offset else "", note.strip()) if p)
-    return f"{head}: {tail}" if tail else head
+    """The canonical subject: ``clock-in``, ``clock-in: T-15m note``, ``clock-out: note``.
+
+    A note that would read as something else (``T-shirt design``, ``- x``)
+    is written after ``--``: ``clock-in: -- T-shirt design``.
+    """
+    return _format(f"clock-{kind}", ": ", "subject", kind, offset, note)
 
 
 def format_trailer(kind: str, offset: timedelta = timedelta(0), note: str = "") -> str:
     """The canonical trailer: ``Clock: out``, ``Clock: out T-10m note``."""
-    parts = [f"Clock: {kind}"]
-    if offset:
-        parts.append(f"T-{format_duration(offset)}")
-    if note.strip():
-        parts.append(note.strip())
-    return " ".join(parts)
+    return _format(f"Clock: {kind}", " ", "trailer", kind, offset, note)
+
+
+def _format(head: str, separator: str, form: str, kind: str, offset: timedelta, note: str) -> str:
+    note = note.strip(_WS)
+    words = [f"T-{format_duration(offset)}"] if offset else []
+    if note:
+        words.append(note)
+        back = _parse_rest(kind, separator + " ".join(words), form, 0)
+        if (back.offset, back.note, back.problem) != (offset, note, None):
+            words.insert(-1, "--")  # "T-shirt", "- x", "2nd try" after an offset: keep them the note
+    return head + separator + " ".join(words) if words else head
 
 
 def _parse_rest(kind: str, rest: str, form: str, line: int) -> Marker:
     """Split what follows ``clock-in`` into offset and note."""
-    rest = rest.strip()
+    rest = rest.strip(_WS)
     if rest.startswith(":"):
-        rest = rest[1:].strip()
-    elif rest.startswith("- ") or rest == "-":
-        rest = rest[1:].strip()
-    offset, problem = timedelta(0), None
-    token = _OFFSET_TOKEN.match(rest)
+        rest = rest[1:].lstrip(_WS)
+    elif rest[:1] == "-" and rest[1:2] in _WS_OR_END:  # the " -" separator
+        rest = rest[1:].lstrip(_WS)
+    offset, problem = _ZERO, None
+    token = _lazy(_OFFSET).fullmatch(rest) if rest[:1] in ("T", "t") else None
     if token:
         written = f"T{token['sign']}{token['body']}"
-        rest = token["after"].strip()
+        if len(written) > 40:
+            written = written[:37] + "..."  # a problem is one line, not a 5000-digit number
         if token["sign"] == "+":
             problem = f"offset {written} points into the future; only T- offsets are allowed"
         else:
             try:
                 offset = parse_duration(token["body"])
+                too_large = offset > MAX_OFFSET
             except ValueError:
-                problem = f"malformed offset {written} (expected T- and parts like 1h22m, 45m, 1hr)"
-    if rest.startswith("- "):
-        rest = rest[2:].strip()
+                too_large = bool(_lazy(_DURATION).fullmatch(token["body"]))  # well formed, past any range
+                if not too_large:
+                    problem = f"malformed offset {written} (expected T- and parts like 1h22m, 45m, 1hr)"
+            if too_large:
+                problem = (f"offset {written} is absurd (more than {MAX_OFFSET.days} days back); "
+                           f"an offset says how long before the commit the clock event was")
+        if problem:
+            offset = _ZERO  # the whole text stays the note: the canonical form then quotes it
+        else:
+            rest = token["after"].lstrip(_WS)
+    if problem is None:
+        if rest[:2] == "--" and rest[2:3] in _WS_OR_END:  # "-- note": the note exactly as written
+            rest = rest[2:].lstrip(_WS)
+        elif rest[:1] == "-" and rest[1:2] in _WS_OR_END and rest[1:2]:  # "T-5m - note"
+            rest = rest[2:].lstrip(_WS)
     return Marker(kind=kind.lower(), offset=offset, note=rest, form=form, problem=problem, line=line)
 
 
 def parse(message: str) -> Marker | None:
-    """The message's clock marker, or None. Subject form wins over a trailer."""
-    lines = message.splitlines()
-    first = next((i for i, text in enumerate(lines) if text.strip()), None)
+    """The message's clock marker, or None. Subject form wins over a trailer.
+
+    Lines are what git calls lines (split on "\n" only), and blank means
+    ASCII white space only.
+    """
+    lines = message.split("\n")
+    first = next((i for i, text in enumerate(lines) if text.strip(_WS)), None)
     if first is None:
         return None
-    match = _SUBJECT.match(lines[first])
+    match = _SUBJECT.fullmatch(lines[first])
     if match:
         return _parse_rest(match["kind"], match["rest"], "subject", first)
+    near = _lazy(_NEAR_SUBJECT).fullmatch(lines[first]) or _lazy(_NEAR_TRAILER).fullmatch(lines[first])
+    if near:
+        meant = _parse_rest(near["kind"], near["rest"], NEAR_MISS, first)
+        spelled = format_marker(meant.kind) if meant.problem else format_marker(*meant[:3])
+        return meant._replace(offset=_ZERO, problem=(
+            f"`{near['head'].strip(_WS)}` is a near miss of a marker: did you mean `{spelled}`?"))
     return _parse_trailer(lines, first)
 
 
 def _parse_trailer(lines: list, first: int) -> Marker | None:
     # The trailer block is the last paragraph, and never the subject's own.
     end = len(lines)
-    while end > first and not lines[end - 1].strip():
+    while end > first and not lines[end - 1].strip(_WS):
         end -= 1
     start = end
-    while start > first and lines[start - 1].strip():
+    while start > first and lines[start - 1].strip(_WS):
         start -= 1
     if start <= first:
         return None
     for index in range(start, end):
-        match = _TRAILER.match(lines[index].strip())
+        match = _TRAILER.fullmatch(lines[index].strip(_WS))
         if match:
             return _parse_rest(match["kind"], match["rest"], "trailer", index)
     return None

@@ -3,24 +3,31 @@
 Markers are taken in the order they were committed (author date), which is
 the order the person actually clocked; the effective times (author date minus
 offset) then give each session's start and end. Every irregularity becomes an
-Anomaly naming its commits, and none of them shifts how later markers pair:
-the predecessor paired the n-th clock-in with the n-th clock-out, so one
-missing marker corrupted every session after it.
+Anomaly naming its commits, and none of them shifts how later markers pair
+(pairing the n-th clock-in with the n-th clock-out would let one missing
+marker corrupt every session after it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Iterable, Optional
 
-from hourly_hooks.markers import IN, Marker
+from hourly_hooks.markers import IN, NEAR_MISS as NEAR_MISS_FORM, Marker, format_duration, format_minutes
 
 DOUBLE_IN = "clock-in-while-clocked-in"
 LONE_OUT = "clock-out-without-clock-in"
 OUT_BEFORE_IN = "clock-out-before-clock-in"
 OVERLAP = "overlapping-sessions"
 MALFORMED = "malformed-offset"
+NEAR_MISS = "near-miss-marker"
+TOO_LONG = "session-too-long"
+
+# A session longer than this is an anomaly until fixed or allowed (config
+# `max_session`): a forgotten clock-out must not bill the night.
+MAX_SESSION = timedelta(hours=24)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class MarkerCommit:
@@ -138,13 +145,19 @@ def unique(commits: Iterable[MarkerCommit], key: str = "email") -> dict:
     return by_identity
 
 
-def pair(commits: Iterable[MarkerCommit], key: str = "email") -> Pairing:
-    """Sessions, open sessions and anomalies for every identity in commits."""
+def pair(commits: Iterable[MarkerCommit], key: str = "email",
+         max_session: Optional[timedelta] = MAX_SESSION, allow: Iterable[str] = ()) -> Pairing:
+    """Sessions, open sessions and anomalies for every identity in commits.
+
+    A session longer than max_session (None: no limit) is an anomaly, not
+    billed, unless its clock-in's SHA starts with one of the prefixes in allow.
+    """
     by_identity = unique(commits, key)
     result = Pairing()
+    limits = _Limits(max_session, allow)
     for identity, markers in by_identity.items():
         markers.sort(key=lambda c: c.order)
-        _pair_one(identity, markers, result)
+        _pair_one(identity, markers, result, limits)
     result.sessions.sort(key=lambda s: (s.clock_in.order[1], s.identity))
     result.open.sort(key=lambda s: (s.clock_in.order[1], s.identity))
     result.anomalies.sort(key=lambda a: (a.when.timestamp(), a.identity))
@@ -155,15 +168,37 @@ def _stamp(commit: MarkerCommit) -> str:
     return f"{commit.effective:%Y-%m-%d %H:%M %z} ({commit.short})"
 
 
-def _pair_one(identity: str, markers: list, result: Pairing) -> None:
+class _Limits:
+    """max_session in seconds (None: none) and the clock-in SHA prefixes allowed past it."""
+
+    __slots__ = ("seconds", "text", "allow")
+
+    def __init__(self, max_session: Optional[timedelta], allow: Iterable[str]):
+        self.seconds = None if max_session is None else int(max_session.total_seconds())
+        self.text = format_duration(max_session) if max_session is not None else ""
+        self.allow = tuple(prefix.strip().lower() for prefix in allow if prefix and prefix.strip())
+
+    def allowed(self, sha: str) -> bool:
+        return any(sha.startswith(prefix) for prefix in self.allow)
+
+
+def _problem(identity: str, commit: MarkerCommit) -> Anomaly:
+    marker = commit.marker
+    if marker.form == NEAR_MISS_FORM:
+        return Anomaly(NEAR_MISS, identity, (commit.sha,),
+                       f"{commit.short}: {marker.problem} It is read as the clock-{marker.kind} meant; "
+                       f"the session it touches is not billed until the marker is fixed", commit.authored)
+    return Anomaly(MALFORMED, identity, (commit.sha,),
+                   f"{marker.problem} in {commit.short}; the session it belongs to is not billed",
+                   commit.authored)
+
+
+def _pair_one(identity: str, markers: list, result: Pairing, limits: _Limits) -> None:
     opened: Optional[MarkerCommit] = None
     previous: Optional[Session] = None
     for commit in markers:
         if commit.marker.problem:
-            result.anomalies.append(Anomaly(
-                MALFORMED, identity, (commit.sha,),
-                f"{commit.marker.problem} in {commit.short}; the session it belongs to is not billed",
-                commit.authored))
+            result.anomalies.append(_problem(identity, commit))
         if commit.marker.kind == IN:
             if opened:
                 result.anomalies.append(Anomaly(
@@ -180,16 +215,17 @@ def _pair_one(identity: str, markers: list, result: Pairing) -> None:
                 commit.effective))
             continue
         session, opened = Session(identity, opened, commit), None
-        if _accept(session, previous, result):
+        if _accept(session, previous, result, limits):
             result.sessions.append(session)
             previous = session
     if opened:
         result.open.append(Session(identity, opened))
 
 
-def _accept(session: Session, previous: Optional[Session], result: Pairing) -> bool:
+def _accept(session: Session, previous: Optional[Session], result: Pairing, limits: _Limits) -> bool:
     """Check a paired session's times; record why it cannot be billed."""
     clock_in, clock_out = session.clock_in, session.clock_out
+    assert clock_out is not None  # a paired session
     if clock_in.marker.problem or clock_out.marker.problem:
         return False  # already reported as malformed
     if session.end < session.start:
@@ -198,7 +234,20 @@ def _accept(session: Session, previous: Optional[Session], result: Pairing) -> b
             f"clock-out {_stamp(clock_out)} is before its clock-in {_stamp(clock_in)} "
             f"once offsets are applied; not billed", session.start))
         return False
-    if previous and session.start < previous.end:
+    if session.start < _EPOCH:
+        result.anomalies.append(Anomaly(
+            MALFORMED, session.identity, (clock_in.sha,),
+            f"offset T-{format_duration(clock_in.marker.offset)} in {clock_in.short} puts its clock-in "
+            f"before 1970 ({clock_in.effective:%Y-%m-%d}); the session is not billed", clock_in.authored))
+        return False
+    if limits.seconds is not None and session.seconds > limits.seconds and not limits.allowed(clock_in.sha):
+        result.anomalies.append(Anomaly(
+            TOO_LONG, session.identity, session.commits,
+            f"session from {_stamp(clock_in)} to {_stamp(clock_out)} lasts {format_minutes(session.seconds)}, "
+            f"longer than max_session ({limits.text}); not billed until its markers are fixed "
+            f"or its clock-in {clock_in.short} is allowed", session.start))
+        return False
+    if previous is not None and previous.clock_out is not None and session.start < previous.end:
         result.anomalies.append(Anomaly(
             OVERLAP, session.identity, previous.commits + session.commits,
             f"session from {_stamp(clock_in)} overlaps the previous one, which ended "
