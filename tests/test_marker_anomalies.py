@@ -83,3 +83,14 @@ def test_a_forgotten_clock_out_is_a_too_long_session(repo):
     (anomaly,) = document["anomalies"]
     assert anomaly["kind"] == sessions.TOO_LONG == "session-too-long"
     assert anomaly["commits"][0] == clock_in and clock_in[:7] in anomaly["message"]
+
+
+def test_a_long_session_is_billed_once_allowed_or_under_a_larger_max_session(repo):
+    clock_in = repo.commit("clock-in", at("09:00"))
+    repo.commit("clock-out", at("17:00", day="2025-03-05"))   # 56 hours later
+    assert [a["kind"] for a in report(repo)["anomalies"]] == [sessions.TOO_LONG]
+    (repo.path / ".hourly.toml").write_text(f'allow_long = ["{clock_in[:8]}"]\n')
+    document = report(repo)
+    assert [s["seconds"] for s in document["sessions"]] == [56 * 3600] and document["anomalies"] == []
+    (repo.path / ".hourly.toml").write_text('max_session = "3d"\n')
+    assert [s["seconds"] for s in report(repo)["sessions"]] == [56 * 3600]

@@ -7,7 +7,7 @@ and returns data; the renderers in ``render.py`` only format what it returns.
 from __future__ import annotations
 
 from dataclasses import InitVar, dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from fractions import Fraction
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
@@ -15,7 +15,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 from hourly_hooks import money
 from hourly_hooks.money import Rate, Rounding
 from hourly_hooks.periods import week_start
-from hourly_hooks.sessions import Anomaly, Session, pair
+from hourly_hooks.sessions import MAX_SESSION, Anomaly, Session, pair
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,8 @@ class Selection:
     rates: Rates = Rates()
     rounding: Optional[Rounding] = None
     identity: str = "email"
+    max_session: Optional[timedelta] = MAX_SESSION   # longer sessions are anomalies (None: no limit)
+    allow_long: Sequence[str] = ()                   # clock-in SHA prefixes allowed to be longer
 
 
 class Line:
@@ -299,7 +301,7 @@ def build(selection: Selection, commits: Iterable) -> Timesheet:
     exclude = tuple(prefix.lower() for prefix in selection.exclude if prefix)
     if exclude:
         commits = (c for c in commits if not _excluded(c.sha, exclude))
-    pairing = pair(commits, selection.identity)
+    pairing = pair(commits, selection.identity, max_session=selection.max_session, allow=selection.allow_long)
     lines: List[Line] = []
     ignored: List[Session] = []
     for session in pairing.sessions:

@@ -17,6 +17,7 @@ from hourly_hooks import config as config_module
 from hourly_hooks import periods
 from hourly_hooks.errors import UsageError
 from hourly_hooks.history import Repository, open_repository, read_all
+from hourly_hooks.markers import parse_duration
 from hourly_hooks.money import Rounding, parse_rate, parse_rounding
 from hourly_hooks.timesheet import Rates, Selection, Timesheet, build
 
@@ -120,5 +121,7 @@ def load_timesheet(params: dict, default_authors: Sequence[str] = ()) -> Loaded:
         rates=_rates(cfg),
         rounding=_rounding(cfg),
         identity=cfg.get("identity", "email"),
+        max_session=cfg.parsed("max_session", parse_duration),
+        allow_long=tuple(cfg.get("allow_long", ())),
     )
     return Loaded(build(selection, read_all(repos, bool(cfg.get("all")), authors)), cfg, repos)
