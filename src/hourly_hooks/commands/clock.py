@@ -12,12 +12,13 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
 from datetime import datetime, timedelta, timezone
 
 import click
 
-from hourly_hooks import clockstate, hookinstall, markers
+from hourly_hooks import clockstate, hookinstall, markers, worktree
 from hourly_hooks.errors import GitError, Rejected, UsageError
 
 
@@ -54,6 +55,7 @@ def clock_out(note: str, ago: str, at: str) -> None:
 
 def _clock(kind: str, note: str, ago, at) -> None:
     repo = clockstate.Repo()
+    worktree.refuse_during_operation(f"hourly {kind}", repo.top)
     name, email, authored, tz = clockstate.author_ident(repo.cwd)
     offset = _offset(ago, at, authored, tz)
     note = _check_note(note)
@@ -138,14 +140,28 @@ def _commit(repo, message: str, authored: int, tz: int) -> str:
 
 
 @click.command("install-hook")
-@click.option("--force", is_flag=True, help="Replace an existing foreign commit-msg hook instead of chaining it.")
-def install_hook(force: bool) -> None:
-    """Install the plain git commit-msg hook (for repositories without pre-commit).
+@click.option("--force", is_flag=True, help="Replace existing foreign hooks instead of chaining them.")
+@click.option("--print", "print_hook", is_flag=False, flag_value=hookinstall.HOOK, default=None,
+              type=click.Choice(list(hookinstall.HOOKS)),
+              help="Print the commit-msg hook script (or --print=pre-commit), filled in for this Python, "
+                   "for a manual install; changes nothing.")
+def install_hook(force: bool, print_hook) -> None:
+    """Install the plain git hooks (for repositories without pre-commit).
 
-    It goes where `git rev-parse --git-path hooks` points (core.hooksPath and
-    worktrees are honoured). An existing commit-msg hook keeps working: it is
-    moved to commit-msg.pre-hourly and run first. Running it again is harmless.
+    Two hooks: commit-msg checks clock markers (hourly-clock), pre-commit
+    refuses private keys and BTCPay secrets (hourly-protect-keys). They go
+    where `git rev-parse --git-path hooks` points (core.hooksPath and
+    worktrees are honoured). An existing hook keeps working: it is moved to
+    <hook>.pre-hourly and run first. Running it again is harmless.
+
+    \b
+    Examples:
+      hourly install-hook
+      hourly install-hook --print > .git/hooks/commit-msg
     """
+    if print_hook:
+        click.echo(hookinstall.render(sys.executable, hook=print_hook), nl=False)
+        return
     click.echo(hookinstall.install(force=force))
     _warm_cache()
 
@@ -165,7 +181,7 @@ def _warm_cache() -> None:
 
 @click.command("uninstall-hook")
 def uninstall_hook() -> None:
-    """Remove the commit-msg hook that `hourly install-hook` installed (and nothing else)."""
+    """Remove the hooks that `hourly install-hook` installed (and nothing else)."""
     click.echo(hookinstall.uninstall())
 
 
