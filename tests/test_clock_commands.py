@@ -236,3 +236,18 @@ def test_a_bare_repository_is_named_as_one(tmp_path, args):
     assert done.returncode == 3, done.stdout + done.stderr
     assert f"{bare.path} is a bare repository: hourly needs a work tree" in done.stderr
     assert "not inside" not in done.stderr
+
+
+# ------------------------------------------------------------ --at as people type it
+
+def test_at_takes_a_day_and_a_time(repo):
+    output = hourly_ok(repo, "in", "--at", "yesterday 5:30pm", when=at("09:00", day="2025-03-04"))
+    assert "Clocked in at 2025-03-03 17:30 -05:00" in output
+    assert repo.message() == "clock-in: T-15h30m"
+    output = hourly_ok(repo, "out", "--at", "monday 23:00", when=at("09:05", day="2025-03-04"))
+    assert "Clocked out at 2025-03-03 23:00 -05:00" in output
+
+
+def test_at_a_day_without_a_time_is_a_usage_error(repo):
+    done = repo.hourly("in", "--at", "yesterday", env=now(at("09:00")))
+    assert done.returncode == 2 and "a day without a time" in done.stderr

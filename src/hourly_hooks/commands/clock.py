@@ -25,7 +25,7 @@ from hourly_hooks.errors import GitError, Rejected, UsageError
 @click.command("in")
 @click.option("-m", "--message", "note", default="", metavar="NOTE", help="A note kept in the marker.")
 @click.option("--ago", metavar="DURATION", help="Clocked in this long ago, e.g. 15m or 1h30m.")
-@click.option("--at", "at", metavar="HH:MM", help="Clocked in at this time today (or an ISO date-time).")
+@click.option("--at", "at", metavar="TIME", help="Clocked in at this time: 09:30, 9:30pm, 'yesterday 17:30', an ISO date-time.")
 def clock_in(note: str, ago: str, at: str) -> None:
     """Clock in: commit `clock-in[: T-<offset>] [NOTE]` (staged changes included).
 
@@ -41,7 +41,7 @@ def clock_in(note: str, ago: str, at: str) -> None:
 @click.command("out")
 @click.option("-m", "--message", "note", default="", metavar="NOTE", help="A note kept in the marker.")
 @click.option("--ago", metavar="DURATION", help="Clocked out this long ago, e.g. 10m.")
-@click.option("--at", "at", metavar="HH:MM", help="Clocked out at this time today (or an ISO date-time).")
+@click.option("--at", "at", metavar="TIME", help="Clocked out at this time: 17:30, 5:30pm, 'yesterday 17:30', an ISO date-time.")
 def clock_out(note: str, ago: str, at: str) -> None:
     """Clock out: commit `clock-out[: T-<offset>] [NOTE]` (staged changes included).
 
@@ -101,18 +101,14 @@ def _offset(ago, at, authored: int, tz: int) -> timedelta:
 
 
 def _parse_at(text: str, authored: int, tz: int) -> datetime:
-    """``09:30`` / ``9:30:15`` today in the commit's UTC offset, or an ISO date-time."""
-    zone = timezone(timedelta(minutes=tz))
-    now = datetime.fromtimestamp(authored, zone)
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", text.strip())
+    """--at in the commit's UTC offset (see periods.parse_at for the forms)."""
+    from hourly_hooks import periods
+
+    now = datetime.fromtimestamp(authored, timezone(timedelta(minutes=tz)))
     try:
-        if match:
-            hour, minute, second = (int(part or 0) for part in match.groups())
-            return now.replace(hour=hour, minute=minute, second=second, microsecond=0)
-        when = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise UsageError(f"--at {text!r}: expected HH:MM or an ISO date-time like 2026-11-28T09:30") from None
-    return when if when.tzinfo else when.replace(tzinfo=zone)
+        return periods.parse_at(text, now)
+    except ValueError as error:
+        raise UsageError(f"--at: {error}") from None
 
 
 def _check_note(note: str) -> str:
