@@ -63,7 +63,7 @@ def local_zone() -> tzinfo:
                 return ZoneInfo(name)
             except (ZoneInfoNotFoundError, ValueError, OSError):
                 continue
-    return datetime.now().astimezone().tzinfo
+    return datetime.now().astimezone().tzinfo or timezone.utc
 
 
 def _localtime_link() -> str:
@@ -89,19 +89,19 @@ def parse_day(text: str, today: date) -> date:
         if not match:
             continue
         if kind == "iso":
-            year, month, day = (int(part) for part in match.groups())
-            return _date(year, month, day, text)
+            numbers = [int(part) for part in match.groups()]
+            return _date(numbers[0], numbers[1], numbers[2], text)
         if kind == "week":
-            year, week, weekday = match.groups()
+            year_text, week, weekday = match.groups()
             try:
-                return date.fromisocalendar(int(year), int(week), int(weekday or 1))
+                return date.fromisocalendar(int(year_text), int(week), int(weekday or 1))
             except ValueError:
-                raise ValueError(f"not a date: {text!r} (there is no week {week} in {year})") from None
+                raise ValueError(f"not a date: {text!r} (there is no week {week} in {year_text})") from None
         if kind in ("mdy", "dmy"):
-            month_name, day_text, year = match.groups() if kind == "mdy" else \
+            month_name, day_text, year_text = match.groups() if kind == "mdy" else \
                 (match.group(2), match.group(1), match.group(3))
             if month_name in _MONTHS:
-                return _date(int(year), _MONTHS[month_name], int(day_text), text)
+                return _date(int(year_text), _MONTHS[month_name], int(day_text), text)
         if kind == "ago":
             count, unit = int(match.group(1)), match.group(2)
             return today - timedelta(days=count * (7 if unit == "week" else 1))
