@@ -105,6 +105,7 @@ COMMANDS = {
     "status": "hourly_hooks.commands.clock:status",
     "install-hook": "hourly_hooks.commands.clock:install_hook",
     "uninstall-hook": "hourly_hooks.commands.clock:uninstall_hook",
+    "completion": "hourly_hooks.commands.completion:completion",
 }
 
 

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 import click
 
 from hourly_hooks import clockstate, hookinstall, markers, worktree
+from hourly_hooks.completion import complete_tz
 from hourly_hooks.errors import GitError, Rejected, UsageError
 
 
@@ -183,7 +184,8 @@ def uninstall_hook() -> None:
 
 @click.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
-@click.option("--tz", metavar="ZONE", help="Time zone for today / this week (default: config, else local).")
+@click.option("--tz", metavar="ZONE", shell_complete=complete_tz,
+              help="Time zone for today / this week (default: config, else local).")
 def status(as_json: bool, tz) -> None:
     """Clocked in or out and since when; today's and this week's totals; recent anomalies.
 
