@@ -93,7 +93,7 @@ def main() -> None:
 
 
 # Commands load on first use: `hourly report` must not pay for importing the
-# BTCPay clients (requests alone costs ~100 ms), nor the hook commands.
+# BTCPay clients (requests alone is a large share of start-up), nor the hook commands.
 COMMANDS = {
     "report": "hourly_hooks.commands.report:report",
     "demo": "hourly_hooks.commands.report:demo",

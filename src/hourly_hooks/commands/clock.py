@@ -2,8 +2,10 @@
 
 `in` / `out` write the marker commit in canonical subject form and apply the
 hook's rules themselves (clockstate.check), so they are just as strict when
-no hook is installed. Staged changes go into the marker commit, as with the
-predecessor; with nothing staged it is an empty commit.
+no hook is installed. Staged changes go into the marker commit, as
+asherp/hourly's `hourly-in` did; with nothing staged it is an empty commit.
+They refuse while a merge, rebase, cherry-pick or revert is under way, since
+their commit would conclude it.
 """
 
 from __future__ import annotations
