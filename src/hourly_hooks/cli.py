@@ -54,6 +54,29 @@ class HourlyGroup(click.Group):
             ctx.exit(EXIT_CRASH)
 
 
+@click.group(cls=HourlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hourly")
+def main() -> None:
+    """Bill by the hour from clock-in / clock-out markers in your git history."""
+
+
+# Commands load on first use: `hourly report` must not pay for importing the
+# BTCPay clients (requests alone costs ~100 ms), nor the hook commands.
+COMMANDS = {
+    "report": "hourly_hooks.commands.report:report",
+    "demo": "hourly_hooks.commands.report:demo",
+    "btcpay": "hourly_hooks.commands.btcpay:btcpay",
+    "invoice": "hourly_hooks.commands.invoice:invoice",
+    "invoices": "hourly_hooks.commands.invoice:invoices",
+    "in": "hourly_hooks.commands.clock:clock_in",
+    "out": "hourly_hooks.commands.clock:clock_out",
+    "status": "hourly_hooks.commands.clock:status",
+    "install-hook": "hourly_hooks.commands.clock:install_hook",
+    "uninstall-hook": "hourly_hooks.commands.clock:uninstall_hook",
+    "completion": "hourly_hooks.commands.completion:completion",
+}
+
+
 EPILOG = """\b
 Exit codes:
   0    success
@@ -84,29 +107,7 @@ Configuration files (flags and environment override them):
   $XDG_CONFIG_HOME/hourly/config.toml, usually ~/.config/hourly/config.toml
                      (yours: secrets go here)
 """
-
-
-@click.group(cls=HourlyGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
-@click.version_option(__version__, prog_name="hourly")
-def main() -> None:
-    """Bill by the hour from clock-in / clock-out markers in your git history."""
-
-
-# Commands load on first use: `hourly report` must not pay for importing the
-# BTCPay clients (requests alone is a large share of start-up), nor the hook commands.
-COMMANDS = {
-    "report": "hourly_hooks.commands.report:report",
-    "demo": "hourly_hooks.commands.report:demo",
-    "btcpay": "hourly_hooks.commands.btcpay:btcpay",
-    "invoice": "hourly_hooks.commands.invoice:invoice",
-    "invoices": "hourly_hooks.commands.invoice:invoices",
-    "in": "hourly_hooks.commands.clock:clock_in",
-    "out": "hourly_hooks.commands.clock:clock_out",
-    "status": "hourly_hooks.commands.clock:status",
-    "install-hook": "hourly_hooks.commands.clock:install_hook",
-    "uninstall-hook": "hourly_hooks.commands.clock:uninstall_hook",
-    "completion": "hourly_hooks.commands.completion:completion",
-}
+main.epilog = EPILOG
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,7 +14,6 @@ import click
 
 from hourly_hooks import config as config_module
 from hourly_hooks import periods
-from hourly_hooks.completion import complete_author, complete_tz
 from hourly_hooks.errors import ConfigError, UsageError
 from hourly_hooks.history import Repository, open_repository, read_all
 from hourly_hooks.money import parse_rate, parse_rounding
@@ -26,6 +25,8 @@ SELECTION_KEYS = ("since", "until", "period", "author", "ignore", "rate", "round
 
 def selection_options(command):
     """Decorate a click command with the selection flags (see SELECTION_KEYS)."""
+    from hourly_hooks.completion import complete_author, complete_tz
+
     flags = [
         click.option("--since", metavar="DATE", help="First day (inclusive): 2020-01-06, \"Jan 6, 2020\", ISO time."),
         click.option("--until", metavar="DATE", help="End (exclusive), same forms as --since."),
