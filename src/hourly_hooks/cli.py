@@ -66,6 +66,7 @@ COMMANDS = {
     "report": "hourly_hooks.commands.report:report",
     "demo": "hourly_hooks.commands.report:demo",
     "btcpay": "hourly_hooks.commands.btcpay:btcpay",
+    "completion": "hourly_hooks.commands.completion:completion",
     "invoice": "hourly_hooks.commands.invoice:invoice",
     "invoices": "hourly_hooks.commands.invoice:invoices",
     "in": "hourly_hooks.commands.clock:clock_in",
@@ -73,7 +74,6 @@ COMMANDS = {
     "status": "hourly_hooks.commands.clock:status",
     "install-hook": "hourly_hooks.commands.clock:install_hook",
     "uninstall-hook": "hourly_hooks.commands.clock:uninstall_hook",
-    "completion": "hourly_hooks.commands.completion:completion",
 }
 
 
