@@ -87,6 +87,7 @@ Exit codes:
   5    BTCPay Server or the network
   6    nothing to bill
   70   a bug (HOURLY_DEBUG=1 shows the traceback)
+  74   output: the report cannot be written (missing folder, full disk)
   130  interrupted
 
 \b
