@@ -7,6 +7,7 @@ package index, as for any user), so it takes a few seconds.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -22,13 +23,19 @@ ROOT = Path(__file__).resolve().parent.parent
 def dist(tmp_path_factory):
     out = tmp_path_factory.mktemp("dist")
     source = tmp_path_factory.mktemp("src") / "hourly-hooks"
-    # Build from a copy of the tracked files (not the work tree's caches and venvs).
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                           cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
-    for name in filter(None, files):
-        if (ROOT / name).is_file():
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            (source / name).write_bytes((ROOT / name).read_bytes())
+    source.mkdir()
+    # Build from a copy of the tracked files (not the work tree's caches and venvs);
+    # inside an unpacked sdist, which is no git repository, from all its files.
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=ROOT, capture_output=True)
+    if listed.returncode == 0 and (ROOT / ".git").exists():
+        for name in filter(None, listed.stdout.decode().split("\0")):
+            if (ROOT / name).is_file():
+                (source / name).parent.mkdir(parents=True, exist_ok=True)
+                (source / name).write_bytes((ROOT / name).read_bytes())
+    else:
+        shutil.copytree(ROOT, source, dirs_exist_ok=True, ignore=shutil.ignore_patterns(
+            ".venv", "__pycache__", "*.pyc", "*.egg-info", "build", "dist", ".pytest_cache"))
     done = subprocess.run([sys.executable, "-m", "build", "--sdist", "--wheel", "-o", str(out), str(source)],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
