@@ -167,3 +167,87 @@ def test_status_in_an_empty_repository(repo):
     assert output.startswith("Clocked out: no clock marker of yours in this history.")
     document = json.loads(hourly_ok(repo, "status", "--json", when=at("09:00")))
     assert document["state"] == "out" and document["commit"] is None and document["anomalies"] == []
+
+
+# ------------------------------------------------------------ unfinished git operations
+
+def _conflicting_branches(repo):
+    repo.commit("base", at("08:00"), files={"f.txt": "base\n"})
+    repo.git("switch", "-q", "-c", "side")
+    repo.commit("side", at("08:10"), files={"f.txt": "side\n"})
+    side = repo.head()
+    repo.git("switch", "-q", "main")
+    repo.commit("main", at("08:20"), files={"f.txt": "main\n"})
+    return side
+
+
+def _refused_during(repo, what: str, abort: str):
+    head = repo.head()
+    for command in ("in", "out"):
+        done = repo.hourly(command, env=now(at("09:00")))
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert f"{what} is in progress" in done.stderr and abort in done.stderr
+        assert repo.head() == head
+
+
+def test_in_refuses_during_a_merge_instead_of_committing_it(repo):
+    repo.commit("base", at("08:00"), files={"f.txt": "base\n"})
+    repo.git("switch", "-q", "-c", "side")
+    repo.commit("side", at("08:10"), files={"s.txt": "side\n"})
+    repo.git("switch", "-q", "main")
+    repo.commit("main", at("08:20"), files={"m.txt": "main\n"})
+    repo.git("merge", "--no-commit", "--no-ff", "side")
+    _refused_during(repo, "a merge", "git merge --abort")
+    repo.git("merge", "--abort")
+    hourly_ok(repo, "in", when=at("09:00"))
+    assert repo.subject() == "clock-in" and len(repo.git("log", "-1", "--format=%P").split()) == 1
+
+
+def test_in_refuses_during_a_conflicted_rebase_and_cherry_pick(repo):
+    side = _conflicting_branches(repo)
+    repo.git("cherry-pick", side, check=False)
+    _refused_during(repo, "a cherry-pick", "git cherry-pick --abort")
+    repo.git("cherry-pick", "--abort")
+    repo.git("revert", "--no-commit", "HEAD")
+    _refused_during(repo, "a revert", "git revert --abort")
+    repo.git("revert", "--abort")
+    repo.git("switch", "-q", "side")
+    repo.git("rebase", "main", check=False, env={"GIT_EDITOR": "true"})
+    _refused_during(repo, "a rebase", "git rebase --abort")
+
+
+def test_in_refuses_during_a_merge_in_a_linked_worktree(repo, tmp_path):
+    _conflicting_branches(repo)
+    worktree = tmp_path / "wt"
+    repo.git("worktree", "add", "-q", "-b", "wt", str(worktree), "main")
+    repo.run("git", "merge", "side", cwd=worktree)
+    done = repo.hourly("in", env=now(at("09:00")), cwd=worktree)
+    assert done.returncode == 1 and "a merge is in progress" in done.stderr
+    hourly_ok(repo, "in", when=at("09:00"))  # the main work tree has no merge going on
+
+
+# ------------------------------------------------------------ bare repositories
+
+@pytest.mark.parametrize("args", [("in",), ("out",), ("status",), ("report",)])
+def test_a_bare_repository_is_named_as_one(tmp_path, args):
+    bare = HookedRepo(tmp_path / "store.git", init=False)
+    bare.run("git", "init", "-q", "--bare", str(bare.path), cwd=tmp_path)
+    done = bare.hourly(*args, env=now(at("09:00")))
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert f"{bare.path} is a bare repository: hourly needs a work tree" in done.stderr
+    assert "not inside" not in done.stderr
+
+
+# ------------------------------------------------------------ --at as people type it
+
+def test_at_takes_a_day_and_a_time(repo):
+    output = hourly_ok(repo, "in", "--at", "yesterday 5:30pm", when=at("09:00", day="2025-03-04"))
+    assert "Clocked in at 2025-03-03 17:30 -05:00" in output
+    assert repo.message() == "clock-in: T-15h30m"
+    output = hourly_ok(repo, "out", "--at", "monday 23:00", when=at("09:05", day="2025-03-04"))
+    assert "Clocked out at 2025-03-03 23:00 -05:00" in output
+
+
+def test_at_a_day_without_a_time_is_a_usage_error(repo):
+    done = repo.hourly("in", "--at", "yesterday", env=now(at("09:00")))
+    assert done.returncode == 2 and "a day without a time" in done.stderr

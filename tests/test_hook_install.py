@@ -140,18 +140,39 @@ def test_outside_a_repository(tmp_path):
     assert "not a git repository" in done.stderr.lower()
 
 
-def test_packaged_and_top_level_hook_scripts_are_the_same():
-    packaged = ROOT / "src" / "hourly_hooks" / "hooks" / "commit-msg"
-    assert (ROOT / "hooks" / "commit-msg").read_text() == packaged.read_text()
-    assert hookinstall.template() == packaged.read_text()
+def test_one_packaged_script_serves_both_hooks():
+    assert not (ROOT / "hooks").exists()  # no second copy to drift from the packaged one
+    assert hookinstall.template() == (ROOT / "src" / "hourly_hooks" / "hooks" / "hook.sh").read_text()
+    for hook in ("commit-msg", "pre-commit"):
+        text = hookinstall.render("/usr/bin/python3", hook=hook)
+        assert text.splitlines()[1] == hookinstall.signature(hook)
+        assert "@" not in text.replace("$@", "")  # every placeholder filled in
 
 
-def test_top_level_script_copied_by_hand_finds_hourly_on_path(repo):
-    # No `hourly install-hook`: the user copies hooks/commit-msg. INSTALL_PYTHON is
-    # empty, so the script falls back to hourly-clock / python3 on PATH.
+def test_printed_script_installed_by_hand_works(repo):
+    done = repo.hourly("install-hook", "--print")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1] == hookinstall.SIGNATURE
+    assert f"INSTALL_PYTHON='{PYTHON}'" in done.stdout
+    assert not hook_path(repo).exists()  # --print changes nothing
     target = hook_path(repo)
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "hooks" / "commit-msg", target)
+    target.write_text(done.stdout)
+    target.chmod(0o755)
+    repo.accept("Clock In", when=at("09:00"))
+    assert repo.subject() == "clock-in"
+    assert "already clocked in" in repo.refuse("clock-in", when=at("09:30"))
+    assert repo.hourly("status", "--json").stdout.count('"hook": "installed"') == 1
+
+
+def test_printed_script_copied_to_another_machine_finds_hourly_on_path(repo):
+    # Copied without its Python (INSTALL_PYTHON emptied), the script falls back
+    # to hourly-clock / python3 on PATH.
+    text = repo.hourly("install-hook", "--print").stdout
+    text = text.replace(f"INSTALL_PYTHON='{PYTHON}'", "INSTALL_PYTHON=''")
+    target = hook_path(repo)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
     target.chmod(0o755)
     repo.accept("Clock In", when=at("09:00"))
     assert repo.subject() == "clock-in"
@@ -173,3 +194,80 @@ def test_hook_whose_python_is_gone_explains_itself(repo, tmp_path):
     assert done.returncode == 1
     assert "hourly-hooks is not installed" in done.stderr
     assert "--no-verify" in done.stderr
+
+
+EC_KEY = ("-----BEGIN EC PRIVATE KEY-----\n"
+          "MHQCAQEEIODKQhOgHbvSwVj7b9z0RuD1hI9IjqGdxpm2wH+9SAJuoAcGBSuBBAAK\n"
+          "-----END EC PRIVATE KEY-----\n")
+FOREIGN_PRE_COMMIT = "#!/bin/sh\necho pre ran >> \"$(git rev-parse --git-dir)/pre.log\"\n" \
+                     "if git diff --cached --name-only | grep -q '^forbidden'; then echo 'foreign: no' >&2; exit 1; fi\n"
+
+
+def test_install_protects_private_keys_too(repo):
+    done = repo.install_hook()
+    assert str(hook_path(repo, "pre-commit")) in done.stdout
+    assert hook_path(repo, "pre-commit").read_text().splitlines()[1] == hookinstall.signature("pre-commit")
+    output = repo.refuse("add deploy notes", when=at("09:00"), files={"docs/deploy.txt": EC_KEY})
+    assert "refusing to commit docs/deploy.txt: it holds a private key" in output
+    repo.git("rm", "-q", "--cached", "docs/deploy.txt")
+    repo.accept("ordinary", when=at("09:05"), files={"notes.txt": "nothing secret\n"})
+
+
+def test_print_pre_commit_prints_the_key_check(repo):
+    done = repo.hourly("install-hook", "--print=pre-commit")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1] == hookinstall.signature("pre-commit")
+    target = hook_path(repo, "pre-commit")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(done.stdout)
+    target.chmod(0o755)
+    assert "holds a private key" in repo.refuse("key", when=at("09:00"), files={"k.txt": EC_KEY})
+
+
+def test_foreign_pre_commit_hook_is_chained_runs_first_and_comes_back(repo):
+    target = hook_path(repo, "pre-commit")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(FOREIGN_PRE_COMMIT)
+    target.chmod(0o755)
+    done = repo.install_hook()
+    assert "pre-commit.pre-hourly" in done.stdout
+    assert hook_path(repo, "pre-commit.pre-hourly").read_text() == FOREIGN_PRE_COMMIT
+    assert "foreign: no" in repo.refuse("x", when=at("09:00"), files={"forbidden.txt": "x\n"})
+    repo.git("rm", "-q", "--cached", "forbidden.txt")
+    assert "holds a private key" in repo.refuse("k", when=at("09:00"), files={"k.txt": EC_KEY})
+    assert (repo.git_dir() / "pre.log").read_text().count("pre ran") == 2
+    done = repo.hourly("uninstall-hook")
+    assert done.returncode == 0, done.stderr
+    assert "pre-commit" in done.stdout and "commit-msg" in done.stdout
+    assert target.read_text() == FOREIGN_PRE_COMMIT
+    assert not hook_path(repo, "pre-commit.pre-hourly").exists()
+    assert not hook_path(repo).exists()
+    repo.accept("key now allowed", when=at("09:10"))  # no hourly hook left
+
+
+def test_install_refuses_before_writing_when_a_chained_name_is_taken(repo):
+    write_foreign(hook_path(repo, "pre-commit"))
+    write_foreign(hook_path(repo, "pre-commit.pre-hourly"))
+    done = repo.hourly("install-hook")
+    assert done.returncode == 1 and "pre-commit.pre-hourly" in done.stderr
+    assert not hook_path(repo).exists()  # not even the commit-msg hook: no half install
+
+
+def test_uninstall_removes_ours_and_leaves_a_foreign_one_alone(repo):
+    repo.install_hook("--force")
+    write_foreign(hook_path(repo, "pre-commit"))  # someone replaced our pre-commit hook
+    done = repo.hourly("uninstall-hook")
+    assert done.returncode == 0, done.stderr
+    assert "Left" in done.stdout and "not installed by hourly" in done.stdout
+    assert hook_path(repo, "pre-commit").read_text() == FOREIGN
+    assert not hook_path(repo).exists()
+
+
+def test_bare_repository_is_named_as_one(tmp_path):
+    bare = HookedRepo(tmp_path / "bare.git", init=False)
+    bare.run("git", "init", "-q", "--bare", str(bare.path), cwd=tmp_path)
+    for command in ("install-hook", "uninstall-hook"):
+        done = bare.hourly(command)
+        assert done.returncode == 3, done.stderr
+        assert "is a bare repository: hourly needs a work tree" in done.stderr
+        assert "not inside" not in done.stderr

@@ -64,9 +64,16 @@ def test_manifest_is_valid(tmp_path):
     repo = HookedRepo(tmp_path / "any")
     done = repo.run(PYTHON, "-m", "pre_commit", "validate-manifest", str(ROOT / ".pre-commit-hooks.yaml"))
     assert done.returncode == 0, done.stdout + done.stderr
-    text = (ROOT / ".pre-commit-hooks.yaml").read_text()
-    assert "stages: [commit-msg]" in text and "stages: [pre-commit]" in text
-    assert "language: python" in text and "minimum_pre_commit_version" in text
+    import yaml  # pre-commit's own dependency
+
+    hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    assert set(hooks) == {"hourly-clock", "hourly-protect-keys", "hourly-report-ci"}
+    assert all(h["language"] == "python" and h["minimum_pre_commit_version"] for h in hooks.values())
+    assert hooks["hourly-clock"]["stages"] == ["commit-msg"]
+    assert "always_run" not in hooks["hourly-clock"]  # the message file is passed anyway
+    assert hooks["hourly-protect-keys"]["stages"] == ["pre-commit", "pre-push", "manual"]
+    ci = hooks["hourly-report-ci"]
+    assert (ci["stages"], ci["always_run"], ci["pass_filenames"]) == (["manual"], True, False)
 
 
 def test_try_repo_normalises_and_refuses(tmp_path, hook_source):
@@ -172,3 +179,108 @@ def test_status_knows_the_hook_comes_through_pre_commit(configured):
     assert done.returncode == 0, done.stderr
     import json
     assert json.loads(done.stdout)["hook"] == "pre-commit"
+
+
+# ------------------------------------------------------------ the CI hook, pre-push, manual
+
+def with_config(repo: HookedRepo, hook_source, *hook_ids: str) -> HookedRepo:
+    """repo with a committed .pre-commit-config.yaml using hook_ids from the snapshot.
+
+    `pre-commit run` then reuses the environment built for the snapshot's commit
+    (try-repo would build a new one for every call: minutes each).
+    """
+    snapshot, sha, home = hook_source
+    repo.env["PRE_COMMIT_HOME"] = str(home)
+    hooks = "".join(f"      - id: {hook_id}\n" for hook_id in hook_ids)
+    (repo.path / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {snapshot}\n    rev: {sha}\n    hooks:\n{hooks}")
+    repo.git("add", ".pre-commit-config.yaml")
+    repo.git("commit", "-q", "--no-verify", "-m", "pre-commit config",
+             env={"GIT_AUTHOR_DATE": at("08:00"), "GIT_COMMITTER_DATE": at("08:00")})
+    return repo
+
+
+def test_report_ci_hook_fails_on_anomalies_in_the_history(tmp_path, hook_source):
+    repo = with_config(HookedRepo(tmp_path / "work"), hook_source, "hourly-report-ci")
+    repo.commit("clock-in", at("09:00"))
+    repo.commit("clock-out", at("10:00"))
+    args = ("run", "hourly-report-ci", "--hook-stage", "manual", "--verbose")
+    done = pre_commit(repo, hook_source, *args)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1.00" in done.stdout  # it did read the history: one hour
+    repo.commit("clock-out", at("11:00"))  # a clock-out without a clock-in
+    done = pre_commit(repo, hook_source, *args)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "without a clock-in" in done.stdout
+    plain = pre_commit(repo, hook_source, "run", "--all-files")  # the manual stage only runs when asked
+    assert plain.returncode == 0 and "whole history" not in plain.stdout
+
+
+def test_protect_keys_over_every_tracked_file_at_the_manual_stage(tmp_path, hook_source):
+    repo = with_config(HookedRepo(tmp_path / "work"), hook_source, "hourly-protect-keys")
+    repo.commit("ordinary", at("09:00"), files={"notes.txt": "hello\n"})
+    args = ("run", "hourly-protect-keys", "--hook-stage", "manual", "--all-files")
+    done = pre_commit(repo, hook_source, *args)
+    assert done.returncode == 0, done.stdout + done.stderr
+    repo.commit("oops", at("09:10"), files={"deploy/key.txt": EC_KEY})  # committed with --no-verify
+    done = pre_commit(repo, hook_source, *args)
+    assert done.returncode == 1
+    assert "refusing to commit deploy/key.txt: it holds a private key" in done.stdout
+
+
+def test_protect_keys_at_push_time(configured, tmp_path, hook_source):
+    repo = configured
+    done = pre_commit(repo, hook_source, "install", "--hook-type", "pre-push")
+    assert done.returncode == 0, done.stdout + done.stderr
+    remote = tmp_path / "remote.git"
+    repo.git("init", "-q", "--bare", str(remote))
+    repo.git("remote", "add", "origin", str(remote))
+    repo.accept("docs", when=at("09:00"), files={"README.md": "hello\n"})
+    assert repo.run("git", "push", "-q", "origin", "main").returncode == 0
+    repo.try_commit("oops", when=at("09:10"), files={"id.txt": EC_KEY}, args=("--no-verify",))
+    done = repo.run("git", "push", "-q", "origin", "main")
+    assert done.returncode != 0
+    assert "refusing to commit id.txt: it holds a private key" in done.stdout + done.stderr
+
+
+# ------------------------------------------------------------ the README's configuration, as written
+
+def _readme_pre_commit_section() -> str:
+    text = (ROOT / "README.md").read_text()
+    return text[text.index("### With pre-commit"):text.index("### Without pre-commit")]
+
+
+def test_readme_configuration_works_as_written(tmp_path, hook_source):
+    """The README's .pre-commit-config.yaml and commands, copied literally; only the URL
+    points at a local clone of this checkout."""
+    import re
+    section = _readme_pre_commit_section()
+    config = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+    commands = re.search(r"```console\n(.*?)```", section, re.S).group(1)
+    url = "https://github.com/<owner>/hourly-hooks"
+    assert config.count(url) == 1
+    snapshot = hook_source[0]
+    repo = HookedRepo(tmp_path / "work")
+    repo.env["PRE_COMMIT_HOME"] = str(hook_source[2])
+    (repo.path / ".pre-commit-config.yaml").write_text(config.replace(url, str(snapshot)))
+    for line in commands.splitlines():
+        command = line.lstrip("$ ").split("#")[0].split()
+        assert command[0] == "pre-commit", line
+        done = pre_commit(repo, hook_source, *command[1:])
+        assert done.returncode == 0, f"{line}\n{done.stdout}{done.stderr}"
+    pinned = re.search(r"rev: (\S+)", (repo.path / ".pre-commit-config.yaml").read_text()).group(1)
+    assert pinned == hook_source[1]  # autoupdate pinned the newest commit (no tag yet)
+    repo.git("add", ".pre-commit-config.yaml")
+    assert repo.accept("Clock In T-15M fixing", when=at("09:15")) == "clock-in: T-15m fixing"
+    assert "holds a private key" in repo.refuse("key", when=at("09:20"), files={"k.txt": EC_KEY})
+
+
+def test_readme_names_a_rev_that_exists_today(hook_source):
+    import re
+    section = _readme_pre_commit_section()
+    config = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+    rev = re.search(r"rev: (\S+)", config).group(1)
+    import subprocess
+    found = subprocess.run(["git", "rev-parse", "-q", "--verify", f"{rev}^{{commit}}"], cwd=hook_source[0],
+                           capture_output=True, text=True)
+    assert found.returncode == 0, f"rev: {rev} does not exist in a clone of this repository"

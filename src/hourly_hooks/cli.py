@@ -75,6 +75,7 @@ COMMANDS = {
     "report": "hourly_hooks.commands.report:report",
     "demo": "hourly_hooks.commands.report:demo",
     "btcpay": "hourly_hooks.commands.btcpay:btcpay",
+    "completion": "hourly_hooks.commands.completion:completion",
     "invoice": "hourly_hooks.commands.invoice:invoice",
     "invoices": "hourly_hooks.commands.invoice:invoices",
     "in": "hourly_hooks.commands.clock:clock_in",
@@ -84,6 +85,40 @@ COMMANDS = {
     "uninstall-hook": "hourly_hooks.commands.clock:uninstall_hook",
     "config": "hourly_hooks.commands.config:show_config",
 }
+
+
+EPILOG = """\b
+Exit codes:
+  0    success
+  1    refused: a hook, in / out, a staged key, or --strict anomalies
+  2    usage: a bad flag value
+  3    git: no repository, no work tree, or git failed
+  4    configuration: a file cannot be read or holds a bad value
+  5    BTCPay Server or the network
+  6    nothing to bill
+  70   a bug (HOURLY_DEBUG=1 shows the traceback)
+  74   output: the report cannot be written (missing folder, full disk)
+  130  interrupted
+
+\b
+Environment:
+  HOURLY_RATE, HOURLY_TZ, HOURLY_ROUND, HOURLY_IDENTITY, HOURLY_BACKEND
+                     settings, over the configuration files
+  BTCPAYSERVER_HOST, BTCPAYSERVER_STORE_ID, BTCPAYSERVER_API_KEY,
+  BTCPAYSERVER_MERCHANT, BTCPAYSERVER_PEM, BTCPAYSERVER_PROXY,
+  BTCPAYSERVER_TIMEOUT
+                     BTCPay Server access (see hourly btcpay --help)
+  HOURLY_NO_CACHE=1  turn the clock-state cache off
+  HOURLY_DEBUG=1     show the traceback of a bug
+
+\b
+Configuration files (flags and environment override them):
+  .hourly.toml, or [tool.hourly] in pyproject.toml, at the repository's top
+                     level (tracked: no secrets)
+  $XDG_CONFIG_HOME/hourly/config.toml, usually ~/.config/hourly/config.toml
+                     (yours: secrets go here)
+"""
+main.epilog = EPILOG
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -245,6 +245,8 @@ class Repo:
         self._config = self._read_config(finish(config)[1])
         lines = out.decode("utf-8", "surrogateescape").splitlines()
         if len(lines) < 3:
+            from hourly_hooks.worktree import require_work_tree
+            require_work_tree(cwd)
             raise GitError("not inside a git work tree",
                            hint="Run this inside the repository you bill from.")
         self.top = lines[0]

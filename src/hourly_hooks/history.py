@@ -49,6 +49,8 @@ def open_repository(path=".") -> Repository:
         raise GitError(f"{path}: no such directory")
     code, out, _ = run_git(["rev-parse", "--show-toplevel", "--git-common-dir"], path)
     if code != 0:
+        from hourly_hooks.worktree import require_work_tree
+        require_work_tree(path)
         raise GitError(f"{path.resolve()} is not inside a git repository",
                        hint="Run hourly inside your project, or point at it with --repo PATH.")
     top, common = out.decode("utf-8", "surrogateescape").splitlines()[:2]

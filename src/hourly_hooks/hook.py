@@ -295,7 +295,7 @@ def _unstage_advice(paths) -> str:
 
 
 def main(argv=None) -> int:
-    """``python -m hourly_hooks.hook clock|protect-keys ...`` (hooks/commit-msg calls clock_main directly)."""
+    """``python -m hourly_hooks.hook clock|protect-keys ...`` (the plain git hook script calls clock_main directly)."""
     args = sys.argv[1:] if argv is None else list(argv)
     if args[:1] == ["clock"]:
         return clock_main(args[1:])

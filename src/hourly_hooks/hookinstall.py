@@ -1,17 +1,21 @@
-"""Install and remove the plain commit-msg hook (for repositories without pre-commit).
+"""Install and remove the plain git hooks (for repositories without pre-commit).
+
+Which: ``commit-msg`` (the clock-marker check, ``hourly-clock``) and
+``pre-commit`` (the key check, ``hourly-protect-keys``), both from the one
+packaged script ``hooks/hook.sh`` with the hook's name filled in.
 
 Where: ``git rev-parse --git-path hooks``, so ``core.hooksPath`` and worktrees
 are honoured (a worktree shares its repository's hooks).
 
-What: the packaged ``hooks/commit-msg`` script, with the installing Python's
-path filled in (like pre-commit's own hook template), so the hook does not
-depend on PATH or an activated virtualenv.
+What: the script with the installing Python's path filled in (like
+pre-commit's own hook template), so the hook does not depend on PATH or an
+activated virtualenv.
 
-A foreign commit-msg hook is never lost: by default it is moved aside to
-``commit-msg.pre-hourly`` and run first by ours (its refusal stands);
-``--force`` replaces it instead. Installing twice only refreshes the script;
-uninstalling removes only a hook that carries our marker line, and puts a
-chained hook back.
+A foreign hook is never lost: by default it is moved aside to
+``<hook>.pre-hourly`` and run first by ours (its refusal stands); ``--force``
+replaces it instead. Installing twice only refreshes the scripts;
+uninstalling removes only hooks that carry our signature line, and puts
+chained hooks back.
 """
 
 from __future__ import annotations
@@ -20,19 +24,37 @@ import os
 import stat
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Dict, List, Optional
 
 from hourly_hooks.clockstate import git_text
 from hourly_hooks.errors import GitError, Rejected
+from hourly_hooks.worktree import require_work_tree
 
 HOOK = "commit-msg"
 CHAINED_SUFFIX = ".pre-hourly"
-SIGNATURE = "### hourly-hooks commit-msg hook ###"
+# The hook name -> (console script, function in hourly_hooks.hook).
+HOOKS: Dict[str, tuple] = {
+    "commit-msg": ("hourly-clock", "clock_main"),
+    "pre-commit": ("hourly-protect-keys", "protect_keys_main"),
+}
+# Only the clock check is certain to need nothing outside the standard
+# library, so only it is started with `python -S` (the key check reads the
+# configuration, which needs tomli on Python < 3.11).
+STDLIB_ONLY = ("commit-msg",)
+TEMPLATE = "hook.sh"
+
+
+def signature(hook: str) -> str:
+    """The line (second of the script) by which hourly knows its own hook."""
+    return f"### hourly-hooks {hook} hook ###"
+
+
+SIGNATURE = signature(HOOK)
 
 
 def template() -> str:
-    """The packaged hook script (shipped as package data)."""
-    return (Path(__file__).parent / "hooks" / HOOK).read_text(encoding="utf-8")
+    """The packaged hook script, with placeholders (shipped as package data)."""
+    return (Path(__file__).parent / "hooks" / TEMPLATE).read_text(encoding="utf-8")
 
 
 def hooks_dir(cwd=None) -> Path:
@@ -44,19 +66,25 @@ def hooks_dir(cwd=None) -> Path:
     return Path(cwd or ".").joinpath(path).resolve()
 
 
-def is_ours(path: Path) -> bool:
+def is_ours(path: Path, hook: str = HOOK) -> bool:
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
-            return SIGNATURE in handle.read(4096).splitlines()[:3]
+            return signature(hook) in handle.read(4096).splitlines()[:3]
     except OSError:
         return False
 
 
-def render(python: str, package_parent: Optional[str] = None) -> str:
-    """The script with the installing Python and the package's location filled in."""
+def render(python: str, package_parent: Optional[str] = None, hook: str = HOOK) -> str:
+    """The script for hook, with the installing Python and the package's location filled in."""
+    if hook not in HOOKS:
+        raise ValueError(f"unknown hook {hook!r} (expected one of {', '.join(HOOKS)})")
+    command, entry = HOOKS[hook]
+    text = template().replace("@HOOK@", hook).replace("@COMMAND@", command).replace("@ENTRY@", entry)
+    text = text.replace("INSTALL_PYTHON=''", f"INSTALL_PYTHON={_quote(python)}", 1)
+    if hook not in STDLIB_ONLY:
+        return text
     if package_parent is None:
         package_parent = str(Path(__file__).resolve().parent.parent)
-    text = template().replace("INSTALL_PYTHON=''", f"INSTALL_PYTHON={_quote(python)}", 1)
     return text.replace("HOURLY_PATH=''", f"HOURLY_PATH={_quote(package_parent)}", 1)
 
 
@@ -64,27 +92,34 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "'\\''") + "'"
 
 
-def install(cwd=None, force: bool = False, python: Optional[str] = None) -> str:
-    """Install (or refresh) the hook; returns what was done, for the user."""
+def install(cwd=None, force: bool = False, python: Optional[str] = None, hooks=tuple(HOOKS)) -> str:
+    """Install (or refresh) the hooks (both by default); returns what was done, one line per hook."""
+    require_work_tree(cwd)
     directory = hooks_dir(cwd)
-    directory.mkdir(parents=True, exist_ok=True)
-    target, chained = directory / HOOK, directory / (HOOK + CHAINED_SUFFIX)
     python = python or sys.executable
-    if target.exists() and not is_ours(target):
-        if force:
-            note = f"replaced the existing {HOOK} hook (--force)"
-        elif chained.exists():
+    # Refuse before writing anything: half an install would be worse than none.
+    for hook in hooks:
+        target, chained = directory / hook, directory / (hook + CHAINED_SUFFIX)
+        if target.exists() and not is_ours(target, hook) and not force and chained.exists():
             raise Rejected(f"{target} is not hourly's, and {chained.name} is taken already.",
-                           hint="Merge them by hand, or replace the hook with: hourly install-hook --force")
+                           hint="Merge them by hand, or replace the hooks with: hourly install-hook --force")
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for hook in hooks:
+        target, chained = directory / hook, directory / (hook + CHAINED_SUFFIX)
+        if target.exists() and not is_ours(target, hook):
+            if force:
+                note = f"replaced the existing {hook} hook (--force)"
+            else:
+                os.replace(target, chained)
+                note = f"the existing hook now runs first, from {chained.name}"
+        elif target.exists():
+            note = "refreshed the existing hourly hook"
         else:
-            os.replace(target, chained)
-            note = f"the existing hook now runs first, from {chained.name}"
-    elif target.exists():
-        note = "refreshed the existing hourly hook"
-    else:
-        note = "new"
-    _write_executable(target, render(python))
-    return f"Installed the hourly commit-msg hook in {target} ({note})."
+            note = "new"
+        _write_executable(target, render(python, hook=hook))
+        lines.append(f"Installed the hourly {hook} hook in {target} ({note}).")
+    return "\n".join(lines)
 
 
 def _write_executable(path: Path, text: str) -> None:
@@ -96,19 +131,30 @@ def _write_executable(path: Path, text: str) -> None:
 
 
 def uninstall(cwd=None) -> str:
-    """Remove our hook (and put a chained one back); refuse to touch anyone else's."""
+    """Remove our hooks (and put chained ones back); never touch anyone else's."""
+    require_work_tree(cwd)
     directory = hooks_dir(cwd)
-    target, chained = directory / HOOK, directory / (HOOK + CHAINED_SUFFIX)
-    if not target.exists():
-        return f"No commit-msg hook in {directory}: nothing to remove."
-    if not is_ours(target):
-        raise Rejected(f"{target} was not installed by hourly (or was rewritten): left as it is.",
-                       hint="Remove it by hand if you really want it gone.")
-    target.unlink()
-    if chained.exists():
-        os.replace(chained, target)
-        return f"Removed the hourly hook; {target} is the hook that was there before."
-    return f"Removed the hourly commit-msg hook from {target}."
+    lines: List[str] = []
+    foreign: List[Path] = []
+    for hook in HOOKS:
+        target, chained = directory / hook, directory / (hook + CHAINED_SUFFIX)
+        if not target.exists():
+            continue
+        if not is_ours(target, hook):
+            foreign.append(target)
+            continue
+        target.unlink()
+        if chained.exists():
+            os.replace(chained, target)
+            lines.append(f"Removed the hourly {hook} hook; {target} is the hook that was there before.")
+        else:
+            lines.append(f"Removed the hourly {hook} hook from {target}.")
+    if foreign and not lines:
+        verb = "was" if len(foreign) == 1 else "were"
+        raise Rejected(f"{' and '.join(map(str, foreign))} {verb} not installed by hourly (or was rewritten): "
+                       "left as it is.", hint="Remove it by hand if you really want it gone.")
+    lines += [f"Left {path} alone: it was not installed by hourly." for path in foreign]
+    return "\n".join(lines) or f"No hourly hook in {directory}: nothing to remove."
 
 
 def status(cwd=None) -> str:

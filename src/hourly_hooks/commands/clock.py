@@ -2,8 +2,10 @@
 
 `in` / `out` write the marker commit in canonical subject form and apply the
 hook's rules themselves (clockstate.check), so they are just as strict when
-no hook is installed. Staged changes go into the marker commit, as with the
-predecessor; with nothing staged it is an empty commit.
+no hook is installed. Staged changes go into the marker commit, as
+asherp/hourly's `hourly-in` did; with nothing staged it is an empty commit.
+They refuse while a merge, rebase, cherry-pick or revert is under way, since
+their commit would conclude it.
 """
 
 from __future__ import annotations
@@ -12,19 +14,21 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
 from datetime import datetime, timedelta, timezone
 
 import click
 
-from hourly_hooks import clockstate, hookinstall, markers
+from hourly_hooks import clockstate, hookinstall, markers, worktree
+from hourly_hooks.completion import complete_tz
 from hourly_hooks.errors import GitError, Rejected, UsageError
 
 
 @click.command("in")
 @click.option("-m", "--message", "note", default="", metavar="NOTE", help="A note kept in the marker.")
 @click.option("--ago", metavar="DURATION", help="Clocked in this long ago, e.g. 15m or 1h30m.")
-@click.option("--at", "at", metavar="HH:MM", help="Clocked in at this time today (or an ISO date-time).")
+@click.option("--at", "at", metavar="TIME", help="Clocked in at this time: 09:30, 9:30pm, 'yesterday 17:30', an ISO date-time.")
 def clock_in(note: str, ago: str, at: str) -> None:
     """Clock in: commit `clock-in[: T-<offset>] [NOTE]` (staged changes included).
 
@@ -40,7 +44,7 @@ def clock_in(note: str, ago: str, at: str) -> None:
 @click.command("out")
 @click.option("-m", "--message", "note", default="", metavar="NOTE", help="A note kept in the marker.")
 @click.option("--ago", metavar="DURATION", help="Clocked out this long ago, e.g. 10m.")
-@click.option("--at", "at", metavar="HH:MM", help="Clocked out at this time today (or an ISO date-time).")
+@click.option("--at", "at", metavar="TIME", help="Clocked out at this time: 17:30, 5:30pm, 'yesterday 17:30', an ISO date-time.")
 def clock_out(note: str, ago: str, at: str) -> None:
     """Clock out: commit `clock-out[: T-<offset>] [NOTE]` (staged changes included).
 
@@ -54,6 +58,7 @@ def clock_out(note: str, ago: str, at: str) -> None:
 
 def _clock(kind: str, note: str, ago, at) -> None:
     repo = clockstate.Repo()
+    worktree.refuse_during_operation(f"hourly {kind}", repo.top)
     name, email, authored, tz = clockstate.author_ident(repo.cwd)
     offset = _offset(ago, at, authored, tz)
     note = _check_note(note)
@@ -99,18 +104,14 @@ def _offset(ago, at, authored: int, tz: int) -> timedelta:
 
 
 def _parse_at(text: str, authored: int, tz: int) -> datetime:
-    """``09:30`` / ``9:30:15`` today in the commit's UTC offset, or an ISO date-time."""
-    zone = timezone(timedelta(minutes=tz))
-    now = datetime.fromtimestamp(authored, zone)
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", text.strip())
+    """--at in the commit's UTC offset (see periods.parse_at for the forms)."""
+    from hourly_hooks import periods
+
+    now = datetime.fromtimestamp(authored, timezone(timedelta(minutes=tz)))
     try:
-        if match:
-            hour, minute, second = (int(part or 0) for part in match.groups())
-            return now.replace(hour=hour, minute=minute, second=second, microsecond=0)
-        when = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise UsageError(f"--at {text!r}: expected HH:MM or an ISO date-time like 2026-11-28T09:30") from None
-    return when if when.tzinfo else when.replace(tzinfo=zone)
+        return periods.parse_at(text, now)
+    except ValueError as error:
+        raise UsageError(f"--at: {error}") from None
 
 
 def _check_note(note: str) -> str:
@@ -138,14 +139,28 @@ def _commit(repo, message: str, authored: int, tz: int) -> str:
 
 
 @click.command("install-hook")
-@click.option("--force", is_flag=True, help="Replace an existing foreign commit-msg hook instead of chaining it.")
-def install_hook(force: bool) -> None:
-    """Install the plain git commit-msg hook (for repositories without pre-commit).
+@click.option("--force", is_flag=True, help="Replace existing foreign hooks instead of chaining them.")
+@click.option("--print", "print_hook", is_flag=False, flag_value=hookinstall.HOOK, default=None,
+              type=click.Choice(list(hookinstall.HOOKS)),
+              help="Print the commit-msg hook script (or --print=pre-commit), filled in for this Python, "
+                   "for a manual install; changes nothing.")
+def install_hook(force: bool, print_hook) -> None:
+    """Install the plain git hooks (for repositories without pre-commit).
 
-    It goes where `git rev-parse --git-path hooks` points (core.hooksPath and
-    worktrees are honoured). An existing commit-msg hook keeps working: it is
-    moved to commit-msg.pre-hourly and run first. Running it again is harmless.
+    Two hooks: commit-msg checks clock markers (hourly-clock), pre-commit
+    refuses private keys and BTCPay secrets (hourly-protect-keys). They go
+    where `git rev-parse --git-path hooks` points (core.hooksPath and
+    worktrees are honoured). An existing hook keeps working: it is moved to
+    <hook>.pre-hourly and run first. Running it again is harmless.
+
+    \b
+    Examples:
+      hourly install-hook
+      hourly install-hook --print > .git/hooks/commit-msg
     """
+    if print_hook:
+        click.echo(hookinstall.render(sys.executable, hook=print_hook), nl=False)
+        return
     click.echo(hookinstall.install(force=force))
     _warm_cache()
 
@@ -165,13 +180,14 @@ def _warm_cache() -> None:
 
 @click.command("uninstall-hook")
 def uninstall_hook() -> None:
-    """Remove the commit-msg hook that `hourly install-hook` installed (and nothing else)."""
+    """Remove the hooks that `hourly install-hook` installed (and nothing else)."""
     click.echo(hookinstall.uninstall())
 
 
 @click.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
-@click.option("--tz", metavar="ZONE", help="Time zone for today / this week (default: config, else local).")
+@click.option("--tz", metavar="ZONE", shell_complete=complete_tz,
+              help="Time zone for today / this week (default: config, else local).")
 def status(as_json: bool, tz) -> None:
     """Clocked in or out and since when; today's and this week's totals; recent anomalies.
 

@@ -27,11 +27,13 @@ SELECTION_KEYS = ("since", "until", "period", "author", "ignore", "rate", "round
 
 def selection_options(command):
     """Decorate a click command with the selection flags (see SELECTION_KEYS)."""
+    from hourly_hooks.completion import complete_author, complete_tz
+
     flags = [
         click.option("--since", metavar="DATE", help="First day (inclusive): 2020-01-06, \"Jan 6, 2020\", ISO time."),
         click.option("--until", metavar="DATE", help="End (exclusive), same forms as --since."),
         click.option("--period", type=click.Choice(periods.PERIODS), help="A named period in --tz."),
-        click.option("--author", multiple=True, metavar="PATTERN",
+        click.option("--author", multiple=True, metavar="PATTERN", shell_complete=complete_author,
                      help="Like git log --author: a case-insensitive regex on 'Name <email>'. Repeatable."),
         click.option("--ignore", multiple=True, metavar="TEXT",
                      help="Drop sessions whose clock-in or clock-out message contains TEXT. Repeatable."),
@@ -40,7 +42,8 @@ def selection_options(command):
                      help="Round each session to an increment, e.g. 6m or 15m."),
         click.option("--round-mode", type=click.Choice(["up", "nearest", "down"]),
                      help="Direction of --round (default up)."),
-        click.option("--tz", metavar="ZONE", help="Time zone for display and periods (default: local)."),
+        click.option("--tz", metavar="ZONE", shell_complete=complete_tz,
+                     help="Time zone for display and periods (default: local)."),
         click.option("--repo", multiple=True, type=click.Path(file_okay=False), metavar="PATH",
                      help="Repository to read (default: the current one). Repeatable."),
         click.option("--all", "all_refs", is_flag=True, default=None, help="Read every local branch, not just HEAD."),

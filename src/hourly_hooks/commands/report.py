@@ -142,3 +142,5 @@ def demo(keep: bool) -> None:
         click.echo(RENDERERS["table"](loaded.timesheet, "author", {}), nl=False)
         if keep:
             click.echo(f"\nKept {path}; try: cd {path} && hourly report --format json")
+    if not keep:
+        click.echo(f"\nRemoved the demo repository {path}; run `hourly demo --keep` to keep it and play with it.")
