@@ -167,3 +167,14 @@ def test_status_in_an_empty_repository(repo):
     assert output.startswith("Clocked out: no clock marker of yours in this history.")
     document = json.loads(hourly_ok(repo, "status", "--json", when=at("09:00")))
     assert document["state"] == "out" and document["commit"] is None and document["anomalies"] == []
+
+
+def test_status_hours_are_the_reports_decimal_hours(repo):
+    # 450 s is 0.125 h: the report rounds half up to 0.13; float formatting said 0.12.
+    repo.commit("clock-in", "2025-03-04T09:00:00+00:00")
+    repo.commit("clock-out", "2025-03-04T09:07:30+00:00")
+    document = json.loads(hourly_ok(repo, "status", "--json", "--tz", "UTC", when="2025-03-04T14:00:00+00:00"))
+    assert document["today"]["seconds"] == 450
+    assert document["today"]["hours"] == "0.13"
+    report = json.loads(repo.hourly("report", "--format", "json", "--tz", "UTC").stdout)
+    assert report["total"]["hours"] == "0.13"

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from hourly_hooks.clockstate import git_text
+from hourly_hooks.gitcmd import git_text
 from hourly_hooks.errors import GitError, Rejected
 
 HOOK = "commit-msg"

@@ -123,4 +123,4 @@ def load_timesheet(params: dict, default_authors: Sequence[str] = ()) -> Loaded:
         rounding=rounding,
         identity=params.get("identity") or cfg.get("identity", "email"),
     )
-    return Loaded(build(selection, read_all(repos, all_refs, authors)), cfg, repos)
+    return Loaded(build(selection, read_all(repos, all_refs, authors, since, selection.exclude)), cfg, repos)

@@ -6,6 +6,7 @@ import click
 
 from hourly_hooks.commands.options import load_timesheet, selection_options
 from hourly_hooks.errors import Rejected
+from hourly_hooks.history import shallow_warning
 from hourly_hooks.render import FORMATS, GROUPINGS, RENDERERS, anomaly_lines
 
 
@@ -43,6 +44,9 @@ def report(by: str, fmt: str, output: str, strict: bool, **params) -> None:
     """
     loaded = load_timesheet(params)
     sheet = loaded.timesheet
+    cut = [warning for warning in map(shallow_warning, loaded.repos) if warning]
+    for warning in cut:
+        click.echo(f"Warning: {warning}", err=True)
     text = RENDERERS[fmt](sheet, by, billed_sessions(loaded.repos))
     if output:
         with open(output, "w", encoding="utf-8", newline="") as handle:
@@ -53,6 +57,8 @@ def report(by: str, fmt: str, output: str, strict: bool, **params) -> None:
     _explain(sheet)
     if strict and sheet.anomalies:
         raise Rejected(f"{len(sheet.anomalies)} anomalies in the period (see above)")
+    if strict and cut:
+        raise Rejected("the history is cut (shallow clone); see the warning above")
 
 
 def _explain(sheet, err: bool = True) -> None:
