@@ -26,18 +26,21 @@ class MarkerCommit:
                  "order", "epoch", "tz", "rank", "key")
 
     def __init__(self, sha: str, name: str, email: str, authored: datetime, marker: Marker,
-                 message: str = "", repo: str = "", rank: int = 0):
+                 message: str = "", repo: str = "", rank: int = 0, epoch=None, tz=None, offset=None):
         self.sha, self.name, self.email, self.marker = sha, name, email, marker
         self.authored = authored  # the author date, with its own UTC offset
         self.message, self.repo = message, repo
         self.effective = authored - marker.offset
-        stamp = authored.timestamp()
-        offset = authored.utcoffset()
-        self.epoch = int(stamp)  # git's author dates are whole seconds
-        self.tz = int(offset.total_seconds()) // 60 if offset else 0  # minutes east of UTC
+        if epoch is None or tz is None or offset is None:  # the reader passes what it knows already
+            stamp = authored.timestamp()
+            epoch, offset = int(stamp), int(marker.offset.total_seconds())
+            utc = authored.utcoffset()
+            tz = int(utc.total_seconds()) // 60 if utc else 0
+        self.epoch = epoch  # git's author dates are whole seconds
+        self.tz = tz        # minutes east of UTC
         # Plain numbers to compare by: aware datetimes in different zones
         # compare through utcoffset() calls, which dominate pairing 10k markers.
-        self.order = (stamp, self.effective.timestamp())
+        self.order = (epoch, epoch - offset)
         self.set_rank(rank)
 
     def set_rank(self, rank: int) -> None:
@@ -55,7 +58,7 @@ class MarkerCommit:
 
     @property
     def effective_epoch(self) -> int:
-        return self.epoch - int(self.marker.offset.total_seconds())
+        return self.order[1]
 
     def __repr__(self) -> str:
         return f"MarkerCommit({self.short} {self.marker.kind} {self.authored.isoformat()} {self.email})"

@@ -184,9 +184,8 @@ def to_commit(row, repo_name: str = "") -> MarkerCommit:
     marker = _MARKERS.get(shape)  # most are alike: plain "clock-in" at line 0
     if marker is None:
         marker = _MARKERS[shape] = markers.Marker(kind, timedelta(seconds=off), note, form, problem, line)
-    return MarkerCommit(sha=sha, name=sys.intern(name), email=sys.intern(email),
-                        authored=datetime.fromtimestamp(epoch, zone), marker=marker,
-                        message=body.strip(), repo=repo_name)
+    return MarkerCommit(sha, sys.intern(name), sys.intern(email), datetime.fromtimestamp(epoch, zone), marker,
+                        body.strip(), repo_name, 0, epoch, tz, off)
 
 
 # --------------------------------------------------------------------------- ties
@@ -322,6 +321,22 @@ class Store:
 
     # ------------------------------------------------------------ scopes
     def sync(self, cwd, name: str, tips: list, authors=(), progress=None, head_parents=()) -> int:
+        """Bring scope `name` to `tips`; its id, with a read transaction open on that state.
+
+        The read transaction (WAL: a snapshot) keeps the answer to the tips asked
+        even if another process moves the scope meanwhile (a commit during a report).
+        """
+        tips_text = " ".join(tips)
+        for _ in range(3):
+            scope = self._sync(cwd, name, tips, authors, progress, head_parents)
+            self.db.execute("BEGIN")
+            row = self.db.execute("SELECT tips FROM scopes WHERE id = ?", (scope,)).fetchone()
+            if row is not None and row[0] == tips_text:
+                return scope
+            self.db.execute("COMMIT")
+        raise self.sqlite3.OperationalError("the store is busy: another process keeps moving this scope")
+
+    def _sync(self, cwd, name: str, tips: list, authors, progress, head_parents) -> int:
         """Bring scope `name` to `tips`; its id. Holds the write lock while git answers."""
         db = self.db
         tips_text = " ".join(tips)
@@ -412,8 +427,10 @@ class Store:
         if identity is not None:
             where.append("m.ident = ?")
             args.append(identity)
+        # CROSS JOIN: walk the author-date index and look each row up in the scope,
+        # rather than sort the whole scope for a month.
         return self.db.execute(f"SELECT {', '.join('m.' + c.strip() for c in _COLUMNS.split(','))} "
-                               f"FROM markers m JOIN members s ON s.sha = m.sha WHERE {' AND '.join(where)} "
+                               f"FROM markers m CROSS JOIN members s ON s.sha = m.sha WHERE {' AND '.join(where)} "
                                "ORDER BY m.epoch", args).fetchall()
 
     def latest(self, scope: int, identity: str) -> list:
@@ -549,7 +566,8 @@ def read(repo, all_refs: bool = False, authors=(), since=None, exclude=(), progr
                                progress=progress, head_parents=parents)
             rows = _window(store, scope, since_epoch, exclude)
             ancestry = store.ancestry(repo.top_dir, tie_pairs(rows))
-        commits = [to_commit(r, repo.name) for r in rows]
+        name = repo.name
+        commits = [to_commit(r, name) for r in rows]
         apply_ranks(commits, ancestry)
         commits.sort(key=lambda c: (c.key, c.sha))  # the SHA only orders copies of one event
         return commits
