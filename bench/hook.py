@@ -68,7 +68,6 @@ def latest_marker_author(repo: Path) -> tuple:
     """(name, email, kind) of the newest marker near the tip (a short, bounded look)."""
     out = git(repo, "log", "-z", "-n", "2000", "-i", "-E", "--format=%aN%x1f%aE%x1f%B",
               *[f"--grep={p}" for p in markers.GREP], "HEAD")
-    from hourly_hooks import markers
     for record in out.split("\0"):
         name, email, body = record.lstrip("\n").split("\x1f", 2)
         marker = markers.parse(body)
@@ -152,7 +151,7 @@ def snapshot_checkout(dest: Path, env: dict) -> str:
 def run_size(size: int, runs: int, precommit: bool, work: Path) -> dict:
     started = time.monotonic()
     facts = make_repo(DATA / f"report-{size}", size, extra_branch=True)  # shared with bench/report.py
-    base = Path(facts["path"])
+    base = DATA / f"report-{size}"  # (facts["path"] is as the builder was given it)
     env = bench_env(work / "home")
     clone = work / "clone"
     git(work, "clone", "-q", "--shared", "--branch", "main", str(base), str(clone), env=env)

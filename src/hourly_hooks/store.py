@@ -248,6 +248,7 @@ class Store:
 
     def __init__(self, path: str, key: str):
         self.path, self.key = path, key
+        self.fresh = None
         try:
             import sqlite3
         except ImportError:  # pragma: no cover - Python built without sqlite3
@@ -271,8 +272,7 @@ class Store:
         db = self.sqlite3.connect(self.path, timeout=10, isolation_level=None)
         self.db = db
         try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # WAL itself is set once, when the file is made
             meta = {}
             try:
                 meta = dict(db.execute("SELECT k, v FROM meta"))
@@ -287,6 +287,7 @@ class Store:
 
     def _create(self) -> None:
         db = self.db
+        db.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer (the hook during a report)
         db.execute("BEGIN IMMEDIATE")
         for table in ("meta", "markers", "scopes", "members", "ancestry"):
             db.execute(f"DROP TABLE IF EXISTS {table}")
@@ -336,8 +337,42 @@ class Store:
             self.db.execute("COMMIT")
         raise self.sqlite3.OperationalError("the store is busy: another process keeps moving this scope")
 
+    def ahead(self, cwd, name: str, tips: list, identity: str, head_parents=()):
+        """The identity's rows at its latest second over reach(tips), read without writing, or None.
+
+        Only when the scope's stored tips T are below tips (new commits since,
+        the hook's usual case): then reach(tips) = reach(T) + (tips ^T), so the
+        stored answer and the few new markers give it, and the commit stays
+        free of a write (and its fsync). None asks for a sync instead: after a
+        rebase or reset, or once many new markers are worth keeping.
+        """
+        db = self.db
+        db.execute("BEGIN")
+        row = db.execute("SELECT id, tips FROM scopes WHERE name = ?", (name,)).fetchone()
+        if row is None or not row[1]:
+            db.execute("COMMIT")
+            return None
+        old = row[1].split()
+        added: list = []
+        if old != tips:
+            added_job = start_rows(cwd, [*tips, *(f"^{tip}" for tip in old)])
+            removed_job = None if set(old) <= set(head_parents) and len(tips) == 1 else \
+                start_rows(cwd, [*old, *(f"^{tip}" for tip in tips)])
+            try:
+                added = finish_rows(added_job)
+                removed = finish_rows(removed_job) if removed_job is not None else []
+            except GitError:
+                removed = [None]
+            if removed or len(added) > 50:
+                db.execute("COMMIT")
+                return None
+        rows = self.latest(row[0], identity) + [r for r in added if r[2].lower() == identity]
+        top = max((r[3] for r in rows), default=None)
+        return [r for r in rows if r[3] == top]
+
     def _sync(self, cwd, name: str, tips: list, authors, progress, head_parents) -> int:
         """Bring scope `name` to `tips`; its id. Holds the write lock while git answers."""
+        self.fresh = None
         db = self.db
         tips_text = " ".join(tips)
         authors_text = "\0".join(authors)
@@ -398,6 +433,7 @@ class Store:
 
     def _full(self, cwd, scope: int, tips: list, authors, progress) -> None:
         self.db.execute("DELETE FROM members WHERE scope = ?", (scope,))
+        self.fresh = []  # the scope's rows, kept so this run need not read them back
         if not tips:
             return
         batch = []
@@ -405,8 +441,10 @@ class Store:
             batch.append(row)
             if len(batch) >= 2000:
                 self._insert(scope, batch)
+                self.fresh += batch
                 batch = []
         self._insert(scope, batch)
+        self.fresh += batch
 
     def _insert(self, scope: int, rows) -> None:
         if not rows:
@@ -533,8 +571,11 @@ def last_marker(repo, identity: str, heads=None):
             ancestry = ask_ancestry(repo.top_dir, tie_pairs(rows)) if len(rows) > 1 else {}
         else:
             parents = repo.head_parents if heads == [repo.head] else ()
-            scope = store.sync(repo.top_dir, _scope_name(repo, False, ()), heads, head_parents=parents)
-            rows = store.latest(scope, identity)
+            name = _scope_name(repo, False, ())
+            rows = store.ahead(repo.top_dir, name, heads, identity, parents)
+            if rows is None:
+                scope = store.sync(repo.top_dir, name, heads, head_parents=parents)
+                rows = store.latest(scope, identity)
             ancestry = store.ancestry(repo.top_dir, tie_pairs(rows)) if len(rows) > 1 else {}
         commits = [to_commit(r, repo.name) for r in rows]
         apply_ranks(commits, ancestry)
@@ -576,6 +617,10 @@ def read(repo, all_refs: bool = False, authors=(), since=None, exclude=(), progr
 
 
 def _window(store, scope: int, since, exclude) -> list:
+    if store.fresh is not None:  # just read in full: the rows are at hand
+        rows = sorted(store.fresh, key=lambda r: r[3])
+        second = None if since is None else cut(rows, since, exclude)
+        return rows if second is None else [row for row in rows if row[3] >= second]
     if since is None:
         return store.rows(scope)
     for lookback in LOOKBACK:
