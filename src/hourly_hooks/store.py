@@ -57,7 +57,7 @@ _FIELDS = 5
 _CHUNK = 1 << 16
 _COLUMNS = "sha, name, email, epoch, tz, kind, off, note, form, problem, line, body"
 PROGRESS_AFTER = 1.0  # seconds of a full read before progress is shown (on a terminal)
-LOOKBACK = (2 * 86400, 35 * 86400, 400 * 86400)  # seconds before --since tried for a cut
+LOOKBACK = (3 * 86400, 14 * 86400, 60 * 86400, 400 * 86400)  # seconds before --since tried for a cut
 
 
 def enabled() -> bool:
