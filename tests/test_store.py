@@ -63,7 +63,7 @@ def test_every_marker_field_is_stored(worked):
         row = db.execute("SELECT name, email, epoch, tz, kind, off, note, form, problem, line, body "
                          "FROM markers WHERE form = 'trailer'").fetchone()
     assert row == ("Alice Martin", "alice@example.com", 1772547300, -300, "in", 900, "parser work",
-                   "trailer", None, 4, "work\n\nbody line\n\nClock: in T-15m parser work\n")
+                   "trailer", None, 4, "work\n\nbody line\n\nClock: in T-15m parser work")
 
 
 def test_new_commits_are_read_incrementally(worked):

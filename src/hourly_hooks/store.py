@@ -50,7 +50,7 @@ from hourly_hooks.errors import GitError
 from hourly_hooks.gitcmd import finish, git_message, start_git
 from hourly_hooks.records import MarkerCommit
 
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "3"
 FILE = ("hourly", "markers.sqlite3")
 _FORMAT = "%H%x00%ad%x00%aN%x00%aE%x00%B"
 _FIELDS = 5
@@ -159,7 +159,7 @@ def parse_record(fields):
     epoch, _, tz = fields[1].decode("ascii", "replace").partition(" ")
     return (sha, fields[2].decode("utf-8", "replace"), fields[3].decode("utf-8", "replace"),
             int(epoch), _parse_tz(tz), marker.kind, int(marker.offset.total_seconds()),
-            marker.note, marker.form, marker.problem, marker.line, body)
+            marker.note, marker.form, marker.problem, marker.line, body.strip())
 
 
 def _parse_tz(text: str) -> int:
@@ -185,7 +185,7 @@ def to_commit(row, repo_name: str = "") -> MarkerCommit:
     if marker is None:
         marker = _MARKERS[shape] = markers.Marker(kind, timedelta(seconds=off), note, form, problem, line)
     return MarkerCommit(sha, sys.intern(name), sys.intern(email), datetime.fromtimestamp(epoch, zone), marker,
-                        body.strip(), repo_name, 0, epoch, tz, off)
+                        body, repo_name, 0, epoch, tz, off)
 
 
 # --------------------------------------------------------------------------- ties
@@ -292,16 +292,26 @@ class Store:
         for table in ("meta", "markers", "scopes", "members", "ancestry"):
             db.execute(f"DROP TABLE IF EXISTS {table}")
         db.execute("CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID")
-        db.execute("CREATE TABLE markers (sha TEXT PRIMARY KEY, name TEXT, email TEXT, ident TEXT, "
+        # A rowid table: rows (with their messages) are appended as read, and
+        # only the small indexes take random inserts.
+        db.execute("CREATE TABLE markers (sha TEXT NOT NULL, name TEXT, email TEXT, ident TEXT, "
                    "epoch INTEGER, tz INTEGER, kind TEXT CHECK (kind IN ('in', 'out')), off INTEGER, "
-                   "note TEXT, form TEXT, problem TEXT, line INTEGER, body TEXT) WITHOUT ROWID")
-        db.execute("CREATE INDEX markers_epoch ON markers (epoch)")
-        db.execute("CREATE INDEX markers_ident ON markers (ident, epoch)")
+                   "note TEXT, form TEXT, problem TEXT, line INTEGER, body TEXT)")
         db.execute("CREATE TABLE scopes (id INTEGER PRIMARY KEY, name TEXT UNIQUE, authors TEXT, tips TEXT)")
-        db.execute("CREATE TABLE members (scope INTEGER, sha TEXT, PRIMARY KEY (scope, sha)) WITHOUT ROWID")
+        db.execute("CREATE TABLE members (scope INTEGER, sha TEXT)")
+        self._indexes()
         db.execute("CREATE TABLE ancestry (a TEXT, b TEXT, yes INTEGER, PRIMARY KEY (a, b)) WITHOUT ROWID")
         db.execute("INSERT INTO meta VALUES ('key', ?)", (self.key,))
         db.execute("COMMIT")
+
+    INDEXES = ("CREATE UNIQUE INDEX IF NOT EXISTS markers_sha ON markers (sha)",
+               "CREATE INDEX IF NOT EXISTS markers_epoch ON markers (epoch)",
+               "CREATE INDEX IF NOT EXISTS markers_ident ON markers (ident, epoch)",
+               "CREATE UNIQUE INDEX IF NOT EXISTS members_key ON members (scope, sha)")
+
+    def _indexes(self) -> None:
+        for statement in self.INDEXES:
+            self.db.execute(statement)
 
     def _discard(self) -> None:
         try:
@@ -432,19 +442,38 @@ class Store:
         return True
 
     def _full(self, cwd, scope: int, tips: list, authors, progress) -> None:
-        self.db.execute("DELETE FROM members WHERE scope = ?", (scope,))
+        db = self.db
+        db.execute("DELETE FROM members WHERE scope = ?", (scope,))
+        db.execute("PRAGMA cache_size = -16384")  # 16 MiB: the indexes of a large fill stay in memory
         self.fresh = []  # the scope's rows, kept so this run need not read them back
         if not tips:
             return
+        # Into an empty store (a first read), rows go in without indexes, which
+        # are then built once, sorted: much cheaper than 100k random inserts.
+        # One git log lists each commit once, so no duplicate can slip in.
+        empty = db.execute("SELECT 1 FROM markers LIMIT 1").fetchone() is None
+        if empty:
+            for index in ("markers_sha", "markers_epoch", "markers_ident", "members_key"):
+                db.execute(f"DROP INDEX IF EXISTS {index}")
+        insert = self._append if empty else self._insert
         batch = []
         for row in stream_rows(cwd, tips, authors, progress):
             batch.append(row)
             if len(batch) >= 2000:
-                self._insert(scope, batch)
+                insert(scope, batch)
                 self.fresh += batch
                 batch = []
-        self._insert(scope, batch)
+        insert(scope, batch)
         self.fresh += batch
+        if empty:
+            self._indexes()
+
+    def _append(self, scope: int, rows) -> None:
+        if rows:
+            self.db.executemany(f"INSERT INTO markers ({_COLUMNS[:-6]}, ident, body) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                [(*r[:11], r[2].lower(), r[11]) for r in rows])
+            self.db.executemany("INSERT INTO members VALUES (?, ?)", [(scope, r[0]) for r in rows])
 
     def _insert(self, scope: int, rows) -> None:
         if not rows:
@@ -608,7 +637,10 @@ def read(repo, all_refs: bool = False, authors=(), since=None, exclude=(), progr
             rows = _window(store, scope, since_epoch, exclude)
             ancestry = store.ancestry(repo.top_dir, tie_pairs(rows))
         name = repo.name
-        commits = [to_commit(r, name) for r in rows]
+        rows.reverse()
+        commits = []
+        while rows:  # each row freed as its record is made: the two never all coexist
+            commits.append(to_commit(rows.pop(), name))
         apply_ranks(commits, ancestry)
         commits.sort(key=lambda c: (c.key, c.sha))  # the SHA only orders copies of one event
         return commits
@@ -618,7 +650,8 @@ def read(repo, all_refs: bool = False, authors=(), since=None, exclude=(), progr
 
 def _window(store, scope: int, since, exclude) -> list:
     if store.fresh is not None:  # just read in full: the rows are at hand
-        rows = sorted(store.fresh, key=lambda r: r[3])
+        rows, store.fresh = store.fresh, None
+        rows.sort(key=lambda r: r[3])
         second = None if since is None else cut(rows, since, exclude)
         return rows if second is None else [row for row in rows if row[3] >= second]
     if since is None:
