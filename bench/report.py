@@ -8,12 +8,15 @@ by bench/synth.py (``extra_branch=True``, so ``--all`` sees rebased duplicates).
 On it, run by run, interleaved (the order alternates each run, after one
 untimed warm-up of each), the bench times:
 
-* the floor: ``git log --all -i -E --grep='clock[- ]?(in|out)'
+* the floor: ``git log --all -i -E --grep=<markers.GREP>
   --format='%H%x00%aI%x00%aN%x00%aE%x00%B'``, the least any tool reading the
   markers from git must do;
 * ``hourly report --all --format json``, by default as
   ``python -m hourly_hooks`` from this checkout's src/ (``--installed``: the
-  installed ``hourly`` or package; ``--hourly CMD``: any command).
+  installed ``hourly`` or package; ``--hourly CMD``: any command), four ways:
+  "nocache" (HOURLY_NO_CACHE=1), "cold" (the marker store deleted before each
+  run: one full read that fills it), "warm" (store filled, tips unchanged) and
+  "month" (warm, ``--since/--until`` the last whole month of history).
 
 Both commands write into a pipe that the bench reads fully and discards; both
 get stderr to /dev/null and the same environment.  Wall time is measured from
@@ -24,9 +27,9 @@ waited for).  As that is not the sum of processes running at the same time
 (e.g. python plus the git it reads from), the bench also samples the summed
 RSS of the whole process tree every 10 ms and prints it as "tree peak".
 
-Targets: median time at most 1.2x the floor's at 100k commits and more (smaller
-repositories are dominated by interpreter start-up, so no time verdict there),
-and peak memory at most the floor's + 50 MiB at every size.
+Targets (ratios to the floor's median, same repository, same run): cold at
+most 1.1x from 100k commits on; warm at most 0.05x and month at most 0.02x at
+1M commits; peak memory at most the floor's + 50 MiB.
 
 Results are kept in bench/data/report-results.json, one row per size (a later
 run of a size replaces its row), and ``--write`` puts the table of every stored

@@ -248,7 +248,7 @@ class Store:
 
     def __init__(self, path: str, key: str):
         self.path, self.key = path, key
-        self.fresh = None
+        self.fresh: list | None = None  # (never evaluated: no typing import on the hook's path)
         try:
             import sqlite3
         except ImportError:  # pragma: no cover - Python built without sqlite3
@@ -445,7 +445,8 @@ class Store:
         db = self.db
         db.execute("DELETE FROM members WHERE scope = ?", (scope,))
         db.execute("PRAGMA cache_size = -16384")  # 16 MiB: the indexes of a large fill stay in memory
-        self.fresh = []  # the scope's rows, kept so this run need not read them back
+        fresh: list = []  # the scope's rows, kept so this run need not read them back
+        self.fresh = fresh
         if not tips:
             return
         # Into an empty store (a first read), rows go in without indexes, which
@@ -461,10 +462,10 @@ class Store:
             batch.append(row)
             if len(batch) >= 2000:
                 insert(scope, batch)
-                self.fresh += batch
+                fresh += batch
                 batch = []
         insert(scope, batch)
-        self.fresh += batch
+        fresh += batch
         if empty:
             self._indexes()
 
