@@ -251,3 +251,14 @@ def test_at_takes_a_day_and_a_time(repo):
 def test_at_a_day_without_a_time_is_a_usage_error(repo):
     done = repo.hourly("in", "--at", "yesterday", env=now(at("09:00")))
     assert done.returncode == 2 and "a day without a time" in done.stderr
+
+
+def test_status_hours_are_the_reports_decimal_hours(repo):
+    # 450 s is 0.125 h: the report rounds half up to 0.13; float formatting said 0.12.
+    repo.commit("clock-in", "2025-03-04T09:00:00+00:00")
+    repo.commit("clock-out", "2025-03-04T09:07:30+00:00")
+    document = json.loads(hourly_ok(repo, "status", "--json", "--tz", "UTC", when="2025-03-04T14:00:00+00:00"))
+    assert document["today"]["seconds"] == 450
+    assert document["today"]["hours"] == "0.13"
+    report = json.loads(repo.hourly("report", "--format", "json", "--tz", "UTC").stdout)
+    assert report["total"]["hours"] == "0.13"

@@ -69,7 +69,7 @@ def user_file(isolated):
     ('currencies = ["C4SH!"]\n', "'currencies': not a currency code"),
     ('[btcpay]\nexpires = "tomorrow"\n', ".hourly.toml:2: 'btcpay.expires': not a duration"),
     ('[btcpay]\ntimeout = -3\n', "'btcpay.timeout': must be a positive number of seconds"),
-    ('max_session = "99999999999999999999d"\n', "'max_session': '99999999999999999999d' is too large"),
+    ('max_session = "99999999999999999999d"\n', "'max_session': duration too large"),
     ('[btcpay]\ntimeout = "inf"\n', "'btcpay.timeout': must be a positive number of seconds, not 'inf'"),
     ('[btcpay]\ntimeout = true\n', "'btcpay.timeout' must be a number of seconds, not the boolean true"),
     ('contract_start = 2026-01-01\n', "'contract_start' must be a string, not a TOML date (quote it"),

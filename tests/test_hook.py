@@ -13,7 +13,7 @@ import pytest
 
 from hook_helpers import ALICE, BOB, PYTHON, HookedRepo
 
-from hourly_hooks import clockstate, hook
+from hourly_hooks import clockrules, hook
 
 
 def at(hhmm: str, day: str = "2025-03-03", tz: str = "-05:00") -> str:
@@ -246,11 +246,26 @@ def test_ordinary_message_needs_no_parser(tmp_path):
     message = tmp_path / "m"
     message.write_text("refactor the report\n")
     code = (f"import sys\nfrom hourly_hooks.hook import clock_main\nassert clock_main([{str(message)!r}]) == 0\n"
-            "print('hourly_hooks.markers' in sys.modules, 're' in sys.modules)")
+            "print('hourly_hooks.markers' in sys.modules, 're' in sys.modules, 'sqlite3' in sys.modules)")
     done = subprocess.run([PYTHON, "-S", "-c", f"import sys; sys.path[:0] = {sys.path!r}\n" + code],
                           capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["False", "False"]
+    assert done.stdout.split() == ["False", "False", "False"]
+
+
+def test_a_marker_on_a_filled_store_starts_no_subprocess_module(tmp_path, hooked):
+    hooked.accept("clock-in", when=at("09:00"))
+    hooked.accept("clock-out", when=at("10:00"))  # the store now knows HEAD
+    message = tmp_path / "m"
+    message.write_text("clock-in\n")
+    code = ("import sys\nfrom hourly_hooks.hook import clock_main\n"
+            f"assert clock_main([{str(message)!r}]) == 0\n"
+            "print('subprocess' in sys.modules, 'sqlite3' in sys.modules)")
+    done = subprocess.run([PYTHON, "-c", code], cwd=hooked.path, capture_output=True, text=True,
+                          env={**hooked.env, "GIT_AUTHOR_NAME": ALICE[0], "GIT_AUTHOR_EMAIL": ALICE[1],
+                               "GIT_AUTHOR_DATE": "@1741017600 -0500"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True"]
 
 
 def test_usage(capsys):
@@ -269,129 +284,12 @@ def test_git_date_formats():
     assert hook._parse_git_date("@1741010400 -0500") == (1741010400, -300)
     assert hook._parse_git_date("1741010400 +0530") == (1741010400, 330)
     assert hook._parse_git_date("2025-03-03T09:00:00") is None
-    assert clockstate.parse_tz("+0000") == 0
+    assert clockrules.parse_tz("+0000") == 0
 
 
-# ------------------------------------------------------------------ the clock-state cache
-
-def reference_last(path, identity):
-    """The oracle: the report's own reader and order (history + sessions), no cache of ours."""
-    from hourly_hooks.history import open_repository, read_markers
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HOURLY_NO_CACHE", "1")  # the report's own cache is not under test here
-        mine = [c for c in read_markers(open_repository(path)) if c.email.lower() == identity]
-    if not mine:
-        return None
-    last = max(mine, key=lambda c: (c.authored, c.effective, c.sha))
-    return last.sha, last.marker.kind
-
-
-def answers(path, identity, use_cache=True):
-    last = clockstate.last_marker(clockstate.Repo(str(path)), identity, use_cache=use_cache)
-    return None if last is None else (last.sha, last.kind)
-
-
-def test_cache_never_disagrees_with_a_full_read(tmp_path):
-    """Random commits, amends, resets, branch switches, rebases, merges, gc and a
-    damaged cache file: after every step the cached answer equals a full read
-    and the report's own reading of history, for every author, including one
-    who never clocked."""
-    import random
-
-    from gitrepo import GitRepo
-    rng = random.Random(4)
-    repo = GitRepo(tmp_path / "r")
-    people = [("Alice", "alice@example.com"), ("Bob", "bob@example.com"), ("Cleo", "cleo@example.com")]
-    minute = iter(range(0, 10**6, 7))
-
-    def when():
-        total = next(minute)
-        return f"2025-02-{1 + total // 1440:02d}T{total % 1440 // 60:02d}:{total % 60:02d}:00+01:00"
-
-    def commit(amend=False):
-        name, email = rng.choice(people[:2]) if rng.random() < 0.8 else people[2]
-        message = rng.choice(["clock-in", "clock-out: T-3m", "work", "work\n\nClock: out",
-                              "Clock in - note", "fixed clocking in"]) if email != people[2][1] else "work"
-        if amend:
-            repo.git("commit", "-q", "--amend", "--no-verify", "--allow-empty", "-m", message)
-        else:
-            repo.commit(message, when(), name=name, email=email)
-
-    commit()
-    repo.git("branch", "side")
-    cache = repo.path / ".git" / "hourly" / clockstate.CACHE_FILE
-    for step in range(70):
-        action = rng.choice(["commit"] * 6 + ["amend", "reset", "switch", "rebase", "merge", "gc", "damage"])
-        if action == "commit":
-            commit()
-        elif action == "amend":
-            commit(amend=True)
-        elif action == "reset":
-            count = int(repo.git("rev-list", "--count", "HEAD"))
-            if count > 1:
-                repo.git("reset", "-q", "--hard", f"HEAD~{rng.randint(1, min(3, count - 1))}")
-        elif action == "switch":
-            other = "side" if repo.git("branch", "--show-current").strip() != "side" else "main"
-            repo.git("switch", "-q", other)
-        elif action == "rebase":
-            other = "side" if repo.git("branch", "--show-current").strip() != "side" else "main"
-            if repo.git("rebase", "-q", other, check=False) == "" and (repo.path / ".git" / "rebase-merge").exists():
-                repo.git("rebase", "--abort")
-        elif action == "merge":
-            other = "side" if repo.git("branch", "--show-current").strip() != "side" else "main"
-            repo.git("merge", "-q", "--no-ff", "--no-verify", "-m", "Merge", other, check=False)
-        elif action == "gc":
-            repo.git("reflog", "expire", "--expire=now", "--all")
-            repo.git("gc", "-q", "--prune=now")
-        elif action == "damage" and cache.exists():
-            data = cache.read_bytes()
-            cache.write_bytes(rng.choice([b"", b"garbage", data[: len(data) // 2], data.replace(b" in ", b" out ")]))
-        for _, email in people:
-            expected = reference_last(repo.path, email)
-            assert answers(repo.path, email, use_cache=False) == expected, (step, action, email)
-            assert answers(repo.path, email) == expected, (step, action, email)
-
-
-def plant(cache, line):
-    """Add a line to the cache file with a valid checksum (what a bug in our code could write)."""
-    lines = cache.read_text().split("\n")
-    body = "\n".join(lines[1:] + [line])
-    head = lines[0].rsplit(" ", 1)[0]
-    cache.write_text(f"{head} {clockstate.zlib.crc32(body.encode())}\n{body}")
-
-
-def test_the_cache_is_consulted_and_then_dropped_when_history_moves(tmp_path):
-    from gitrepo import GitRepo
-    repo = GitRepo(tmp_path / "r")
-    repo.commit("clock-in", "2025-02-01T09:00:00+00:00")
-    repo.commit("work", "2025-02-01T09:10:00+00:00")
-    assert answers(repo.path, "nobody@example.com") is None  # writes the cache at HEAD
-    cache = repo.path / ".git" / "hourly" / clockstate.CACHE_FILE
-    # Plant a (fake) answer for a stranger at this very tip: it is believed...
-    fake = "f" * 40
-    plant(cache, f"nobody@example.com\t{fake} in 1738400000 0 0")
-    assert answers(repo.path, "nobody@example.com") == (fake, "in")
-    # ...unless the checksum says the file was edited by hand...
-    cache.write_text(cache.read_text().replace(fake, "e" * 40))
-    assert answers(repo.path, "nobody@example.com") is None
-    # ...or HEAD moved below that tip: the entry no longer describes HEAD's history
-    # and its marker is not reachable, so it cannot answer.
-    plant(cache, f"nobody@example.com\t{fake} in 1738400000 0 0")
-    repo.git("reset", "-q", "--hard", "HEAD~1")
-    assert answers(repo.path, "nobody@example.com") is None
-
-
-def test_cache_bypassed_in_shallow_clones_and_with_replace_refs(tmp_path):
-    from gitrepo import GitRepo
-    repo = GitRepo(tmp_path / "r")
-    first = repo.commit("clock-in", "2025-02-01T09:00:00+00:00")
-    second = repo.commit("clock-out", "2025-02-01T10:00:00+00:00")
-    assert answers(repo.path, "alice@example.com") == (second, "out")
-    # Replace the clock-out by the clock-in: git now shows different history.
-    repo.git("replace", second, first)
-    assert clockstate.Repo(str(repo.path)).cache() is None
-    assert answers(repo.path, "alice@example.com") == (second, "in")
-
+# ------------------------------------------------------------------ the look-up
+# The identity's last marker comes from the marker store; tests/test_store.py
+# compares every answer of it with a full read of git.
 
 def test_a_new_marker_in_the_same_second_as_head_is_not_mistaken_for_an_amend(hooked):
     import time

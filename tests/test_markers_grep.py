@@ -1,8 +1,9 @@
 """markers.GREP keeps every message markers.parse accepts, as the real readers run git.
 
-Both history readers (history.read_markers for the report, clockstate.scan for the
-hook and `hourly in/out/status`) let `git log -i -E --grep` in the C locale choose
-the commits, and parse only what git lists. A marker the grep drops is a session
+The one reader (history.read_markers for the report, store.last_marker for the
+hook and `hourly in/out/status`, both over store.py's git log) lets
+`git log -i -E --grep` in the C locale choose the commits, and parses only what
+git lists. A marker the grep drops is a session
 that silently disappears, so this is checked on real repositories: generated
 messages (every spelling, any spacing and case, CR, tabs, Unicode look-alikes,
 leading blank lines) are committed with `git fast-import`, one commit per
@@ -21,7 +22,8 @@ from hypothesis import strategies as st
 
 from gitrepo import isolated_env
 
-from hourly_hooks import clockstate, history, markers
+from hourly_hooks import history, markers, store
+from hourly_hooks.repository import Repository
 
 # ASCII white space is what git's [[:space:]] means in the C locale; the rest
 # are what Python's Unicode-aware \s and str.strip() also take for white space.
@@ -122,7 +124,7 @@ def check_readers(messages: list) -> None:
         path = home / "repo"
         shas = fast_import(path, env, messages)
         parsed = {sha: text for sha, text in zip(shas, messages) if markers.parse(text) is not None}
-        # The hook's reader (clockstate) runs git in the user's own locale: check a UTF-8 one too.
+        # git may run in the user's own locale: check a UTF-8 one too.
         for locale in LOCALES:
             listed = listed_by_grep(path, {**env, "LC_ALL": locale})
             missed = [text for sha, text in parsed.items() if sha not in listed]
@@ -131,7 +133,9 @@ def check_readers(messages: list) -> None:
         # the report's...
         assert {c.sha for c in history.read_markers(history.open_repository(path))} == set(parsed)
         # ...and the hook's (one identity per commit, so every marker is someone's last).
-        assert {last.sha for last in clockstate.scan(str(path), ["HEAD"]).values()} == set(parsed)
+        repo = Repository(path)
+        lasts = {index: store.last_marker(repo, f"{index}@example.com") for index in range(1, len(shas) + 1)}
+        assert {last.sha for last in lasts.values() if last is not None} == set(parsed)
 
 
 def _locales() -> list:

@@ -438,7 +438,7 @@ def read_toml(path: Path) -> dict:
 def _read_text(path: Path) -> Optional[str]:
     try:
         data = path.read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no file (or a file where its folder should be)
         return None
     except OSError as error:
         raise ConfigError(f"{path}: cannot be read: {error.strerror}") from None

@@ -53,7 +53,7 @@ def finish(started) -> tuple:
 def _drain(out_r: int, err_r: int) -> tuple:
     # Read both pipes as data arrives, so a chatty stderr can never block git.
     import select
-    chunks = {out_r: [], err_r: []}
+    chunks: dict = {out_r: [], err_r: []}
     open_fds = [out_r, err_r]
     while open_fds:
         ready, _, _ = select.select(open_fds, [], [])

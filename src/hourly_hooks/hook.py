@@ -1,7 +1,8 @@
 """The hook entry points: ``hourly-clock`` (commit-msg) and ``hourly-protect-keys`` (pre-commit).
 
 ``hourly-clock`` runs on every commit, so its import path is part of the
-product: standard library plus ``markers``, ``errors`` and ``clockstate`` only
+product: standard library plus ``markers``, ``errors``, ``clockrules``,
+``repository`` and ``store`` only (``sqlite3`` only once a marker is found)
 (check with ``python -X importtime -m hourly_hooks.hook``). An ordinary commit
 without a marker costs no git call at all.
 
@@ -17,7 +18,7 @@ import time
 
 from hourly_hooks.errors import GitError, HourlyError, Rejected, UsageError
 
-# markers and clockstate (with re and datetime: most of the start-up
+# markers and clockrules (with re and datetime: most of the start-up
 # cost) are imported only once a message mentions "clock": an ordinary commit
 # pays for Python's start and this module only.
 
@@ -49,8 +50,9 @@ def check_message_file(path: str) -> int:
     original = _read(path)
     if "clock" not in original.lower():
         return 0  # cheapest possible exit: no "clock" anywhere, no git call
-    from hourly_hooks import clockstate, markers
-    repo = clockstate.Repo()
+    from hourly_hooks import clockrules, markers
+    from hourly_hooks.repository import Repository
+    repo = Repository()
     lines = original.split("\n")
     kept = markers.kept_lines(lines, repo.comment_char(original))
     message = "\n".join(lines[i] for i in kept)
@@ -67,7 +69,7 @@ def check_message_file(path: str) -> int:
         _say(PROG_CLOCK, "this is a shallow clone: your earlier markers may be out of reach, "
                          "so the clock state was not checked.")
     else:
-        problem = clockstate.check(marker.kind, authored, int(marker.offset.total_seconds()), last, tz=tz)
+        problem = clockrules.check(marker.kind, authored, int(marker.offset.total_seconds()), last, tz=tz)
         if problem:
             raise Rejected(_refusal(problem.text(), path))
     _write_canonical(path, lines, kept, message, marker)
@@ -77,9 +79,9 @@ def check_message_file(path: str) -> int:
 
 def _last_before_this_commit(repo, identity: str, authored: int, tz: int, path: str):
     """The identity's last marker, not counting HEAD when this commit is its --amend."""
-    from hourly_hooks import clockstate
-    last = clockstate.last_marker(repo, identity)
-    if last is not None and last.sha == repo.head and (last.authored, last.tz) == (authored, tz):
+    from hourly_hooks import store
+    last = store.last_marker(repo, identity)
+    if last is not None and last.sha == repo.head and (last.epoch, last.tz) == (authored, tz):
         # `git commit --amend` keeps the author and author date of HEAD (and git
         # exports them to the hook); HEAD is being replaced, not followed...
         if time.time() - authored < AMEND_WINDOW:
@@ -89,7 +91,7 @@ def _last_before_this_commit(repo, identity: str, authored: int, tz: int, path: 
                 "This commit has the same author and author date (to the second) as HEAD, your last "
                 "marker, so it cannot be told from an --amend of it.", path,
                 ["wait a second and commit again (an --amend too)"]))
-        last = clockstate.last_marker(repo, identity, heads=repo.parents(repo.head))
+        last = store.last_marker(repo, identity, heads=repo.parents(repo.head))
     return last
 
 
@@ -101,20 +103,20 @@ def author_of_commit(repo) -> tuple:
     `git commit` (pre-commit try-repo, a manual run) ``git var`` asks git for
     the same from config and now.
     """
-    from hourly_hooks import clockstate
     env = os.environ
     when = _parse_git_date(env.get("GIT_AUTHOR_DATE", ""))
     if env.get("GIT_AUTHOR_EMAIL") and when:
         return env.get("GIT_AUTHOR_NAME", ""), env["GIT_AUTHOR_EMAIL"], when[0], when[1]
-    return clockstate.author_ident(repo.cwd)
+    from hourly_hooks.repository import author_ident
+    return author_ident(repo.cwd)
 
 
 def _parse_git_date(text: str):
     """``@1764321600 -0500`` (what git exports) or ``1764321600 -0500`` -> (epoch, minutes)."""
-    from hourly_hooks import clockstate
+    from hourly_hooks.clockrules import parse_tz
     parts = text.strip().lstrip("@").split()
     if len(parts) == 2 and parts[0].isdigit() and parts[1][:1] in "+-" and parts[1][1:].isdigit():
-        return int(parts[0]), clockstate.parse_tz(parts[1])
+        return int(parts[0]), parse_tz(parts[1])
     return None  # another format a user typed: let `git var` parse it as git does
 
 
@@ -145,11 +147,11 @@ def _write_canonical(path: str, lines: list, kept: list, message: str, marker) -
 
 def _confirm(marker, authored: int, tz: int, last) -> None:
     """One line on what was recorded (git shows hook output; pre-commit with --verbose)."""
-    from hourly_hooks import clockstate, markers
+    from hourly_hooks import clockrules, markers
     effective = authored - int(marker.offset.total_seconds())
-    line = f"{marker.canonical} at {clockstate.stamp(effective, tz)}"
+    line = f"{marker.canonical} at {clockrules.stamp(effective, tz)}"
     if marker.kind == markers.OUT and last is not None and last.kind == markers.IN:
-        line += f", session {markers.format_minutes(effective - last.effective)}"
+        line += f", session {markers.format_minutes(effective - last.effective_epoch)}"
     _say(PROG_CLOCK, line)
 
 
@@ -275,11 +277,11 @@ def _working_tree(paths) -> list:
 
 def _staged() -> list:
     """(path, staged bytes) of every added or modified file in the index."""
-    from hourly_hooks import clockstate
-    names = clockstate.git_text(["diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR"])
+    from hourly_hooks.gitcmd import git_text, run_git
+    names = git_text(["diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR"])
     contents = []
     for path in filter(None, names.split("\0")):
-        code, data, _ = clockstate.run_git(["cat-file", "blob", f":{path}"])
+        code, data, _ = run_git(["cat-file", "blob", f":{path}"])
         if code == 0:
             contents.append((path, data))
     return contents

@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from hourly_hooks.clockstate import git_text
+from hourly_hooks.gitcmd import git_text
 from hourly_hooks.errors import GitError, Rejected
 from hourly_hooks.worktree import require_work_tree
 

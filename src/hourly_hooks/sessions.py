@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Optional
 
-from hourly_hooks.markers import IN, NEAR_MISS as NEAR_MISS_FORM, Marker, format_duration, format_minutes
+from hourly_hooks.markers import IN, NEAR_MISS as NEAR_MISS_FORM, format_duration, format_minutes
+from hourly_hooks.records import MarkerCommit
 
 DOUBLE_IN = "clock-in-while-clocked-in"
 LONE_OUT = "clock-out-without-clock-in"
@@ -28,37 +29,6 @@ TOO_LONG = "session-too-long"
 # `max_session`): a forgotten clock-out must not bill the night.
 MAX_SESSION = timedelta(hours=24)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-class MarkerCommit:
-    """A commit carrying a clock marker, as read from history.
-
-    A slotted class rather than a dataclass: a report holds one per marker
-    (100k on a 1M-commit history), and slots halve what each one costs.
-    """
-
-    __slots__ = ("sha", "name", "email", "authored", "marker", "message", "repo", "effective", "order")
-
-    def __init__(self, sha: str, name: str, email: str, authored: datetime, marker: Marker,
-                 message: str = "", repo: str = ""):
-        self.sha, self.name, self.email, self.marker = sha, name, email, marker
-        self.authored = authored  # the author date, with its own UTC offset
-        self.message, self.repo = message, repo
-        self.effective = authored - marker.offset
-        # Plain numbers to sort and compare by: aware datetimes in different zones
-        # compare through utcoffset() calls, which dominate pairing 10k markers.
-        self.order = (authored.timestamp(), self.effective.timestamp(), sha)
-
-    def __repr__(self) -> str:
-        return f"MarkerCommit({self.short} {self.marker.kind} {self.authored.isoformat()} {self.email})"
-
-    @property
-    def author(self) -> str:
-        return f"{self.name} <{self.email}>"
-
-    @property
-    def short(self) -> str:
-        return self.sha[:7]
 
 
 class Session:
@@ -156,7 +126,7 @@ def pair(commits: Iterable[MarkerCommit], key: str = "email",
     result = Pairing()
     limits = _Limits(max_session, allow)
     for identity, markers in by_identity.items():
-        markers.sort(key=lambda c: c.order)
+        markers.sort(key=lambda c: c.key)  # see MarkerCommit.set_rank
         _pair_one(identity, markers, result, limits)
     result.sessions.sort(key=lambda s: (s.clock_in.order[1], s.identity))
     result.open.sort(key=lambda s: (s.clock_in.order[1], s.identity))

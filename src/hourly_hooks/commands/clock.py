@@ -1,7 +1,7 @@
 """`hourly in`, `hourly out`, `hourly status`, `hourly install-hook`, `hourly uninstall-hook`.
 
 `in` / `out` write the marker commit in canonical subject form and apply the
-hook's rules themselves (clockstate.check), so they are just as strict when
+hook's rules themselves (clockrules.check), so they are just as strict when
 no hook is installed. Staged changes go into the marker commit, as
 asherp/hourly's `hourly-in` did; with nothing staged it is an empty commit.
 They refuse while a merge, rebase, cherry-pick or revert is under way, since
@@ -20,7 +20,9 @@ from datetime import datetime, timedelta, timezone
 
 import click
 
-from hourly_hooks import clockstate, hookinstall, markers, worktree
+from hourly_hooks import clockrules, hookinstall, markers, store, worktree
+from hourly_hooks.gitcmd import git_text, run_git
+from hourly_hooks.repository import Repository, author_ident
 from hourly_hooks.completion import complete_tz
 from hourly_hooks.errors import GitError, Rejected, UsageError
 
@@ -57,20 +59,20 @@ def clock_out(note: str, ago: str, at: str) -> None:
 
 
 def _clock(kind: str, note: str, ago, at) -> None:
-    repo = clockstate.Repo()
+    repo = Repository()
     worktree.refuse_during_operation(f"hourly {kind}", repo.top)
-    name, email, authored, tz = clockstate.author_ident(repo.cwd)
+    name, email, authored, tz = author_ident(repo.cwd)
     offset = _offset(ago, at, authored, tz)
     note = _check_note(note)
     identity = repo.canonical_email(name, email)
-    last = clockstate.last_marker(repo, identity)
-    if last is not None and last.authored == authored:
+    last = store.last_marker(repo, identity)
+    if last is not None and last.epoch == authored:
         # git dates are whole seconds and markers are ordered by them: a second
         # marker in the same second could not be ordered (and the hook would
         # take it for an --amend of HEAD). Wait for the next second.
         time.sleep(1.05 - (time.time() % 1))
         authored += 1
-    problem = clockstate.check(kind, authored, int(offset.total_seconds()), last, tz=tz)
+    problem = clockrules.check(kind, authored, int(offset.total_seconds()), last, tz=tz)
     if problem:
         raise Rejected(f"not clocking {kind}.\n" + problem.text(
             ["or record it anyway: git commit --allow-empty --no-verify -m "
@@ -80,10 +82,10 @@ def _clock(kind: str, note: str, ago, at) -> None:
     sha = _commit(repo, message, authored, tz)
     effective = authored - int(offset.total_seconds())
     what = f"with {staged} staged file(s)" if staged else "empty commit"
-    click.echo(f"Clocked {kind} at {clockstate.stamp(effective, tz)}: {message}  ({sha[:7]}, {what})")
+    click.echo(f"Clocked {kind} at {clockrules.stamp(effective, tz)}: {message}  ({sha[:7]}, {what})")
     if kind == markers.OUT and last is not None and last.kind == markers.IN:
-        worked = markers.format_minutes(effective - last.effective)
-        click.echo(f"Session: {worked} since {clockstate.stamp(last.effective, last.tz)}.")
+        worked = markers.format_minutes(effective - last.effective_epoch)
+        click.echo(f"Session: {worked} since {clockrules.stamp(last.effective_epoch, last.tz)}.")
 
 
 def _offset(ago, at, authored: int, tz: int) -> timedelta:
@@ -122,7 +124,7 @@ def _check_note(note: str) -> str:
 
 
 def _staged_count(repo) -> int:
-    code, out, _ = clockstate.run_git(["diff", "--cached", "--name-only", "-z"], repo.cwd)
+    code, out, _ = run_git(["diff", "--cached", "--name-only", "-z"], repo.cwd)
     return len([p for p in out.split(b"\0") if p]) if code == 0 else 0
 
 
@@ -135,7 +137,7 @@ def _commit(repo, message: str, authored: int, tz: int) -> str:
     if done.returncode:
         output = (done.stdout + done.stderr).strip()
         raise Rejected(f"git commit failed:\n{output}" if output else "git commit failed")
-    return clockstate.git_text(["rev-parse", "HEAD"], repo.top).strip()
+    return git_text(["rev-parse", "HEAD"], repo.top).strip()
 
 
 @click.command("install-hook")
@@ -168,12 +170,13 @@ def install_hook(force: bool, print_hook) -> None:
 def _warm_cache() -> None:
     # The first look-up reads the whole history once (seconds on a huge
     # repository); do it now rather than in the user's first commit.
+    from hourly_hooks import store
+    from hourly_hooks.repository import Repository
     try:
-        repo = clockstate.Repo()
-        cache = repo.cache()
-        if repo.head and cache is not None and not cache.entries:
-            click.echo("Reading the history once to fill the clock-state cache...", err=True)
-            clockstate.last_marker(repo, "")
+        repo = Repository()
+        if repo.head and store.enabled() and not os.path.exists(store.store_path(repo)):
+            click.echo("Reading the history once into the marker store...", err=True)
+            store.last_marker(repo, "")
     except GitError:
         pass
 
@@ -202,20 +205,20 @@ def status(as_json: bool, tz) -> None:
 
 def _status(tz_name) -> dict:
     """Everything `hourly status` shows, as plain data (the JSON document)."""
-    from hourly_hooks import periods
+    from hourly_hooks import periods, store
     from hourly_hooks.commands.options import load_timesheet
-    from hourly_hooks.history import author_pattern
+    from hourly_hooks.repository import Repository, author_ident
 
-    repo = clockstate.Repo()
-    name, email, now, _ = clockstate.author_ident(repo.cwd)
+    repo = Repository()
+    name, email, now, _ = author_ident(repo.cwd)
     identity = repo.canonical_email(name, email)
-    last = clockstate.last_marker(repo, identity) if repo.head else None
+    last = store.last_marker(repo, identity) if repo.head else None
     report = {"identity": identity, "state": last.kind if last else "out", "since": None,
               "seconds": None, "commit": last.sha if last else None,
               "hook": hookinstall.status(repo.top)}
     if last is not None:
-        report["since"] = datetime.fromtimestamp(last.effective, timezone(timedelta(minutes=last.tz))).isoformat()
-        report["seconds"] = max(0, now - last.effective)
+        report["since"] = last.effective.isoformat()
+        report["seconds"] = max(0, now - last.effective_epoch)
     if not repo.head:
         report.update(today=_total([], None, 0), week=_total([], None, 0), anomalies=[])
         return report
@@ -225,15 +228,20 @@ def _status(tz_name) -> dict:
         raise UsageError(str(error)) from None
     moment = datetime.fromtimestamp(now, timezone.utc)
     window = moment - timedelta(days=30)
-    params = {"since": window.isoformat(), "author": (author_pattern(identity),), "tz": tz_name,
-              "repo": (repo.top,)}
+    # Everyone's markers, then this identity's sessions: the same store scope
+    # as `hourly report` and the hook (an --author pattern would be a scope of its own).
+    params = {"since": window.isoformat(), "tz": tz_name, "repo": (repo.top,)}
     sheet = load_timesheet(params).timesheet
     zone = zone or sheet.selection.tz
-    running = [s for s in sheet.open if s.identity == identity]
+
+    def mine(sessions):
+        return [s for s in sessions if s.clock_in.email.lower() == identity]
+
+    running = mine(sheet.open)
     today = periods.period("today", zone, moment)
     week = periods.period("this-week", zone, moment)
-    report["today"] = _total(sheet.sessions, running, now, *today)
-    report["week"] = _total(sheet.sessions, running, now, *week)
+    report["today"] = _total(mine(sheet.sessions), running, now, *today)
+    report["week"] = _total(mine(sheet.sessions), running, now, *week)
     report["anomalies"] = [{"kind": a.kind, "when": a.when.isoformat(), "commits": list(a.commits),
                             "message": a.message} for a in sheet.anomalies if a.identity == identity]
     return report
@@ -243,10 +251,12 @@ def _total(sessions, running, now: int, start=None, end=None) -> dict:
     """Closed sessions that started in [start, end), and the running one's time so far."""
     def inside(session):
         return start is None or start <= session.start < end
+    from hourly_hooks import money
     closed = sum(s.seconds for s in sessions if inside(s))
     open_now = sum(max(0, now - int(s.start.timestamp())) for s in (running or []) if inside(s))
+    # The report's own rounding of seconds to hours (Decimal), so both show the same figure.
     return {"seconds": closed + open_now, "closed_seconds": closed, "running_seconds": open_now,
-            "hours": f"{(closed + open_now) / 3600:.2f}"}
+            "hours": str(money.hours(closed + open_now))}
 
 
 def _status_lines(report: dict) -> list:

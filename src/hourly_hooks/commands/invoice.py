@@ -19,7 +19,7 @@ from hourly_hooks.commands.btcpay import host_and_pem, load_settings
 from hourly_hooks.commands.options import load_timesheet, selection_options
 from hourly_hooks.errors import HourlyError, Rejected, UsageError
 from hourly_hooks.gitcmd import run_git
-from hourly_hooks.history import author_pattern, open_repository
+from hourly_hooks.history import author_pattern, open_repository, refuse_shallow
 
 
 # --------------------------------------------------------------- hourly invoice
@@ -47,6 +47,7 @@ def invoice(buyer_email, buyer_name, backend, host, pem, expires, payment_method
       hourly invoice --since 2020-01-01 --until 2020-01-06 --rate "100 USD" --dry-run
     """
     repo = open_repository((params.get("repo") or (".",))[0])
+    refuse_shallow(repo)  # a cut history under-bills
     email = None if params.get("author") else _my_email(repo)
     authors = () if email is None else (author_pattern(email),)
     loaded = load_timesheet(params, authors)

@@ -127,4 +127,5 @@ def load_timesheet(params: dict, default_authors: Sequence[str] = ()) -> Loaded:
         max_session=cfg.parsed("max_session", parse_duration),
         allow_long=tuple(cfg.get("allow_long", ())),
     )
-    return Loaded(build(selection, read_all(repos, bool(cfg.get("all")), authors)), cfg, repos)
+    return Loaded(build(selection, read_all(repos, bool(cfg.get("all")), authors, since, selection.exclude)),
+                  cfg, repos)

@@ -12,6 +12,7 @@ from hourly_hooks import report_extras as extras
 from hourly_hooks.chart import for_terminal
 from hourly_hooks.commands.options import load_timesheet, selection_options
 from hourly_hooks.errors import OutputError, Rejected
+from hourly_hooks.history import shallow_warning
 from hourly_hooks.render import FORMATS, GROUPINGS, RENDERERS, anomaly_lines
 
 
@@ -58,6 +59,9 @@ def report(by: str, fmt: str, output: str, strict: bool, worklog: bool, chart: b
     extras.check_flags(fmt, output, worklog, chart)
     loaded = load_timesheet(params)
     sheet = loaded.timesheet
+    cut = [warning for warning in map(shallow_warning, loaded.repos) if warning]
+    for warning in cut:
+        click.echo(f"Warning: {warning}", err=True)
     log = extras.read_worklog(loaded, params) if extras.wants_worklog(fmt, worklog) else None
     text = extras.render(fmt, sheet, by, billed_sessions(loaded.repos, sheet), log)
     if output and output != "-":
@@ -73,6 +77,8 @@ def report(by: str, fmt: str, output: str, strict: bool, worklog: bool, chart: b
     _explain(sheet)
     if strict and sheet.anomalies:
         raise Rejected(f"{len(sheet.anomalies)} anomalies in the period (see above)")
+    if strict and cut:
+        raise Rejected("the history is cut (shallow clone); see the warning above")
 
 
 def write_file(path: str, text: str) -> None:

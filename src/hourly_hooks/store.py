@@ -1,0 +1,746 @@
+"""The marker store: every clock marker of a repository, read once from git, kept in SQLite.
+
+One reader and one store answer the hook, ``hourly status``, ``hourly report``
+and ``hourly invoice``: "the markers (of this identity, or all) from this time
+on, reachable from these tips".
+
+**The reader.** One streamed ``git log -z --use-mailmap -i -E --grep`` with
+``markers.GREP``: git filters in C, Python parses only the commits that
+mention a clock, as they arrive through a 1 MiB pipe.
+
+**The store** (``<git common dir>/hourly/markers.sqlite3``, WAL) keeps one row
+per marker commit (every ``markers.Marker`` field as a column, the mailmapped
+author, the author date and its UTC offset, the message), indexed by author
+date and by identity, so warm reads parse no message. For each *scope* (HEAD
+of one work tree, or ``--all``; with the ``--author`` patterns) it keeps the
+tips it was last brought up to date at, and the set of marker commits
+reachable from them. For new tips H and stored tips T, whatever they are::
+
+    reach(H) = reach(T) - (T ^H) + (H ^T)
+
+so ``git log H --not T`` adds and ``git log T --not H`` removes (both short
+after a commit, an amend, a rebase of recent work or a branch switch), and an
+answer never contains a marker H cannot reach. A scope seen for the first
+time starts from another scope with the same patterns (``--all`` from HEAD),
+else from one full read. If git cannot answer a difference (a stored tip was
+garbage-collected), the scope is read again in full.
+
+Bypassed (every answer read from git as if there were no store) with
+HOURLY_NO_CACHE=1, in shallow clones, with grafts or replace refs (they
+change what a tip reaches), and where the store cannot be opened or written
+(a read-only git dir). A file that SQLite finds damaged is deleted and
+rebuilt. The file records the store format, ``markers.GREP`` and the mailmap
+digest; if any differs, the store starts empty.
+
+**Ties.** Markers with the same author second are ordered by ancestry: each
+gets as ``rank`` the number of same-second markers that are its ancestors
+(``git merge-base --is-ancestor``, asked only for such ties and remembered in
+the store), so pairing never depends on SHAs or committer dates.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+
+from hourly_hooks import markers
+from hourly_hooks.errors import GitError
+from hourly_hooks.gitcmd import finish, git_message, start_git
+from hourly_hooks.records import MarkerCommit
+
+FORMAT_VERSION = "3"
+FILE = ("hourly", "markers.sqlite3")
+_FORMAT = "%H%x00%ad%x00%aN%x00%aE%x00%B"
+_FIELDS = 5
+_CHUNK = 1 << 16
+_COLUMNS = "sha, name, email, epoch, tz, kind, off, note, form, problem, line, body"
+PROGRESS_AFTER = 1.0  # seconds of a full read before progress is shown (on a terminal)
+LOOKBACK = (3 * 86400, 14 * 86400, 60 * 86400, 400 * 86400)  # seconds before --since tried for a cut
+
+
+def enabled() -> bool:
+    return not os.environ.get("HOURLY_NO_CACHE")
+
+
+# --------------------------------------------------------------------------- reading git
+
+def log_args(authors=()) -> list:
+    """``git log`` arguments for the marker commits of the revisions given on stdin / after."""
+    args = ["-c", "log.showSignature=false", "log", "-z", "-i", "-E", "--date=raw",
+            f"--format={_FORMAT}", "--use-mailmap"]
+    args += [f"--grep={pattern}" for pattern in markers.GREP]
+    args += [f"--author={author}" for author in authors]
+    return args
+
+
+def stream_rows(cwd, revisions, authors=(), progress=None):
+    """Rows (see _COLUMNS) of the marker commits reachable from revisions, streamed from git."""
+    import subprocess
+    env = dict(os.environ, GIT_PAGER="cat", LC_ALL="C")
+    process = subprocess.Popen(["git", *log_args(authors), "--stdin"], cwd=cwd, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, stdin=subprocess.PIPE, env=env)
+    _widen(process.stdout)
+    process.stdin.write("".join(f"{rev}\n" for rev in revisions).encode())
+    process.stdin.close()
+    try:
+        count = 0
+        for fields in _records(process.stdout):
+            row = parse_record(fields)
+            if row is not None:
+                count += 1
+                if progress is not None and not count % 1000:
+                    progress(count)
+                yield row
+    finally:
+        process.stdout.close()
+        stderr = process.stderr.read()
+        process.stderr.close()
+        if process.wait() != 0:
+            raise GitError(git_message(stderr) or "git log failed")
+
+
+def start_rows(cwd, revisions, authors=()):
+    """Start a short ``git log`` (a difference of tips) without waiting; see finish_rows."""
+    return start_git([*log_args(authors), *revisions, "--"], cwd)
+
+
+def finish_rows(started) -> list:
+    code, out, err = finish(started)
+    if code:
+        raise GitError(git_message(err) or "git log failed")
+    rows = []
+    fields = out.split(b"\0")
+    for index in range(0, len(fields) - _FIELDS + 1, _FIELDS):
+        row = parse_record(fields[index:index + _FIELDS])
+        if row is not None:
+            rows.append(row)
+    return rows
+
+
+def _widen(pipe) -> None:
+    """Give git a 1 MiB pipe (Linux) so it never waits while Python parses a chunk."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(pipe.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except (ImportError, OSError, ValueError):
+        pass  # other systems, or a lower pipe-max-size: the default buffer still works
+
+
+def _records(stream):
+    """Split git's NUL-separated stream into records of _FIELDS fields, as it arrives."""
+    fields: list = []
+    tail = b""
+    while True:
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            break
+        pieces = (tail + chunk).split(b"\0")
+        tail = pieces.pop()
+        fields.extend(pieces)
+        while len(fields) >= _FIELDS:
+            yield fields[:_FIELDS]
+            del fields[:_FIELDS]
+    if tail:
+        fields.append(tail)
+    if len(fields) == _FIELDS:
+        yield fields
+
+
+def parse_record(fields):
+    """One git log record -> a row tuple, or None when the message holds no marker."""
+    body = fields[4].decode("utf-8", "replace")
+    marker = markers.parse(body)
+    if marker is None:
+        return None  # git's grep is broad ("clocking in"); the parser is exact
+    sha = fields[0].decode("ascii", "replace").lstrip("\n")  # -z leaves the separator before the next SHA
+    epoch, _, tz = fields[1].decode("ascii", "replace").partition(" ")
+    return (sha, fields[2].decode("utf-8", "replace"), fields[3].decode("utf-8", "replace"),
+            int(epoch), _parse_tz(tz), marker.kind, int(marker.offset.total_seconds()),
+            marker.note, marker.form, marker.problem, marker.line, body.strip())
+
+
+def _parse_tz(text: str) -> int:
+    sign = -1 if text.startswith("-") else 1
+    digits = text.strip().lstrip("+-")
+    return sign * (int(digits[:2]) * 60 + int(digits[2:4]))
+
+
+_ZONES: dict = {}
+_MARKERS: dict = {}
+
+
+def to_commit(row, repo_name: str = "") -> MarkerCommit:
+    """A row as the record the rest of hourly uses."""
+    sha, name, email, epoch, tz, kind, off, note, form, problem, line, body = row
+    if kind not in (markers.IN, markers.OUT):
+        raise ValueError(f"bad marker kind {kind!r}")
+    zone = _ZONES.get(tz)
+    if zone is None:
+        zone = _ZONES[tz] = timezone(timedelta(minutes=tz))
+    shape = (kind, off, note, form, problem, line)
+    marker = _MARKERS.get(shape)  # most are alike: plain "clock-in" at line 0
+    if marker is None:
+        marker = _MARKERS[shape] = markers.Marker(kind, timedelta(seconds=off), note, form, problem, line)
+    return MarkerCommit(sha, sys.intern(name), sys.intern(email), datetime.fromtimestamp(epoch, zone), marker,
+                        body, repo_name, 0, epoch, tz, off)
+
+
+# --------------------------------------------------------------------------- ties
+
+def tie_pairs(rows) -> list:
+    """(a, b) SHA pairs whose ancestry orders them: same author second, maybe the same person.
+
+    Identical events (same person, kind and effective time) are left out: pairing
+    keeps one of them, so their mutual order never matters.
+    """
+    by_second: dict = {}
+    for row in rows:
+        by_second.setdefault(row[3], []).append(row)
+    pairs = []
+    for group in by_second.values():
+        if len(group) < 2:
+            continue
+        for i, a in enumerate(group):
+            for b in group[i + 1:]:
+                same_person = a[2].lower() == b[2].lower() or a[1] == b[1]
+                same_event = (a[1], a[2].lower(), a[5], a[6]) == (b[1], b[2].lower(), b[5], b[6])
+                if same_person and not same_event and a[0] != b[0]:
+                    pairs.append((a[0], b[0]))
+    return pairs
+
+
+def ask_ancestry(cwd, pairs) -> dict:
+    """(a, b) -> True when a is an ancestor of b, for both orders of every pair."""
+    questions = [(a, b) for x, y in pairs for a, b in ((x, y), (y, x))]
+    answers = {}
+    for start in range(0, len(questions), 16):  # a few git processes at a time
+        batch = questions[start:start + 16]
+        jobs = [start_git(["merge-base", "--is-ancestor", a, b], cwd) for a, b in batch]
+        for question, job in zip(batch, jobs):
+            answers[question] = finish(job)[0] == 0
+    return answers
+
+
+def apply_ranks(commits, ancestry: dict) -> None:
+    """Set each commit's rank: how many same-second commits are its ancestors."""
+    if not ancestry:
+        return
+    counts: dict = {}
+    for (a, b), yes in ancestry.items():
+        if yes and a != b:
+            counts[b] = counts.get(b, 0) + 1
+    for commit in commits:
+        if commit.sha in counts:
+            commit.set_rank(counts[commit.sha])
+
+
+# --------------------------------------------------------------------------- the store
+
+class Unavailable(Exception):
+    """The store cannot be used here; answer from git directly."""
+
+
+class Store:
+    """One repository's SQLite marker store (see the module docstring)."""
+
+    def __init__(self, path: str, key: str):
+        self.path, self.key = path, key
+        self.fresh: list | None = None  # (never evaluated: no typing import on the hook's path)
+        try:
+            import sqlite3
+        except ImportError:  # pragma: no cover - Python built without sqlite3
+            raise Unavailable("no sqlite3") from None
+        self.sqlite3 = sqlite3
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            self._open()
+        except sqlite3.DatabaseError as error:
+            if transient(error):
+                raise Unavailable(str(error)) from None  # locked, read-only: not damaged, leave it
+            self._discard()  # damaged: behave as if there were none
+            try:
+                self._open()
+            except (sqlite3.Error, OSError) as error:
+                raise Unavailable(str(error)) from None
+        except (sqlite3.Error, OSError) as error:
+            raise Unavailable(str(error)) from None
+
+    def _open(self) -> None:
+        db = self.sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        self.db = db
+        try:
+            db.execute("PRAGMA synchronous=NORMAL")  # WAL itself is set once, when the file is made
+            meta = {}
+            try:
+                meta = dict(db.execute("SELECT k, v FROM meta"))
+            except self.sqlite3.OperationalError as error:
+                if "no such table" not in str(error):
+                    raise
+            if meta.get("key") != self.key:
+                self._create()
+        except BaseException:
+            db.close()
+            raise
+
+    def _create(self) -> None:
+        db = self.db
+        db.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer (the hook during a report)
+        db.execute("BEGIN IMMEDIATE")
+        for table in ("meta", "markers", "scopes", "members", "ancestry"):
+            db.execute(f"DROP TABLE IF EXISTS {table}")
+        db.execute("CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID")
+        # A rowid table: rows (with their messages) are appended as read, and
+        # only the small indexes take random inserts.
+        db.execute("CREATE TABLE markers (sha TEXT NOT NULL, name TEXT, email TEXT, ident TEXT, "
+                   "epoch INTEGER, tz INTEGER, kind TEXT CHECK (kind IN ('in', 'out')), off INTEGER, "
+                   "note TEXT, form TEXT, problem TEXT, line INTEGER, body TEXT)")
+        db.execute("CREATE TABLE scopes (id INTEGER PRIMARY KEY, name TEXT UNIQUE, authors TEXT, tips TEXT)")
+        db.execute("CREATE TABLE members (scope INTEGER, sha TEXT)")
+        self._indexes()
+        db.execute("CREATE TABLE ancestry (a TEXT, b TEXT, yes INTEGER, PRIMARY KEY (a, b)) WITHOUT ROWID")
+        db.execute("INSERT INTO meta VALUES ('key', ?)", (self.key,))
+        db.execute("COMMIT")
+
+    INDEXES = ("CREATE UNIQUE INDEX IF NOT EXISTS markers_sha ON markers (sha)",
+               "CREATE INDEX IF NOT EXISTS markers_epoch ON markers (epoch)",
+               "CREATE INDEX IF NOT EXISTS markers_ident ON markers (ident, epoch)",
+               "CREATE UNIQUE INDEX IF NOT EXISTS members_key ON members (scope, sha)")
+
+    def _indexes(self) -> None:
+        for statement in self.INDEXES:
+            self.db.execute(statement)
+
+    def _discard(self) -> None:
+        try:
+            self.db.close()
+        except Exception:
+            pass
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                os.unlink(self.path + suffix)
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        try:
+            self.db.close()
+        except Exception:
+            pass
+
+    # ------------------------------------------------------------ scopes
+    def sync(self, cwd, name: str, tips: list, authors=(), progress=None, head_parents=()) -> int:
+        """Bring scope `name` to `tips`; its id, with a read transaction open on that state.
+
+        The read transaction (WAL: a snapshot) keeps the answer to the tips asked
+        even if another process moves the scope meanwhile (a commit during a report).
+        """
+        tips_text = " ".join(tips)
+        for _ in range(3):
+            scope = self._sync(cwd, name, tips, authors, progress, head_parents)
+            self.db.execute("BEGIN")
+            row = self.db.execute("SELECT tips FROM scopes WHERE id = ?", (scope,)).fetchone()
+            if row is not None and row[0] == tips_text:
+                return scope
+            self.db.execute("COMMIT")
+        raise self.sqlite3.OperationalError("the store is busy: another process keeps moving this scope")
+
+    def ahead(self, cwd, name: str, tips: list, identity: str, head_parents=()):
+        """The identity's rows at its latest second over reach(tips), read without writing, or None.
+
+        Only when the scope's stored tips T are below tips (new commits since,
+        the hook's usual case): then reach(tips) = reach(T) + (tips ^T), so the
+        stored answer and the few new markers give it, and the commit stays
+        free of a write (and its fsync). None asks for a sync instead: after a
+        rebase or reset, or once many new markers are worth keeping.
+        """
+        db = self.db
+        db.execute("BEGIN")
+        row = db.execute("SELECT id, tips FROM scopes WHERE name = ?", (name,)).fetchone()
+        if row is None or not row[1]:
+            db.execute("COMMIT")
+            return None
+        old = row[1].split()
+        added: list = []
+        if old != tips:
+            added_job = start_rows(cwd, [*tips, *(f"^{tip}" for tip in old)])
+            removed_job = None if set(old) <= set(head_parents) and len(tips) == 1 else \
+                start_rows(cwd, [*old, *(f"^{tip}" for tip in tips)])
+            try:
+                added = finish_rows(added_job)
+                removed = finish_rows(removed_job) if removed_job is not None else []
+            except GitError:
+                removed = [None]
+            if removed or len(added) > 50:
+                db.execute("COMMIT")
+                return None
+        rows = self.latest(row[0], identity) + [r for r in added if r[2].lower() == identity]
+        top = max((r[3] for r in rows), default=None)
+        return [r for r in rows if r[3] == top]
+
+    def _sync(self, cwd, name: str, tips: list, authors, progress, head_parents) -> int:
+        """Bring scope `name` to `tips`; its id. Holds the write lock while git answers."""
+        self.fresh = None
+        db = self.db
+        tips_text = " ".join(tips)
+        authors_text = "\0".join(authors)
+        row = db.execute("SELECT id, tips FROM scopes WHERE name = ?", (name,)).fetchone()
+        if row is not None and row[1] == tips_text:
+            return row[0]
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute("SELECT id, tips FROM scopes WHERE name = ?", (name,)).fetchone()
+            if row is not None and row[1] == tips_text:
+                db.execute("COMMIT")
+                return row[0]
+            if row is None:
+                scope = int(db.execute("INSERT INTO scopes (name, authors, tips) VALUES (?, ?, NULL)",
+                                       (name, authors_text)).lastrowid or 0)
+                base = db.execute("SELECT id, tips FROM scopes WHERE authors = ? AND id != ? AND tips IS NOT NULL "
+                                  "ORDER BY id DESC LIMIT 1", (authors_text, scope)).fetchone()
+            else:
+                scope, base = row[0], (row if row[1] is not None else None)
+            if not self._step(cwd, scope, base, tips, authors, head_parents):
+                self._full(cwd, scope, tips, authors, progress)
+            db.execute("UPDATE scopes SET tips = ? WHERE id = ?", (tips_text, scope))
+            db.execute("COMMIT")
+        except BaseException:
+            try:
+                db.execute("ROLLBACK")
+            except self.sqlite3.Error:
+                pass
+            raise
+        return scope
+
+    def _step(self, cwd, scope: int, base, tips: list, authors, head_parents) -> bool:
+        """reach(tips) from the base scope's set and two short differences; False if git cannot."""
+        if base is None or not base[1] or not tips:
+            return False
+        old = base[1].split()
+        added_job = start_rows(cwd, [*tips, *(f"^{tip}" for tip in old)], authors)
+        # When the old tips are the new tip's parents (a commit on top), nothing is removed.
+        removed_job = None if set(old) <= set(head_parents) and len(tips) == 1 else \
+            start_rows(cwd, [*old, *(f"^{tip}" for tip in tips)], authors)
+        try:
+            added = finish_rows(added_job)
+        except GitError:
+            added = None
+        try:
+            removed = finish_rows(removed_job) if removed_job is not None else []
+        except GitError:
+            removed = None  # a stored tip is gone (gc): only a full read can tell
+        if added is None or removed is None:
+            return False
+        db = self.db
+        if base[0] != scope:
+            db.execute("DELETE FROM members WHERE scope = ?", (scope,))
+            db.execute("INSERT INTO members SELECT ?, sha FROM members WHERE scope = ?", (scope, base[0]))
+        db.executemany("DELETE FROM members WHERE scope = ? AND sha = ?", [(scope, r[0]) for r in removed])
+        self._insert(scope, added)
+        return True
+
+    def _full(self, cwd, scope: int, tips: list, authors, progress) -> None:
+        db = self.db
+        db.execute("DELETE FROM members WHERE scope = ?", (scope,))
+        db.execute("PRAGMA cache_size = -16384")  # 16 MiB: the indexes of a large fill stay in memory
+        fresh: list = []  # the scope's rows, kept so this run need not read them back
+        self.fresh = fresh
+        if not tips:
+            return
+        # Into an empty store (a first read), rows go in without indexes, which
+        # are then built once, sorted: much cheaper than 100k random inserts.
+        # One git log lists each commit once, so no duplicate can slip in.
+        empty = db.execute("SELECT 1 FROM markers LIMIT 1").fetchone() is None
+        if empty:
+            for index in ("markers_sha", "markers_epoch", "markers_ident", "members_key"):
+                db.execute(f"DROP INDEX IF EXISTS {index}")
+        insert = self._append if empty else self._insert
+        batch = []
+        for row in stream_rows(cwd, tips, authors, progress):
+            batch.append(row)
+            if len(batch) >= 2000:
+                insert(scope, batch)
+                fresh += batch
+                batch = []
+        insert(scope, batch)
+        fresh += batch
+        if empty:
+            self._indexes()
+
+    def _append(self, scope: int, rows) -> None:
+        if rows:
+            self.db.executemany(f"INSERT INTO markers ({_COLUMNS[:-6]}, ident, body) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                [(*r[:11], r[2].lower(), r[11]) for r in rows])
+            self.db.executemany("INSERT INTO members VALUES (?, ?)", [(scope, r[0]) for r in rows])
+
+    def _insert(self, scope: int, rows) -> None:
+        if not rows:
+            return
+        db = self.db
+        db.executemany(f"INSERT OR IGNORE INTO markers ({_COLUMNS[:-6]}, ident, body) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       [(*r[:11], r[2].lower(), r[11]) for r in rows])
+        db.executemany("INSERT OR IGNORE INTO members VALUES (?, ?)", [(scope, r[0]) for r in rows])
+
+    # ------------------------------------------------------------ answers
+    def rows(self, scope: int, since=None, identity=None) -> list:
+        """The scope's rows from epoch `since` on (all if None), of one identity or all, by author date."""
+        where, args = ["s.scope = ?"], [scope]
+        if since is not None:
+            where.append("m.epoch >= ?")
+            args.append(since)
+        if identity is not None:
+            where.append("m.ident = ?")
+            args.append(identity)
+        # CROSS JOIN: walk the author-date index and look each row up in the scope,
+        # rather than sort the whole scope for a month.
+        return self.db.execute(f"SELECT {', '.join('m.' + c.strip() for c in _COLUMNS.split(','))} "
+                               f"FROM markers m CROSS JOIN members s ON s.sha = m.sha WHERE {' AND '.join(where)} "
+                               "ORDER BY m.epoch", args).fetchall()
+
+    def latest(self, scope: int, identity: str) -> list:
+        """The identity's rows at its latest author second in the scope (usually one)."""
+        columns = ", ".join("m." + c.strip() for c in _COLUMNS.split(","))
+        top = self.db.execute("SELECT m.epoch FROM markers m JOIN members s ON s.sha = m.sha AND s.scope = ? "
+                              "WHERE m.ident = ? ORDER BY m.epoch DESC LIMIT 1", (scope, identity)).fetchone()
+        if top is None:
+            return []
+        return self.db.execute(f"SELECT {columns} FROM markers m JOIN members s ON s.sha = m.sha AND s.scope = ? "
+                               "WHERE m.ident = ? AND m.epoch = ?", (scope, identity, top[0])).fetchall()
+
+    def ancestry(self, cwd, pairs) -> dict:
+        """Ancestry answers for tie pairs: remembered ones from the store, the rest from git."""
+        known: dict = {}
+        missing = []
+        for a, b in pairs:
+            found = self.db.execute("SELECT a, b, yes FROM ancestry WHERE (a = ? AND b = ?) OR (a = ? AND b = ?)",
+                                    (a, b, b, a)).fetchall()
+            if len(found) == 2:
+                known.update(((x, y), bool(yes)) for x, y, yes in found)
+            else:
+                missing.append((a, b))
+        if missing:
+            fresh = ask_ancestry(cwd, missing)
+            known.update(fresh)
+            try:
+                self.db.executemany("INSERT OR REPLACE INTO ancestry VALUES (?, ?, ?)",
+                                    [(a, b, int(yes)) for (a, b), yes in fresh.items()])
+            except self.sqlite3.Error:
+                pass  # remembered next time, or not: the answer is the same
+        return known
+
+
+def open_store(repo):
+    """The repository's store, or None where it must not or cannot be used."""
+    if not enabled() or repo.shallow or repo.rewritten():
+        return None
+    key = "\0".join([FORMAT_VERSION, repr(markers.GREP), repo.mailmap_digest()])
+    try:
+        return Store(os.path.join(repo.common_dir, *FILE), key)
+    except Unavailable:
+        return None
+
+
+def store_path(repo) -> str:
+    return os.path.join(repo.common_dir, *FILE)
+
+
+# --------------------------------------------------------------------------- questions
+
+def _scope_name(repo, all_refs: bool, authors) -> str:
+    return ("all" if all_refs else f"HEAD {repo.top_dir}") + "".join(f"\0{a}" for a in authors)
+
+
+def _with_store(repo, work):
+    """work(store) with the store, or work(None) if there is none or it fails."""
+    store = open_store(repo)
+    if store is None:
+        return work(None)
+    try:
+        return work(store)
+    except store.sqlite3.DatabaseError as error:
+        if transient(error):
+            store.close()  # locked too long, read-only, disk full: answer from git
+        else:
+            store._discard()  # damaged under our feet: drop it (the next run rebuilds), answer from git
+        return work(None)
+    except ValueError:
+        store._discard()  # a row no reader wrote: damaged
+        return work(None)
+    finally:
+        store.close()
+
+
+def transient(error) -> bool:
+    """A store error that says nothing about the file's health (it is left alone)."""
+    text = str(error).lower()
+    return any(word in text for word in ("locked", "busy", "readonly", "read-only", "unable to open",
+                                         "disk i/o", "full", "permission"))
+
+
+def last_marker(repo, identity: str, heads=None):
+    """The identity's last marker over what heads reach (default: HEAD), or None.
+
+    Last in the pairing order (records.MarkerCommit.key), so the hook, ``hourly
+    in/out`` and ``hourly status`` agree with the report.
+    """
+    heads = [repo.head] if heads is None else list(heads)
+    heads = [h for h in heads if h]
+    if not heads:
+        return None  # empty repository, or amending a root commit
+    identity = identity.lower()
+
+    def work(store):
+        if store is None:
+            rows = [r for r in stream_rows(repo.top_dir, heads) if r[2].lower() == identity]
+            top = max((r[3] for r in rows), default=None)
+            rows = [r for r in rows if r[3] == top]
+            ancestry = ask_ancestry(repo.top_dir, tie_pairs(rows)) if len(rows) > 1 else {}
+        else:
+            parents = repo.head_parents if heads == [repo.head] else ()
+            name = _scope_name(repo, False, ())
+            rows = store.ahead(repo.top_dir, name, heads, identity, parents)
+            if rows is None:
+                scope = store.sync(repo.top_dir, name, heads, head_parents=parents)
+                rows = store.latest(scope, identity)
+            ancestry = store.ancestry(repo.top_dir, tie_pairs(rows)) if len(rows) > 1 else {}
+        commits = [to_commit(r, repo.name) for r in rows]
+        apply_ranks(commits, ancestry)
+        return max(commits, key=lambda c: (c.key, c.sha), default=None)
+
+    return _with_store(repo, work)
+
+
+def read(repo, all_refs: bool = False, authors=(), since=None, exclude=(), progress=None) -> list:
+    """The marker commits reachable from HEAD (or every ref), in pairing order.
+
+    With `since` (an aware datetime), markers far enough before it may be left
+    out: only where pairing provably gives the same sessions and anomalies from
+    `since` on (see cut()). `exclude`: SHA prefixes the timesheet drops.
+    """
+    authors = tuple(authors)
+    tips = repo.tips(all_refs)
+    if not tips:
+        return []
+    since_epoch = None if since is None else int(since.timestamp())
+
+    def work(store):
+        if store is None:
+            rows = list(stream_rows(repo.top_dir, tips, authors, progress))
+            ancestry = ask_ancestry(repo.top_dir, tie_pairs(rows))
+        else:
+            parents = repo.head_parents if not all_refs else ()
+            scope = store.sync(repo.top_dir, _scope_name(repo, all_refs, authors), tips, authors,
+                               progress=progress, head_parents=parents)
+            rows = _window(store, scope, since_epoch, exclude)
+            ancestry = store.ancestry(repo.top_dir, tie_pairs(rows))
+        name = repo.name
+        rows.reverse()
+        commits = []
+        while rows:  # each row freed as its record is made: the two never all coexist
+            commits.append(to_commit(rows.pop(), name))
+        apply_ranks(commits, ancestry)
+        commits.sort(key=lambda c: (c.key, c.sha))  # the SHA only orders copies of one event
+        return commits
+
+    return _with_store(repo, work)
+
+
+def _window(store, scope: int, since, exclude) -> list:
+    if store.fresh is not None:  # just read in full: the rows are at hand
+        rows, store.fresh = store.fresh, None
+        rows.sort(key=lambda r: r[3])
+        second = None if since is None else cut(rows, since, exclude)
+        return rows if second is None else [row for row in rows if row[3] >= second]
+    if since is None:
+        return store.rows(scope)
+    for lookback in LOOKBACK:
+        rows = store.rows(scope, since - lookback)
+        second = cut(rows, since, exclude)
+        if second is not None:
+            return [row for row in rows if row[3] >= second]
+    return store.rows(scope)
+
+
+def cut(rows, since: int, exclude=()):
+    """An author second from which on the markers before it stop mattering, or None.
+
+    Pairing (sessions.pair) walks each person's markers in order with a state:
+    the open clock-in and the last accepted session. Reading only the markers
+    from second S on gives the same sessions and anomalies from `since` on as
+    the whole history when S <= since and
+
+    * every marker from S on has its effective time >= S: the last accepted
+      session before S ends before S, so it cannot overlap a session starting
+      from S on, and no marker from S on duplicates one before S;
+    * for every person (by email, by name and by both: the three identity
+      keys), the first marker from S on is a clock-in (and no clock-out shares
+      its second): the open clock-in before S then only makes a "clock-in
+      while clocked in" anomaly, dated before S.
+
+    rows: every row of the scope from their first author second on, sorted by
+    author date; `exclude`: SHA prefixes the timesheet drops before pairing.
+    """
+    prefixes = tuple(p.lower() for p in exclude if p)
+    if prefixes:
+        rows = [r for r in rows if not r[0].startswith(prefixes)]
+    first: dict = {}
+    bad = 0
+    lowest = None
+    i = len(rows)
+    while i > 0:
+        second = rows[i - 1][3]
+        j = i
+        while j > 0 and rows[j - 1][3] == second:
+            j -= 1
+            _, name, email, epoch, _, kind, off = rows[j][:7]
+            effective = epoch - off
+            lowest = effective if lowest is None or effective < lowest else lowest
+            out = kind == markers.OUT
+            for person in (email.lower(), "\0" + name, f"{name} <{email.lower()}>"):
+                seen = first.get(person)
+                if seen is None or seen[0] > epoch:
+                    bad += out - (seen[1] if seen else 0)
+                    first[person] = (epoch, out)
+                elif out and not seen[1]:
+                    bad += 1
+                    first[person] = (epoch, True)
+        if second <= since and bad == 0 and lowest is not None and lowest >= second:
+            return second
+        i = j
+    return None
+
+
+# --------------------------------------------------------------------------- progress
+
+def progress_line(count: int, seconds: float) -> str:
+    """What a long first read shows on a terminal."""
+    return f"hourly: reading the history once into the marker store: {count:,} markers, {seconds:.0f}s"
+
+
+class Progress:
+    """Shows a long full read on a terminal: nothing for the first second, nothing off a terminal."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        try:
+            self.active = bool(self.stream.isatty())
+        except (AttributeError, ValueError):
+            self.active = False
+        self.started = time.monotonic()
+        self.shown = False
+
+    def __call__(self, count: int) -> None:
+        seconds = time.monotonic() - self.started
+        if self.active and seconds >= PROGRESS_AFTER:
+            self.stream.write("\r" + progress_line(count, seconds))
+            self.stream.flush()
+            self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
