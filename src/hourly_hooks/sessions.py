@@ -103,7 +103,9 @@ def identity_of(commit: MarkerCommit, key: str = "email") -> str:
 def unique(commits: Iterable[MarkerCommit], key: str = "email") -> dict:
     """identity -> its commits, without repeated SHAs nor rebased/cherry-picked
     copies (same identity, kind and effective time)."""
-    seen_sha, seen_event, by_identity = set(), set(), {}
+    seen_sha: set = set()
+    seen_event: set = set()
+    by_identity: dict = {}
     for commit in commits:
         identity = identity_of(commit, key)
         event = (identity, commit.marker.kind, commit.order[1])
