@@ -112,3 +112,35 @@ def test_exclude_in_config_skips_an_errant_marker(worked):
 def test_version_and_help():
     assert run("--version").output.startswith("hourly, version")
     assert "report" in run("--help").output
+
+
+def test_an_invalid_author_regex_is_a_usage_error_in_our_words(repo):
+    from click.testing import CliRunner
+    from hourly_hooks.cli import main
+
+    repo.commit("clock-in", "2026-03-02T09:00:00+00:00")
+    result = CliRunner().invoke(main, ["report", "--repo", str(repo.path), "--author", "("])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("Error: --author '(': not a valid regular expression")
+    assert "header" not in result.stderr and "fatal" not in result.stderr
+    ok = CliRunner().invoke(main, ["report", "--repo", str(repo.path), "--author", "Alice|Bob"])
+    assert ok.exit_code == 0, ok.output
+
+
+@pytest.mark.parametrize("host", ["http://[::1", "http://127.0.0.1:99999"])
+def test_a_host_that_is_not_a_url_is_one_line_not_a_crash(repo, monkeypatch, host):
+    from click.testing import CliRunner
+    from hourly_hooks.cli import main
+
+    repo.commit("clock-in", "2026-03-02T09:00:00+00:00")
+    repo.commit("clock-out", "2026-03-02T10:00:00+00:00")
+    monkeypatch.setenv("BTCPAYSERVER_API_KEY", "key-1234567890")
+    monkeypatch.setenv("BTCPAYSERVER_STORE_ID", "store")
+    for args in (["-c", f"btcpay.host={host}"], []):
+        if not args:
+            monkeypatch.setenv("BTCPAYSERVER_HOST", host)
+        result = CliRunner().invoke(main, [*args, "invoice", "--repo", str(repo.path), "--author", "alice",
+                                           "--rate", "100 USD", "--since", "2026-03-01", "--dry-run"])
+        assert result.exit_code in (2, 4), result.output
+        lines = result.stderr.strip().splitlines()
+        assert lines[0].startswith("Error:") and "not a valid URL" in lines[0] and "bug" not in result.stderr

@@ -85,6 +85,15 @@ def _check_currencies(values: Sequence[str], config: "Config") -> None:
             raise ValueError(f"not a currency code: {value!r} (expected 3 to 5 letters, like CHF)")
 
 
+def _check_host(value: str, config: "Config") -> None:
+    from hourly_hooks.btcpay.transport import normalize_host
+    from hourly_hooks.errors import HourlyError
+    try:
+        normalize_host(value)
+    except HourlyError as error:  # the layer that set it is named by the caller
+        raise ValueError(error.message) from None
+
+
 def _check_seconds(value: Any, config: "Config") -> None:
     try:
         seconds = float(value)
@@ -134,7 +143,7 @@ KEYS: Dict[str, Key] = {key.name: key for key in (
     Key("contract", "string"),
     Key("contract_start", "string"),
     Key("btcpay.backend", "choice", choices=("legacy", "greenfield"), env="HOURLY_BACKEND"),
-    Key("btcpay.host", "string", env="BTCPAYSERVER_HOST"),
+    Key("btcpay.host", "string", env="BTCPAYSERVER_HOST", check=_check_host),
     Key("btcpay.store_id", "string", env="BTCPAYSERVER_STORE_ID"),
     Key("btcpay.api_key", "string", env="BTCPAYSERVER_API_KEY", secret=True),
     Key("btcpay.merchant_token", "string", env="BTCPAYSERVER_MERCHANT", secret=True),

@@ -12,7 +12,7 @@ import re
 from typing import Iterable, Iterator, Optional, Sequence
 
 from hourly_hooks import markers, store
-from hourly_hooks.errors import GitError
+from hourly_hooks.errors import GitError, UsageError
 from hourly_hooks.gitcmd import run_git
 from hourly_hooks.records import MarkerCommit
 from hourly_hooks.repository import Repository, open_repository
@@ -35,6 +35,25 @@ def author_pattern(email: str) -> str:
     jimbob@x.com.
     """
     return "<" + re.sub(r"([.\[\]{}()*+?^$|\\])", r"\\\1", email) + ">"
+
+
+def check_author_patterns(repo: Repository, patterns: Sequence[str]) -> None:
+    """UsageError, in our words, for a --author pattern git cannot compile.
+
+    git compiles the patterns before it walks, so ``-n0`` asks it to do only
+    that: the answer costs no walk, and git's regex dialect (POSIX ERE) decides.
+    """
+    if not patterns:
+        return
+    from hourly_hooks.gitcmd import git_message
+    code, _, err = run_git(["log", "-n0", "-i", "-E", *[f"--author={p}" for p in patterns],
+                            "HEAD", "--"], repo.top)
+    if code and has_commits(repo):
+        shown = " ".join(repr(p) for p in patterns)
+        reason = git_message(err).split(": ", 1)[-1]
+        raise UsageError(f"--author {shown}: not a valid regular expression ({reason})",
+                         hint="--author takes a case-insensitive extended regex on 'Name <email>'; "
+                              "escape ( [ . * + ? with a backslash to match them literally.")
 
 
 def read_markers(repo: Repository, all_refs: bool = False, authors: Iterable[str] = (),

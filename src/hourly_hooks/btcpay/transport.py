@@ -60,7 +60,11 @@ def normalize_host(url: str) -> str:
         )
     if "://" not in raw:
         raise ConfigError(f"BTCPay host {raw!r} needs a scheme, e.g. https://{raw}")
-    parts = urlsplit(raw)
+    try:
+        parts = urlsplit(raw)
+        port = parts.port  # urllib checks the brackets and the port's range only when asked
+    except ValueError as error:
+        raise ConfigError(f"BTCPay host {raw!r} is not a valid URL ({error}).") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"BTCPay host {raw!r} is not an http(s) URL.")
@@ -71,7 +75,6 @@ def normalize_host(url: str) -> str:
     host = parts.hostname.lower()
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
-    port = parts.port
     if port is not None and (scheme, port) not in (("http", 80), ("https", 443)):
         host = f"{host}:{port}"
     return urlunsplit((scheme, host, parts.path.rstrip("/"), "", ""))

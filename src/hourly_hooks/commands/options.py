@@ -16,7 +16,7 @@ import click
 from hourly_hooks import config as config_module
 from hourly_hooks import periods
 from hourly_hooks.errors import UsageError
-from hourly_hooks.history import Repository, open_repository, read_all
+from hourly_hooks.history import Repository, check_author_patterns, open_repository, read_all
 from hourly_hooks.markers import parse_duration
 from hourly_hooks.money import Rounding, parse_rate, parse_rounding
 from hourly_hooks.timesheet import Rates, Selection, Timesheet, build
@@ -114,6 +114,8 @@ def load_timesheet(params: dict, default_authors: Sequence[str] = ()) -> Loaded:
     tz = cfg.parsed("tz", periods.zone)
     since, until = _window(params, tz)
     authors = tuple(params.get("author") or ()) or tuple(default_authors)
+    if params.get("author"):
+        check_author_patterns(repos[0], authors)
     selection = Selection(
         tz=tz,
         since=since,
