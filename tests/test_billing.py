@@ -269,3 +269,19 @@ def test_report_marks_billed_time_without_the_network_code(api, fake, month):
     assert done.returncode == 0, done.stderr
     assert [s["invoice"] for s in json.loads(done.stdout)["sessions"]] == [monthly["id"]] * 3
     assert json.loads(done.stderr.strip().splitlines()[-1]) == []
+
+
+# -- a ledger that cannot be written ---------------------------------------------------------
+
+def test_a_ledger_that_cannot_be_written_stops_before_anything_is_created(api, fake, month):
+    # A file where the ledger's folder should be fails as a read-only git dir or a full
+    # disk would (root ignores permissions, so this is how a test can make it fail).
+    blocker = month.path / ".git" / "hourly"
+    if blocker.is_dir():
+        import shutil
+        shutil.rmtree(blocker)
+    blocker.write_text("not a folder\n")
+    result = hourly("invoice", *MONTH, "--yes")
+    assert result.exit_code == 74, result.output
+    assert result.stderr.startswith("Error: cannot write the invoice ledger") and "bug" not in result.stderr
+    assert _invoices(fake, api) == [] and invoice_posts(fake) == []

@@ -26,7 +26,7 @@ from typing import Dict, FrozenSet, List, Optional, Protocol, Sequence, Tuple
 
 from hourly_hooks.btcpay import (PARTLY_PAID, VOID, Backend, BTCPaySettings, Invoice, InvoiceRequest,
                                  order_id_for, parse_expires)
-from hourly_hooks.btcpay.ledger import VOID_STATUSES, Ledger, Order, same_server, time_json, time_of
+from hourly_hooks.btcpay.ledger import VOID_STATUSES, Ledger, LedgerError, Order, same_server, time_json, time_of
 from hourly_hooks.errors import BTCPayError, NothingToBill, Rejected, UsageError
 
 PENDING = "pending"
@@ -340,7 +340,13 @@ def invoice(sheet, settings: BTCPaySettings, ledger: Ledger, ui: UI, *, who: str
             elif getattr(error, "answered", False):
                 ledger.unclear(request.order_id, error.message)
             raise
-        ledger.created(request.order_id, created, backend)
+        try:
+            ledger.created(request.order_id, created, backend)
+        except LedgerError as error:
+            ui.invoice(created, existing=False)  # it exists: the user must see where
+            error.hint = ("The invoice was created, but the ledger could not record it; its pending entry "
+                          "holds the time, and the next run finds the invoice on the server by its order id.")
+            raise
     ui.invoice(created, existing=False)
     return created
 

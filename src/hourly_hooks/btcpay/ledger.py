@@ -24,6 +24,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
+from hourly_hooks.errors import OutputError
+
 try:  # POSIX; on Windows concurrent runs are simply not serialised
     import fcntl
 except ImportError:  # pragma: no cover
@@ -116,6 +118,16 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+class LedgerError(OutputError):
+    """The ledger cannot be written. Raised before any request that needs the
+    entry, so nothing is created on the server that the ledger would not know."""
+
+    def __init__(self, path, error: OSError, doing: str = "write"):
+        super().__init__(f"cannot {doing} the invoice ledger {path}: {error.strerror or error}",
+                         hint=f"Make {Path(path).parent} writable (or free some disk space) and run again; "
+                              "`hourly invoices` shows what the server already holds.")
+
+
 class Ledger:
     def __init__(self, git_common_dir):
         self.git_dir = Path(git_common_dir)
@@ -124,17 +136,20 @@ class Ledger:
     # -- writing -------------------------------------------------------------
 
     def append(self, event: dict) -> None:
-        make_private_dirs(self.path.parent)
         record = dict(event, at=_now())
         line = json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
-        if _ends_mid_line(self.path):
-            line = "\n" + line  # a crash cut the last line short: start a fresh one
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
-            os.write(fd, line.encode("utf-8"))
-            os.fsync(fd)  # the pending entry must be on disk before the request goes out
-        finally:
-            os.close(fd)
+            make_private_dirs(self.path.parent)
+            if _ends_mid_line(self.path):
+                line = "\n" + line  # a crash cut the last line short: start a fresh one
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            try:
+                os.write(fd, line.encode("utf-8"))
+                os.fsync(fd)  # the pending entry must be on disk before the request goes out
+            finally:
+                os.close(fd)
+        except OSError as error:  # a read-only git dir, a full disk
+            raise LedgerError(self.path, error) from None
 
     def pending(self, order_id: str, **details) -> None:
         self.append({"event": "pending", "order_id": order_id, **details})
@@ -157,8 +172,12 @@ class Ledger:
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Serialise look-up-then-create between concurrent runs in this repository."""
-        make_private_dirs(self.path.parent)
-        with open(self.path.parent / LOCK.name, "a") as handle:
+        try:
+            make_private_dirs(self.path.parent)
+            handle = open(self.path.parent / LOCK.name, "a")
+        except OSError as error:
+            raise LedgerError(self.path.parent / LOCK.name, error) from None
+        with handle:
             if fcntl is not None:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
             try:
@@ -172,8 +191,10 @@ class Ledger:
     def events(self) -> List[dict]:
         try:
             text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return []
+        except (FileNotFoundError, NotADirectoryError):
+            return []  # no ledger yet (or a file where its folder should be: no ledger either)
+        except OSError as error:
+            raise LedgerError(self.path, error, "read") from None
         events = []
         for line in text.splitlines():
             try:
