@@ -127,6 +127,7 @@ def test_dry_run_on_legacy_masks_the_token(legacy, fake, seed):
     result = hourly("invoice", *SEED_ARGS, "--dry-run", "--json")
     assert_ok(result)
     request = json.loads(result.stdout)
+    assert request["version"] == 1
     assert request["url"] == f"{fake.url}/invoices/"
     assert request["body"]["price"] == "1291.31" and request["body"]["token"] == "********"
     assert [r for r in fake.requests if r["method"] == "POST" and "invoices" in r["path"]] == []
