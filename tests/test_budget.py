@@ -150,6 +150,9 @@ def test_a_contract_spans_months_from_its_start(tmp_path):
     assert document["budget"]["per"] == "contract"
     assert document["budget"]["start"] == "2026-01-15T00:00:00+00:00"
     assert (document["budget"]["used"], document["budget"]["remaining"]) == ("7.00", "1.00")
+    before = json.loads(run(repo, "report", "--since", "2025-12-01", "--until", "2026-01-01", "--tz", "UTC",
+                            "--json").stdout)
+    assert before["budget"]["used"] == "0.00"  # a report that ends before the contract began
     # All of it: 4 + 3 + 1 = 8 h is the whole contract, not more: not exceeded.
     everything = json.loads(run(repo, "report", "--tz", "UTC", "--json", "--strict").stdout)
     assert (everything["budget"]["used"], everything["budget"]["exceeded"]) == ("8.00", False)
