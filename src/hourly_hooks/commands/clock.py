@@ -197,7 +197,7 @@ def uninstall_hook() -> None:
 @click.option("--tz", metavar="ZONE", shell_complete=complete_tz,
               help="Time zone for today / this week (default: config, else local).")
 def status(fmt, as_json: bool, tz) -> None:
-    """Clocked in or out and since when; today's and this week's totals; recent anomalies.
+    """Clocked in or out and since when; today's and this week's totals; the budget; recent anomalies.
 
     \b
     Examples:
