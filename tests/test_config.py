@@ -111,7 +111,8 @@ def test_a_bad_environment_variable_is_a_config_error_naming_it(worked, variable
 def test_the_new_keys_are_accepted_and_shown(worked):
     (worked.path / ".hourly.toml").write_text(
         'max_session = "12h"\nallow_long = ["3f2a9c1"]\ncurrencies = ["CHF"]\nbudget = "40h/week"\n'
-        'contract = "ACME-7"\ncontract_start = "2026-01-01"\n[btcpay]\nexpires = "90m"\n')
+        '# contract = "120h" would be refused beside budget\ncontract_start = "2026-01-01"\n'
+        '[btcpay]\nexpires = "90m"\n')
     assert run("report", "--repo", worked.path).exit_code == 0
     shown = {s["key"]: s for s in json.loads(run("config", "--json", "--repo", worked.path).stdout)["settings"]}
     assert shown["max_session"]["value"] == "12h" and shown["max_session"]["source"]["line"] == 1

@@ -151,7 +151,7 @@ KEYS: Dict[str, Key] = {key.name: key for key in (
     Key("currencies", "list", (), check=_check_currencies, expected='a list of currency codes like ["CHF"]'),
     Key("budget", "string", check=_check_budget, expected='hours per week or month, like "40h/week"'),
     Key("contract", "string", check=_check_contract, expected='a total of hours, like "120h"'),
-    Key("contract_start", "string", check=_check_contract_start, expected='a day, like "2026-01-01"'),
+    Key("contract_start", "string", check=_check_contract_start),
     Key("btcpay.backend", "choice", choices=("legacy", "greenfield"), env="HOURLY_BACKEND"),
     Key("btcpay.host", "string", env="BTCPAYSERVER_HOST"),
     Key("btcpay.store_id", "string", env="BTCPAYSERVER_STORE_ID"),
