@@ -237,7 +237,7 @@ def test_two_clones_never_bill_the_same_month(fake, month, tmp_path, monkeypatch
     # The second clone's ledger and report know it, and `hourly invoices` shows its hours.
     listing = hourly("invoices", "--json")
     assert_ok(listing)
-    [row] = json.loads(listing.stdout)
+    [row] = json.loads(listing.stdout)["invoices"]
     assert (row["id"], row["hours"], row["sessions"]) == (only["id"], "6.00", 3)
     sessions = json.loads(hourly("report", *MONTH, "--format", "json").stdout)["sessions"]
     assert [s["invoice"] for s in sessions] == [only["id"]] * 3

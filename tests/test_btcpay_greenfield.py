@@ -36,7 +36,7 @@ def test_seed_invoice_on_greenfield(greenfield, fake, seed):
     assert_ok(result)
     [created] = fake.invoices(greenfield["store"])
     document = json.loads(result.stdout)
-    assert document == {"id": created["id"], "url": created["checkoutLink"], "amount": "1291.31",
+    assert document == {"version": 1, "id": created["id"], "url": created["checkoutLink"], "amount": "1291.31",
                         "currency": "USD", "status": "open", "paid": None, "hours": "12.91",
                         "order_id": created["metadata"]["orderId"], "created": document["created"],
                         "existing": False}

@@ -111,9 +111,10 @@ def test_a_bad_environment_variable_is_a_config_error_naming_it(worked, variable
 def test_the_new_keys_are_accepted_and_shown(worked):
     (worked.path / ".hourly.toml").write_text(
         'max_session = "12h"\nallow_long = ["3f2a9c1"]\ncurrencies = ["CHF"]\nbudget = "40h/week"\n'
-        'contract = "ACME-7"\ncontract_start = "2026-01-01"\n[btcpay]\nexpires = "90m"\n')
+        '# contract = "120h" would be refused beside budget\ncontract_start = "2026-01-01"\n'
+        '[btcpay]\nexpires = "90m"\n')
     assert run("report", "--repo", worked.path).exit_code == 0
-    shown = {s["key"]: s for s in json.loads(run("config", "--json", "--repo", worked.path).stdout)}
+    shown = {s["key"]: s for s in json.loads(run("config", "--json", "--repo", worked.path).stdout)["settings"]}
     assert shown["max_session"]["value"] == "12h" and shown["max_session"]["source"]["line"] == 1
     assert shown["allow_long"]["value"] == ["3f2a9c1"]
     assert shown["budget"]["value"] == "40h/week"
@@ -152,7 +153,7 @@ def test_dash_c_values_take_the_keys_type(worked):
     args = ["report", "--repo", worked.path, "--format", "json"]
     assert json.loads(run(*args).stdout)["anomalies"]
     assert json.loads(run("-c", f"exclude=0000, {errant[:8]}", *args).stdout)["anomalies"] == []
-    shown = json.loads(run("-c", "all=true", "-c", "ignore=pro bono,misc", "config", "--json").stdout)
+    shown = json.loads(run("-c", "all=true", "-c", "ignore=pro bono,misc", "config", "--json").stdout)["settings"]
     values = {s["key"]: s["value"] for s in shown}
     assert values["all"] is True and values["ignore"] == ["pro bono", "misc"]
 
@@ -234,9 +235,10 @@ def test_hourly_config_shows_each_value_and_its_origin(worked, user_file, monkey
 def test_hourly_config_json_and_one_key(worked, monkeypatch):
     monkeypatch.chdir(worked.path)
     result = run("config", "btcpay.pem", "--json", env={"BTCPAYSERVER_PEM": EC_KEY})
-    assert json.loads(result.stdout) == [{"key": "btcpay.pem", "value": "********", "origin": "env:BTCPAYSERVER_PEM",
-                                          "source": {"kind": "env", "name": "BTCPAYSERVER_PEM", "line": None}}]
-    assert json.loads(run("config", "tz", "--json").stdout)[0]["origin"] == "default"
+    assert json.loads(result.stdout) == {"version": 1, "settings": [
+        {"key": "btcpay.pem", "value": "********", "origin": "env:BTCPAYSERVER_PEM",
+         "source": {"kind": "env", "name": "BTCPAYSERVER_PEM", "line": None}}]}
+    assert json.loads(run("config", "tz", "--json").stdout)["settings"][0]["origin"] == "default"
     assert "did you mean 'tz'?" in one_line(run("config", "timezone"), 2)
 
 
@@ -245,7 +247,7 @@ def test_hourly_config_outside_a_repository(tmp_path, monkeypatch, user_file):
     user_file.write_text('tz = "UTC"\n')
     result = run("config", "tz")
     assert result.exit_code == 0 and result.stdout.split() == ["file:~/.config/hourly/config.toml:1", "tz=UTC"]
-    assert json.loads(run("config", "tz", "--json").stdout)[0]["source"]["name"] == str(user_file)
+    assert json.loads(run("config", "tz", "--json").stdout)["settings"][0]["source"]["name"] == str(user_file)
 
 
 def test_find_line_reads_the_usual_toml_forms():

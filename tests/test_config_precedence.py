@@ -56,7 +56,7 @@ def test_every_layer_beats_the_ones_below_it(repo, isolated):
 
             shown = runner.invoke(main, [*before, "config", "rate", "--json", "--repo", str(repo.path)], env=env)
             assert shown.exit_code == 0, (present, shown.output)
-            settings = json.loads(shown.stdout)
+            settings = json.loads(shown.stdout)["settings"]
             below_flags = [layer for layer in present if layer != "flag"]
             if not below_flags:
                 assert settings == [], present  # no rate anywhere: not even a default

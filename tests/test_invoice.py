@@ -127,6 +127,7 @@ def test_dry_run_on_legacy_masks_the_token(legacy, fake, seed):
     result = hourly("invoice", *SEED_ARGS, "--dry-run", "--json")
     assert_ok(result)
     request = json.loads(result.stdout)
+    assert request["version"] == 1
     assert request["url"] == f"{fake.url}/invoices/"
     assert request["body"]["price"] == "1291.31" and request["body"]["token"] == "********"
     assert [r for r in fake.requests if r["method"] == "POST" and "invoices" in r["path"]] == []
@@ -242,7 +243,9 @@ def test_invoices_lists_the_ledger_with_live_status(greenfield, fake, seed):
     listing = hourly("invoices")
     assert_ok(listing)
     assert created["id"] in listing.stdout and "paid" in listing.stdout and "1291.31 USD" in listing.stdout
-    rows = json.loads(hourly("invoices", "--json").stdout)
+    listed = json.loads(hourly("invoices", "--json").stdout)
+    assert listed["version"] == 1
+    rows = listed["invoices"]
     assert [(r["id"], r["status"], r["amount"], r["currency"], r["sessions"], r["hours"]) for r in rows] == \
         [(created["id"], "paid", "1291.31", "USD", 8, "12.91")]
     assert_no_secret(all_outputs(), *greenfield["secrets"])

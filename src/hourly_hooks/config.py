@@ -103,6 +103,25 @@ def _check_seconds(value: Any, config: "Config") -> None:
         raise ValueError(f"must be a positive number of seconds, not {value!r}")
 
 
+def _check_budget(value: str, config: "Config") -> None:
+    from hourly_hooks.budget import parse_budget
+    parse_budget(value)
+    if config.get("contract"):
+        raise ValueError("set budget or contract, not both")
+
+
+def _check_contract(value: str, config: "Config") -> None:
+    from hourly_hooks.budget import parse_limit
+    parse_limit(value)  # contract_start's own check reads the day
+    if not config.get("contract_start"):
+        raise ValueError("contract needs contract_start, the day the contract began (like \"2026-01-01\")")
+
+
+def _check_contract_start(value: str, config: "Config") -> None:
+    from hourly_hooks.budget import parse_start
+    parse_start(value)
+
+
 @dataclass(frozen=True)
 class Key:
     """One configuration key: its type, default, environment variable and check."""
@@ -139,9 +158,9 @@ KEYS: Dict[str, Key] = {key.name: key for key in (
     Key("max_session", "string", "24h", check=_check_duration, expected='a duration like "24h"'),
     Key("allow_long", "list", (), check=_check_shas, expected='a list of commit SHA prefixes like ["3f2a9c1"]'),
     Key("currencies", "list", (), check=_check_currencies, expected='a list of currency codes like ["CHF"]'),
-    Key("budget", "string"),
-    Key("contract", "string"),
-    Key("contract_start", "string"),
+    Key("budget", "string", check=_check_budget, expected='hours per week or month, like "40h/week"'),
+    Key("contract", "string", check=_check_contract, expected='a total of hours, like "120h"'),
+    Key("contract_start", "string", check=_check_contract_start),
     Key("btcpay.backend", "choice", choices=("legacy", "greenfield"), env="HOURLY_BACKEND"),
     Key("btcpay.host", "string", env="BTCPAYSERVER_HOST", check=_check_host),
     Key("btcpay.store_id", "string", env="BTCPAYSERVER_STORE_ID"),

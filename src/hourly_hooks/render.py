@@ -15,6 +15,8 @@ from hourly_hooks import money
 from hourly_hooks.sessions import Session
 from hourly_hooks.timesheet import GROUPINGS, Group, Line, Timesheet, grouped
 
+# The shape of `report --format json` (see commands/jsonflag.py for what changes it).
+JSON_VERSION = 1
 FORMATS = ("table", "csv", "json", "markdown", "timeclock", "html")
 __all__ = ["FORMATS", "GROUPINGS", "Group", "RENDERERS", "anomaly_lines", "groups", "total_lines"]
 
@@ -262,6 +264,7 @@ def json_text(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, 
             "invoice": billed.get(clock_in.sha),
         })
     document = {
+        "version": JSON_VERSION,
         "sessions": sessions,
         "open": [_session_record(s, sheet) for s in sheet.open],
         "anomalies": [{"kind": a.kind, "commits": list(a.commits), "message": a.message,

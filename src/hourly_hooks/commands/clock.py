@@ -17,14 +17,17 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timedelta, timezone
+from typing import Optional
 
 import click
 
-from hourly_hooks import clockrules, hookinstall, markers, store, worktree
+from hourly_hooks import budget, clockrules, hookinstall, markers, store, worktree
+from hourly_hooks import config as config_module
 from hourly_hooks.gitcmd import git_text, run_git
 from hourly_hooks.repository import Repository, author_ident
+from hourly_hooks.commands.jsonflag import VERSION, output_format
 from hourly_hooks.completion import complete_tz
-from hourly_hooks.errors import GitError, Rejected, UsageError
+from hourly_hooks.errors import ConfigError, GitError, Rejected, UsageError
 
 
 @click.command("in")
@@ -188,17 +191,20 @@ def uninstall_hook() -> None:
 
 
 @click.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default=None,
+              help="Output format [default: text].")
+@click.option("--json", "as_json", is_flag=True, help="Short for --format json.")
 @click.option("--tz", metavar="ZONE", shell_complete=complete_tz,
               help="Time zone for today / this week (default: config, else local).")
-def status(as_json: bool, tz) -> None:
-    """Clocked in or out and since when; today's and this week's totals; recent anomalies.
+def status(fmt, as_json: bool, tz) -> None:
+    """Clocked in or out and since when; today's and this week's totals; the budget; recent anomalies.
 
     \b
     Examples:
       hourly status
       hourly status --json
     """
+    as_json = output_format(fmt, as_json, "text") == "json"
     report = _status(tz)
     click.echo(json.dumps(report, indent=2) if as_json else "\n".join(_status_lines(report)))
 
@@ -213,9 +219,9 @@ def _status(tz_name) -> dict:
     name, email, now, _ = author_ident(repo.cwd)
     identity = repo.canonical_email(name, email)
     last = store.last_marker(repo, identity) if repo.head else None
-    report = {"identity": identity, "state": last.kind if last else "out", "since": None,
+    report = {"version": VERSION, "identity": identity, "state": last.kind if last else "out", "since": None,
               "seconds": None, "commit": last.sha if last else None,
-              "hook": hookinstall.status(repo.top)}
+              "hook": hookinstall.status(repo.top), "budget": None}
     if last is not None:
         report["since"] = last.effective.isoformat()
         report["seconds"] = max(0, now - last.effective_epoch)
@@ -228,11 +234,15 @@ def _status(tz_name) -> dict:
         raise UsageError(str(error)) from None
     moment = datetime.fromtimestamp(now, timezone.utc)
     window = moment - timedelta(days=30)
+    cfg = config_module.load(repo.top, flags={"tz": tz_name})
+    zone = zone or cfg.parsed("tz", periods.zone)
+    plan = _budget_spec(cfg)
+    if plan is not None:  # a month or a contract can reach back further than 30 days
+        window = min(window, budget.bounds(plan, moment, zone)[0])
     # Everyone's markers, then this identity's sessions: the same store scope
     # as `hourly report` and the hook (an --author pattern would be a scope of its own).
     params = {"since": window.isoformat(), "tz": tz_name, "repo": (repo.top,)}
     sheet = load_timesheet(params).timesheet
-    zone = zone or sheet.selection.tz
 
     def mine(sessions):
         return [s for s in sessions if s.clock_in.email.lower() == identity]
@@ -244,7 +254,21 @@ def _status(tz_name) -> dict:
     report["week"] = _total(mine(sheet.sessions), running, now, *week)
     report["anomalies"] = [{"kind": a.kind, "when": a.when.isoformat(), "commits": list(a.commits),
                             "message": a.message} for a in sheet.anomalies if a.identity == identity]
+    if plan is not None:
+        # Billed (rounded) seconds, as the report and the invoice count them, and the running session's so far.
+        spent = [(line.session.start, line.seconds) for line in sheet.lines
+                 if line.session.clock_in.email.lower() == identity]
+        spent += [(s.start, max(0, now - int(s.start.timestamp()))) for s in running]
+        report["budget"] = budget.usage(plan, spent, moment, zone).to_json()
     return report
+
+
+def _budget_spec(cfg) -> Optional[budget.Spec]:
+    """The configured budget (the configuration's own checks have read its format)."""
+    try:
+        return budget.spec_of(cfg.get("budget"), cfg.get("contract"), cfg.get("contract_start"))
+    except ValueError as error:
+        raise ConfigError(f"budget: {error}") from None
 
 
 def _total(sessions, running, now: int, start=None, end=None) -> dict:
@@ -275,6 +299,8 @@ def _status_lines(report: dict) -> list:
         title = "Today" if label == "today" else "This week"
         lines.append(f"{title}: {duration(total['seconds'])} "
                      f"({total['hours']} h{running}).")
+    if report.get("budget"):
+        lines.append(budget.describe(report["budget"]))
     if report["anomalies"]:
         lines.append(f"Anomalies in the last 30 days ({len(report['anomalies'])}):")
         lines += [f"  - {a['message']}" for a in report["anomalies"]]

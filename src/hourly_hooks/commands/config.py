@@ -9,6 +9,7 @@ from typing import Optional
 import click
 
 from hourly_hooks import config as config_module
+from hourly_hooks.commands.jsonflag import VERSION
 from hourly_hooks.errors import GitError, UsageError
 from hourly_hooks.history import open_repository
 
@@ -56,7 +57,8 @@ def show_config(key: Optional[str], repo: Optional[str], json_output: bool) -> N
             raise UsageError(f"unknown key '{key}'{config_module.did_you_mean(wanted)}")
         settings = [setting for setting in settings if setting.key == wanted]
     if json_output:
-        click.echo(json.dumps([as_json(setting) for setting in settings], indent=2))
+        document = {"version": VERSION, "settings": [as_json(setting) for setting in settings]}
+        click.echo(json.dumps(document, indent=2))
         return
     if not settings:
         click.echo(f"{key} is not set.", err=True)

@@ -16,6 +16,7 @@ from hourly_hooks.btcpay import BACKENDS, BTCPaySettings, Invoice, backend_from,
 from hourly_hooks.btcpay import transport
 from hourly_hooks.btcpay.ledger import Ledger
 from hourly_hooks.commands.btcpay import host_and_pem, load_settings
+from hourly_hooks.commands.jsonflag import VERSION, output_format
 from hourly_hooks.commands.options import load_timesheet, selection_options
 from hourly_hooks.errors import HourlyError, Rejected, UsageError
 from hourly_hooks.gitcmd import run_git
@@ -89,6 +90,8 @@ class _Output:
             raise Rejected("Nothing was created.")
 
     def document(self, document: dict, human_title: str) -> None:
+        if self.as_json:
+            document = {"version": VERSION, **document}
         text = transport.redact(json.dumps(document, indent=2, ensure_ascii=False), self.settings.secrets)
         if not self.as_json:
             click.echo(human_title)
@@ -96,11 +99,11 @@ class _Output:
 
     def nothing_left(self, rows: List[dict]) -> None:
         if self.as_json:
-            click.echo(json.dumps({"created": None, "left_out": rows}, indent=2))
+            click.echo(json.dumps({"version": VERSION, "created": None, "left_out": rows}, indent=2))
 
     def invoice(self, inv: Invoice, existing: bool) -> None:
         if self.as_json:
-            click.echo(json.dumps(dict(inv.to_json(), existing=existing), indent=2))
+            click.echo(json.dumps({"version": VERSION, **inv.to_json(), "existing": existing}, indent=2))
             return
         if existing:
             paid = f", paid {inv.paid}" if inv.paid else ""
@@ -117,11 +120,14 @@ class _Output:
 @click.option("--repo", type=click.Path(file_okay=False), metavar="PATH", help="Repository (default: current).")
 @click.option("--backend", type=click.Choice(BACKENDS), help="Which BTCPay API to ask for live status.")
 @host_and_pem
-@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default=None,
+              help="Output format [default: table].")
+@click.option("--json", "as_json", is_flag=True, help="Short for --format json.")
 @click.option("--insecure", is_flag=True, help="Accept a self-signed TLS certificate (with a warning).")
 def invoices(repo: Optional[str], backend: Optional[str], host: Optional[str], pem: Optional[str],
-             as_json: bool, insecure: bool) -> None:
+             fmt: Optional[str], as_json: bool, insecure: bool) -> None:
     """List the hourly invoices (this repository's ledger and the store's), with their live status."""
+    as_json = output_format(fmt, as_json, "table") == "json"
     repository = open_repository(repo or ".")
     ledger = Ledger(repository.git_dir)
     client, problem = None, None
@@ -135,7 +141,7 @@ def invoices(repo: Optional[str], backend: Optional[str], host: Optional[str], p
     rows, refresh_problem = billing.listing(ledger, client)
     problem = refresh_problem or problem
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(json.dumps({"version": VERSION, "invoices": rows}, indent=2))
     else:
         _table(rows)
     if problem:

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import sys
+from datetime import datetime
+from typing import Optional
 
 import click
 
+from hourly_hooks import budget
 from hourly_hooks import report_extras as extras
 from hourly_hooks.chart import for_terminal
+from hourly_hooks.commands.jsonflag import output_format
 from hourly_hooks.commands.options import load_timesheet, selection_options
-from hourly_hooks.errors import OutputError, Rejected
+from hourly_hooks.errors import ConfigError, OutputError, Rejected
 from hourly_hooks.history import shallow_warning
 from hourly_hooks.render import FORMATS, GROUPINGS, RENDERERS, anomaly_lines
 
@@ -41,13 +46,15 @@ def billed_sessions(repos, sheet=None) -> dict:
 @selection_options
 @click.option("--by", type=click.Choice(GROUPINGS), default="session", show_default=True,
               help="One row per session, or totals per period, author or repository.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Output format [default: table].")
+@click.option("--json", "as_json", is_flag=True, help="Short for --format json.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write to FILE instead of stdout (- is stdout).")
 @click.option("--strict", is_flag=True, help="Exit 1 when there are anomalies (for CI).")
 @click.option("--worklog", is_flag=True, help="List the commits made during each session (html always does).")
 @click.option("--chart", is_flag=True, help="After the table, a bar chart of hours per day (or per --by group).")
-def report(by: str, fmt: str, output: str, strict: bool, worklog: bool, chart: bool, **params) -> None:
+def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool, worklog: bool, chart: bool,
+           **params) -> None:
     """Print the timesheet for a period.
 
     \b
@@ -56,6 +63,7 @@ def report(by: str, fmt: str, output: str, strict: bool, worklog: bool, chart: b
       hourly report --since 2020-01-01 --until 2020-01-06 --tz America/New_York
       hourly report --all --by week --format csv -o week.csv
     """
+    fmt = output_format(fmt, as_json, "table")
     extras.check_flags(fmt, output, worklog, chart)
     loaded = load_timesheet(params)
     sheet = loaded.timesheet
@@ -64,6 +72,9 @@ def report(by: str, fmt: str, output: str, strict: bool, worklog: bool, chart: b
         click.echo(f"Warning: {warning}", err=True)
     log = extras.read_worklog(loaded, params) if extras.wants_worklog(fmt, worklog) else None
     text = extras.render(fmt, sheet, by, billed_sessions(loaded.repos, sheet), log)
+    spent = _budget(loaded, params)
+    if fmt == "json":
+        text = _with_budget(text, spent)
     if output and output != "-":
         write_file(output, text)
         click.echo(f"Wrote {len(sheet.lines)} session(s) to {output}", err=True)
@@ -75,10 +86,51 @@ def report(by: str, fmt: str, output: str, strict: bool, worklog: bool, chart: b
     if chart:
         write_stdout("\n" + for_terminal(sheet, by))
     _explain(sheet)
+    if spent is not None:
+        click.echo(spent.line(), err=True)
     if strict and sheet.anomalies:
         raise Rejected(f"{len(sheet.anomalies)} anomalies in the period (see above)")
     if strict and cut:
         raise Rejected("the history is cut (shallow clone); see the warning above")
+    if strict and spent is not None and spent.exceeded:
+        raise Rejected(f"the budget is exceeded: {spent.used} h used of {spent.limit} h")
+
+
+def _budget(loaded, params: dict) -> Optional[budget.Usage]:
+    """The configured budget's use, in the period holding the report's end (else now).
+
+    The same authors and repositories as the report; the budget's period
+    is read on its own when the report's window does not cover it.
+    """
+    cfg = loaded.config
+    try:
+        plan = budget.spec_of(cfg.get("budget"), cfg.get("contract"), cfg.get("contract_start"))
+    except ValueError as error:  # the configuration's checks have read each key's format
+        raise ConfigError(f"budget: {error}") from None
+    if plan is None:
+        return None
+    selection = loaded.timesheet.selection
+    tz = selection.tz
+    moment = budget.reference(selection.until, datetime.now(tz))
+    start, end = budget.bounds(plan, moment, tz)
+    if plan.per == "contract":
+        end = selection.until  # a contract's use so far, up to the report's end
+    sheet = loaded.timesheet
+    covered = (selection.since is None or selection.since <= start) and \
+        (selection.until is None or (end is not None and selection.until >= end))
+    if not covered:
+        sheet = load_timesheet(dict(params, period=None, since=start.isoformat(),
+                                    until=end.isoformat() if end else None)).timesheet
+    spent = [(line.session.start, line.seconds) for line in sheet.lines
+             if end is None or line.session.start < end]
+    return budget.usage(plan, spent, moment, tz)
+
+
+def _with_budget(text: str, spent: Optional[budget.Usage]) -> str:
+    """The report's JSON document with its `budget` object (null without a budget)."""
+    body = text.rstrip()
+    assert body.endswith("}"), "the JSON report is one object"
+    return body[:-1] + ', "budget": ' + json.dumps(spent.to_json() if spent else None) + "}\n"
 
 
 def write_file(path: str, text: str) -> None:
