@@ -269,6 +269,7 @@ def test_readme_configuration_works_as_written(tmp_path, hook_source):
         assert command[0] == "pre-commit", line
         done = pre_commit(repo, hook_source, *command[1:])
         assert done.returncode == 0, f"{line}\n{done.stdout}{done.stderr}"
+    assert (repo.git_dir() / "hooks" / "prepare-commit-msg").exists()  # hourly-clock-source's stage
     pinned = re.search(r"rev: (\S+)", (repo.path / ".pre-commit-config.yaml").read_text()).group(1)
     assert pinned == hook_source[1]  # autoupdate pinned the newest commit (no tag yet)
     repo.git("add", ".pre-commit-config.yaml")
