@@ -143,7 +143,7 @@ def test_outside_a_repository(tmp_path):
 def test_one_packaged_script_serves_both_hooks():
     assert not (ROOT / "hooks").exists()  # no second copy to drift from the packaged one
     assert hookinstall.template() == (ROOT / "src" / "hourly_hooks" / "hooks" / "hook.sh").read_text()
-    for hook in ("commit-msg", "pre-commit"):
+    for hook in ("commit-msg", "prepare-commit-msg", "pre-commit"):
         text = hookinstall.render("/usr/bin/python3", hook=hook)
         assert text.splitlines()[1] == hookinstall.signature(hook)
         assert "@" not in text.replace("$@", "")  # every placeholder filled in
@@ -271,3 +271,42 @@ def test_bare_repository_is_named_as_one(tmp_path):
         assert done.returncode == 3, done.stderr
         assert "is a bare repository: hourly needs a work tree" in done.stderr
         assert "not inside" not in done.stderr
+
+
+FOREIGN_PREPARE = "#!/bin/sh\necho \"prepare ran $2 $3\" >> \"$(git rev-parse --git-dir)/prepare.log\"\n"
+
+
+def test_prepare_commit_msg_is_installed_chained_and_restored(repo):
+    target = hook_path(repo, "prepare-commit-msg")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(FOREIGN_PREPARE)
+    target.chmod(0o755)
+    done = repo.install_hook()
+    assert "prepare-commit-msg.pre-hourly" in done.stdout
+    assert target.read_text().splitlines()[1] == hookinstall.signature("prepare-commit-msg")
+    assert "HOURLY_PATH='" in target.read_text()  # started with python -S, like the clock check
+    repo.accept("clock-in", when=at("09:00"))
+    # The foreign hook still runs first, with git's arguments; ours consumed its note.
+    repo.accept(when=at("09:00"), amend=True, args=("--no-edit",))
+    assert repo.subject() == "clock-in"
+    assert not (repo.git_dir() / "hourly-commit-source").exists()
+    assert (repo.git_dir() / "prepare.log").read_text().splitlines()[-1] == "prepare ran commit HEAD"
+    done = repo.hourly("uninstall-hook")
+    assert done.returncode == 0, done.stderr
+    assert "prepare-commit-msg" in done.stdout
+    assert target.read_text() == FOREIGN_PREPARE
+    assert not hook_path(repo, "prepare-commit-msg.pre-hourly").exists()
+
+
+def test_a_prepare_hook_without_hourly_does_not_block_commits(repo, tmp_path):
+    # prepare-commit-msg runs even under --no-verify: a broken install must only warn there.
+    text = hookinstall.render(str(tmp_path / "gone" / "python3"), package_parent=str(tmp_path / "gone"),
+                              hook="prepare-commit-msg")
+    target = hook_path(repo, "prepare-commit-msg")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+    target.chmod(0o755)
+    bare_path = {"PATH": "/usr/bin:/bin"}  # neither hourly-clock-source nor this Python's python3
+    done = repo.run("git", "commit", "-q", "--allow-empty", "--no-verify", "-m", "work", env=bare_path)
+    assert done.returncode == 0, done.stderr
+    assert "hourly-clock-source" in done.stderr

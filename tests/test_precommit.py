@@ -67,7 +67,8 @@ def test_manifest_is_valid(tmp_path):
     import yaml  # pre-commit's own dependency
 
     hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
-    assert set(hooks) == {"hourly-clock", "hourly-protect-keys", "hourly-report-ci"}
+    assert set(hooks) == {"hourly-clock", "hourly-clock-source", "hourly-protect-keys", "hourly-report-ci"}
+    assert hooks["hourly-clock-source"]["stages"] == ["prepare-commit-msg"]
     assert all(h["language"] == "python" and h["minimum_pre_commit_version"] for h in hooks.values())
     assert hooks["hourly-clock"]["stages"] == ["commit-msg"]
     assert "always_run" not in hooks["hourly-clock"]  # the message file is passed anyway
@@ -268,6 +269,7 @@ def test_readme_configuration_works_as_written(tmp_path, hook_source):
         assert command[0] == "pre-commit", line
         done = pre_commit(repo, hook_source, *command[1:])
         assert done.returncode == 0, f"{line}\n{done.stdout}{done.stderr}"
+    assert (repo.git_dir() / "hooks" / "prepare-commit-msg").exists()  # hourly-clock-source's stage
     pinned = re.search(r"rev: (\S+)", (repo.path / ".pre-commit-config.yaml").read_text()).group(1)
     assert pinned == hook_source[1]  # autoupdate pinned the newest commit (no tag yet)
     repo.git("add", ".pre-commit-config.yaml")
@@ -284,3 +286,35 @@ def test_readme_names_a_rev_that_exists_today(hook_source):
     found = subprocess.run(["git", "rev-parse", "-q", "--verify", f"{rev}^{{commit}}"], cwd=hook_source[0],
                            capture_output=True, text=True)
     assert found.returncode == 0, f"rev: {rev} does not exist in a clone of this repository"
+
+
+def test_same_second_clock_out_and_amend_with_the_prepare_stage(tmp_path, hook_source):
+    import time
+    snapshot, sha, home = hook_source
+    repo = HookedRepo(tmp_path / "work")
+    repo.env["PRE_COMMIT_HOME"] = str(home)
+    (repo.path / ".pre-commit-config.yaml").write_text(
+        "default_install_hook_types: [pre-commit, prepare-commit-msg, commit-msg]\n"
+        "repos:\n"
+        f"  - repo: {snapshot}\n"
+        f"    rev: {sha}\n"
+        "    hooks:\n"
+        "      - id: hourly-clock-source\n"
+        "      - id: hourly-clock\n")
+    repo.git("add", ".pre-commit-config.yaml")
+    repo.git("commit", "-q", "--no-verify", "-m", "pre-commit config",
+             env={"GIT_AUTHOR_DATE": at("08:00"), "GIT_COMMITTER_DATE": at("08:00")})
+    done = pre_commit(repo, hook_source, "install")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (repo.git_dir() / "hooks" / "prepare-commit-msg").exists()
+    when = f"@{int(time.time())} +0000"
+    repo.accept("clock-in", when=when)
+    # --amend (git says `commit HEAD`, pre-commit hands it on): not a second clock-in.
+    done = repo.try_commit(when=when, amend=True, args=("--no-edit",))
+    assert done.returncode == 0, done.stdout + done.stderr
+    # A new commit from the editor in the same second: the clock-out.
+    done = repo.try_commit(when=when, env={"GIT_EDITOR": "printf 'work\\n\\nClock: out\\n' >"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert repo.message() == "work\n\nClock: out"
+    assert repo.git("rev-list", "--count", "HEAD").strip() == "3"
+    assert "not clocked in" in repo.refuse("clock-out", when=f"@{int(time.time()) + 1} +0000")

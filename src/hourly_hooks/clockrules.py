@@ -56,12 +56,14 @@ def describe(last, now: int) -> str:
     return f"clocked {last.kind} since {stamp(last.effective_epoch, last.tz)}, {ago} ago, commit {last.sha[:7]}"
 
 
-def check(kind: str, authored: int, offset: int, last, now=None, tz: int = 0):
+def check(kind: str, authored: int, offset: int, last, now=None, tz: int = 0, tie_ordered: bool = False):
     """None if the event may be recorded after `last`, else a Problem.
 
     kind: markers.IN / OUT; authored: the new commit's author date (epoch);
     offset: its T- offset in seconds; last: the identity's last marker (or None);
-    tz: the new commit's UTC offset in minutes, for the messages.
+    tz: the new commit's UTC offset in minutes, for the messages;
+    tie_ordered: the new commit is known to descend from `last`, so history
+    orders a tie of the same second by ancestry.
     """
     now = int(time.time()) if now is None else now
 
@@ -87,7 +89,7 @@ def check(kind: str, authored: int, offset: int, last, now=None, tz: int = 0):
         return Problem(f"This {word} is dated {_stamp(authored)}, before your last marker; "
                        "history would read it out of order.", state,
                        ["commit it with the current date (drop --date / GIT_AUTHOR_DATE)"])
-    if last is not None and authored == last.epoch:
+    if last is not None and authored == last.epoch and not tie_ordered:
         # Markers are ordered by author date, in whole seconds: a tie cannot be ordered.
         return Problem(f"This {word} has the same author date (to the second) as your last marker, "
                        "so history could not tell which came first.", state,

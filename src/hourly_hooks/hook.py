@@ -1,4 +1,5 @@
-"""The hook entry points: ``hourly-clock`` (commit-msg) and ``hourly-protect-keys`` (pre-commit).
+"""The hook entry points: ``hourly-clock`` (commit-msg), ``hourly-clock-source``
+(prepare-commit-msg) and ``hourly-protect-keys`` (pre-commit).
 
 ``hourly-clock`` runs on every commit, so its import path is part of the
 product: standard library plus ``markers``, ``errors``, ``clockrules``,
@@ -23,7 +24,12 @@ from hourly_hooks.errors import GitError, HourlyError, Rejected, UsageError
 # pays for Python's start and this module only.
 
 PROG_CLOCK = "hourly-clock"
+PROG_SOURCE = "hourly-clock-source"
 AMEND_WINDOW = 2  # seconds: an --amend of a commit younger than this is indistinguishable
+# What prepare-commit-msg learnt from git, left for commit-msg next to the
+# message file (so in the worktree's own git dir, where HEAD lives too).
+SOURCE_FILE = "hourly-commit-source"
+SOURCE_EXPIRY = 6 * 3600  # seconds: an older note is from an aborted commit
 PROG_KEYS = "hourly-protect-keys"
 
 
@@ -64,12 +70,16 @@ def check_message_file(path: str) -> int:
     if marker.problem:
         raise Rejected(_refusal(_problem_text(marker), path, _problem_fixes(marker)))
     name, email, authored, tz = author_of_commit(repo)
-    last = _last_before_this_commit(repo, repo.canonical_email(name, email), authored, tz, path)
+    kind = commit_kind(repo, path)
+    last = _last_before_this_commit(repo, repo.canonical_email(name, email), authored, tz, path, kind)
     if last is None and repo.shallow:
         _say(PROG_CLOCK, "this is a shallow clone: your earlier markers may be out of reach, "
                          "so the clock state was not checked.")
     else:
-        problem = clockrules.check(marker.kind, authored, int(marker.offset.total_seconds()), last, tz=tz)
+        # A new commit descends from HEAD, so from the last marker HEAD reaches:
+        # history orders it after that marker even in the same second.
+        problem = clockrules.check(marker.kind, authored, int(marker.offset.total_seconds()), last, tz=tz,
+                                   tie_ordered=kind == NEW)
         if problem:
             raise Rejected(_refusal(problem.text(), path))
     _write_canonical(path, lines, kept, message, marker)
@@ -77,22 +87,122 @@ def check_message_file(path: str) -> int:
     return 0
 
 
-def _last_before_this_commit(repo, identity: str, authored: int, tz: int, path: str):
-    """The identity's last marker, not counting HEAD when this commit is its --amend."""
+def _last_before_this_commit(repo, identity: str, authored: int, tz: int, path: str, kind=None):
+    """The identity's last marker, not counting HEAD when this commit is its --amend.
+
+    kind: what git said through prepare-commit-msg (AMEND, NEW), or None.
+    """
     from hourly_hooks import store
     last = store.last_marker(repo, identity)
-    if last is not None and last.sha == repo.head and (last.epoch, last.tz) == (authored, tz):
+    if kind != NEW and last is not None and last.sha == repo.head and (last.epoch, last.tz) == (authored, tz):
         # `git commit --amend` keeps the author and author date of HEAD (and git
         # exports them to the hook); HEAD is being replaced, not followed...
-        if time.time() - authored < AMEND_WINDOW:
-            # ...unless HEAD was made this very second: then a new commit would
-            # carry the same date, and the two cannot be told apart.
+        if kind is None and time.time() - authored < AMEND_WINDOW:
+            # ...unless HEAD was made this very second and git did not say
+            # which it is (-m / -F, or no prepare-commit-msg hook): then a new
+            # commit would carry the same date, and the two cannot be told apart.
             raise Rejected(_refusal(
                 "This commit has the same author and author date (to the second) as HEAD, your last "
                 "marker, so it cannot be told from an --amend of it.", path,
                 ["wait a second and commit again (an --amend too)"]))
         last = store.last_marker(repo, identity, heads=repo.parents(repo.head))
     return last
+
+
+# ------------------------------------------------------------------ prepare-commit-msg
+# git tells prepare-commit-msg (never commit-msg) where the message comes from:
+# nothing (the editor), `template`, `merge`, `squash`, `message` (-m / -F, with
+# or without --amend) or `commit` with the revision as typed (`HEAD` for
+# --amend without -m; the argument of -c / -C, with or without --amend).
+
+AMEND, NEW = "amend", "new"
+
+
+def source_main(argv=None) -> int:
+    """``hourly-clock-source MESSAGE_FILE [SOURCE [REV]]``: note for the commit-msg hook what git says.
+
+    The plain hook passes git's arguments; pre-commit passes the message file
+    only, and the rest in PRE_COMMIT_COMMIT_MSG_SOURCE / PRE_COMMIT_COMMIT_OBJECT_NAME.
+    It never refuses a commit: prepare-commit-msg runs even under --no-verify.
+    """
+    args = sys.argv[1:] if argv is None else list(argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(f"usage: {PROG_SOURCE} MESSAGE_FILE [SOURCE [REV]]\n\n"
+              "prepare-commit-msg hook: notes whether git is amending, for the hourly-clock commit-msg hook.",
+              file=sys.stdout if args else sys.stderr)
+        return 0 if args else 2
+    if len(args) == 1:
+        source = os.environ.get("PRE_COMMIT_COMMIT_MSG_SOURCE", "")
+        rev = os.environ.get("PRE_COMMIT_COMMIT_OBJECT_NAME", "")
+    else:
+        source, rev = args[1], (args[2] if len(args) > 2 else "")
+    git_dir = os.path.dirname(args[0]) or "."
+    note = "\n".join([source, rev, _head_token(git_dir), str(int(time.time()))]) + "\n"
+    try:
+        with open(os.path.join(git_dir, SOURCE_FILE), "w", encoding="utf-8", errors="surrogateescape") as handle:
+            handle.write(note)
+    except OSError:
+        pass  # a read-only git dir: commit-msg falls back to comparing author dates
+    return 0
+
+
+def commit_kind(repo, path: str):
+    """AMEND, NEW, or None (git did not say), from what prepare-commit-msg noted; the note is consumed."""
+    git_dir = os.path.dirname(path) or "."
+    where = os.path.join(git_dir, SOURCE_FILE)
+    try:
+        with open(where, encoding="utf-8", errors="surrogateescape") as handle:
+            parts = handle.read().split("\n")
+        os.remove(where)
+    except OSError:
+        return None  # no prepare-commit-msg hook (an older install), or a manual run
+    if len(parts) < 4 or not parts[3].isdigit() or not 0 <= time.time() - int(parts[3]) < SOURCE_EXPIRY:
+        return None
+    source, rev, token = parts[0], parts[1], parts[2]
+    if token != _head_token(git_dir):
+        return None  # HEAD moved since: the note is another commit's
+    if source in ("", "template", "merge", "squash"):
+        return NEW  # --amend always hands `commit` or `message`
+    if source == "commit" and rev:
+        # --amend, or -c / -C HEAD (the same to every hook); a message reused
+        # from another commit is a new commit (or an --amend -C of HEAD that
+        # then counts HEAD: a refusal, never a second clock event).
+        return AMEND if _is_head(repo, rev) else NEW
+    return None  # `message`: -m / -F, amending or not, git does not say
+
+
+def _is_head(repo, rev: str) -> bool:
+    if rev in ("HEAD", "@") or rev == repo.head:
+        return True
+    from hourly_hooks.gitcmd import run_git
+    code, out, _ = run_git(["rev-parse", "-q", "--verify", rev + "^{commit}"], repo.cwd)
+    return code == 0 and out.decode("ascii", "replace").strip() == repo.head
+
+
+def _head_token(git_dir: str) -> str:
+    """HEAD as far as it can be read without git (what it points at, and that ref's
+    loose value): equal before and after only while no commit was made in between."""
+    try:
+        with open(os.path.join(git_dir, "HEAD"), "rb") as handle:
+            head = handle.read().decode("utf-8", "replace").strip()
+    except OSError:
+        return ""
+    if not head.startswith("ref: "):
+        return head  # detached: the SHA itself
+    ref = head[5:].strip()
+    bases = [git_dir]
+    try:
+        with open(os.path.join(git_dir, "commondir"), encoding="utf-8") as handle:
+            bases.append(os.path.join(git_dir, handle.read().strip()))  # a linked worktree
+    except OSError:
+        pass
+    for base in bases:
+        try:
+            with open(os.path.join(base, ref), "rb") as handle:
+                return ref + " " + handle.read().decode("ascii", "replace").strip()
+        except OSError:
+            continue
+    return ref  # packed (or reftable): the expiry alone guards the note
 
 
 def author_of_commit(repo) -> tuple:
@@ -303,7 +413,10 @@ def main(argv=None) -> int:
         return clock_main(args[1:])
     if args[:1] == ["protect-keys"]:
         return protect_keys_main(args[1:])
-    print("usage: python -m hourly_hooks.hook {clock MESSAGE_FILE | protect-keys [FILE...]}", file=sys.stderr)
+    if args[:1] == ["clock-source"]:
+        return source_main(args[1:])
+    print("usage: python -m hourly_hooks.hook {clock MESSAGE_FILE | clock-source MESSAGE_FILE [SOURCE [REV]]"
+          " | protect-keys [FILE...]}", file=sys.stderr)
     return 2
 
 

@@ -1,8 +1,10 @@
 """Install and remove the plain git hooks (for repositories without pre-commit).
 
-Which: ``commit-msg`` (the clock-marker check, ``hourly-clock``) and
-``pre-commit`` (the key check, ``hourly-protect-keys``), both from the one
-packaged script ``hooks/hook.sh`` with the hook's name filled in.
+Which: ``commit-msg`` (the clock-marker check, ``hourly-clock``),
+``prepare-commit-msg`` (``hourly-clock-source``: notes for the check whether
+git is amending, which git tells that hook only) and ``pre-commit`` (the key
+check, ``hourly-protect-keys``), all from the one packaged script
+``hooks/hook.sh`` with the hook's name filled in.
 
 Where: ``git rev-parse --git-path hooks``, so ``core.hooksPath`` and worktrees
 are honoured (a worktree shares its repository's hooks).
@@ -35,12 +37,16 @@ CHAINED_SUFFIX = ".pre-hourly"
 # The hook name -> (console script, function in hourly_hooks.hook).
 HOOKS: Dict[str, tuple] = {
     "commit-msg": ("hourly-clock", "clock_main"),
+    "prepare-commit-msg": ("hourly-clock-source", "source_main"),
     "pre-commit": ("hourly-protect-keys", "protect_keys_main"),
 }
 # Only the clock check is certain to need nothing outside the standard
 # library, so only it is started with `python -S` (the key check reads the
 # configuration, which needs tomli on Python < 3.11).
-STDLIB_ONLY = ("commit-msg",)
+STDLIB_ONLY = ("commit-msg", "prepare-commit-msg")
+# prepare-commit-msg runs even under `git commit --no-verify`: when hourly is
+# missing it must not block every commit, so that hook only warns.
+NEVER_REFUSES = ("prepare-commit-msg",)
 TEMPLATE = "hook.sh"
 
 
@@ -80,6 +86,7 @@ def render(python: str, package_parent: Optional[str] = None, hook: str = HOOK) 
         raise ValueError(f"unknown hook {hook!r} (expected one of {', '.join(HOOKS)})")
     command, entry = HOOKS[hook]
     text = template().replace("@HOOK@", hook).replace("@COMMAND@", command).replace("@ENTRY@", entry)
+    text = text.replace("@MISSING_STATUS@", "0" if hook in NEVER_REFUSES else "1")
     text = text.replace("INSTALL_PYTHON=''", f"INSTALL_PYTHON={_quote(python)}", 1)
     if hook not in STDLIB_ONLY:
         return text

@@ -2,7 +2,8 @@
 ### hourly-hooks @HOOK@ hook ###
 # Runs @COMMAND@ (hourly-hooks, https://pypi.org/project/hourly-hooks/):
 # commit-msg checks clock-in / clock-out markers and writes them in canonical
-# form; pre-commit refuses staged private keys and BTCPay secrets. Installed by
+# form; prepare-commit-msg notes for it whether git is amending; pre-commit
+# refuses staged private keys and BTCPay secrets. Installed by
 # `hourly install-hook` (or printed by `hourly install-hook --print`), removed
 # by `hourly uninstall-hook`; bypass once with `git commit --no-verify`.
 # Plain POSIX sh, for repositories without the pre-commit framework.
@@ -54,4 +55,4 @@ if command -v python3 >/dev/null 2>&1; then
 fi
 echo "@COMMAND@: hourly-hooks is not installed for ${INSTALL_PYTHON:-python3}, and no @COMMAND@ is on PATH." >&2
 echo "  Reinstall it (pip install hourly-hooks && hourly install-hook), or commit with --no-verify." >&2
-exit 1
+exit @MISSING_STATUS@
