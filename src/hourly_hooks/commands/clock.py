@@ -147,13 +147,14 @@ def _commit(repo, message: str, authored: int, tz: int) -> str:
 @click.option("--force", is_flag=True, help="Replace existing foreign hooks instead of chaining them.")
 @click.option("--print", "print_hook", is_flag=False, flag_value=hookinstall.HOOK, default=None,
               type=click.Choice(list(hookinstall.HOOKS)),
-              help="Print the commit-msg hook script (or --print=pre-commit), filled in for this Python, "
+              help="Print the commit-msg hook script (or --print=pre-commit / prepare-commit-msg), filled in for this Python, "
                    "for a manual install; changes nothing.")
 def install_hook(force: bool, print_hook) -> None:
     """Install the plain git hooks (for repositories without pre-commit).
 
-    Two hooks: commit-msg checks clock markers (hourly-clock), pre-commit
-    refuses private keys and BTCPay secrets (hourly-protect-keys). They go
+    Three hooks: commit-msg checks clock markers (hourly-clock),
+    prepare-commit-msg notes whether git is amending (hourly-clock-source),
+    pre-commit refuses private keys and BTCPay secrets (hourly-protect-keys). They go
     where `git rev-parse --git-path hooks` points (core.hooksPath and
     worktrees are honoured). An existing hook keeps working: it is moved to
     <hook>.pre-hourly and run first. Running it again is harmless.
