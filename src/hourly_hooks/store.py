@@ -271,7 +271,7 @@ class Unavailable(Exception):
 class Store:
     """One repository's SQLite marker store (see the module docstring)."""
 
-    def __init__(self, path: str, key: str):
+    def __init__(self, path: str, key: str, db=None):
         self.path, self.key = path, key
         self.fresh: list | None = None  # (never evaluated: no typing import on the hook's path)
         try:
@@ -281,7 +281,7 @@ class Store:
         self.sqlite3 = sqlite3
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            self._open()
+            self._open(db)
         except sqlite3.DatabaseError as error:
             if transient(error):
                 raise Unavailable(str(error)) from None  # locked, read-only: not damaged, leave it
@@ -293,8 +293,9 @@ class Store:
         except (sqlite3.Error, OSError) as error:
             raise Unavailable(str(error)) from None
 
-    def _open(self) -> None:
-        db = self.sqlite3.connect(self.path, timeout=10, isolation_level=None)
+    def _open(self, db=None) -> None:
+        if db is None:
+            db = connect(self.sqlite3, self.path)
         self.db = db
         try:
             db.execute("PRAGMA synchronous=NORMAL")  # WAL itself is set once, when the file is made
@@ -562,13 +563,21 @@ class Store:
         return known
 
 
-def open_store(repo):
-    """The repository's store, or None where it must not or cannot be used."""
+def connect(sqlite3, path: str):
+    return sqlite3.connect(path, timeout=10, isolation_level=None)
+
+
+def open_store(repo, prefetched=None):
+    """The repository's store, or None where it must not or cannot be used.
+
+    prefetched: a Prefetch whose connection to the file is taken over if it is this one.
+    """
     if not enabled() or repo.shallow or repo.rewritten():
         return None
     key = "\0".join([FORMAT_VERSION, repr(markers.GREP), repo.mailmap_digest()])
     try:
-        return Store(os.path.join(repo.common_dir, *FILE), key)
+        path = os.path.join(repo.common_dir, *FILE)
+        return Store(path, key, prefetched.adopt(path) if prefetched is not None else None)
     except Unavailable:
         return None
 
@@ -583,9 +592,9 @@ def _scope_name(repo, all_refs: bool, authors) -> str:
     return ("all" if all_refs else f"HEAD {repo.top_dir}") + "".join(f"\0{a}" for a in authors)
 
 
-def _with_store(repo, work):
+def _with_store(repo, work, prefetched=None):
     """work(store) with the store, or work(None) if there is none or it fails."""
-    store = open_store(repo)
+    store = open_store(repo, prefetched)
     if store is None:
         return work(None)
     try:
@@ -625,8 +634,8 @@ class Prefetch:
     while the hook runs, so no other commit can be made in this work tree.
     """
 
-    def __init__(self, path: str, name: str, tips_text: str, job):
-        self.path, self.name, self.tips_text, self.job = path, name, tips_text, job
+    def __init__(self, path: str, name: str, tips_text: str, job, db):
+        self.path, self.name, self.tips_text, self.job, self.db = path, name, tips_text, job, db
         self.taken = False  # whether an answer used it
 
     @classmethod
@@ -643,16 +652,24 @@ class Prefetch:
             if not os.path.isfile(path):
                 return None
             import sqlite3
-            db = sqlite3.connect(path, timeout=0.2)
-            try:
-                row = db.execute("SELECT tips FROM scopes WHERE name = ?", (f"HEAD {top}",)).fetchone()
-            finally:
-                db.close()
-        except Exception:  # no store yet, an old format, locked, damaged: the usual path decides
+            db = connect(sqlite3, path)
+        except Exception:  # no sqlite3, or the file cannot be opened: the usual path decides
             return None
+        try:
+            row = db.execute("SELECT tips FROM scopes WHERE name = ?", (f"HEAD {top}",)).fetchone()
+        except Exception:  # an old format, locked, damaged: the usual path decides
+            row = None
         if row is None or not row[0] or len(row[0].split()) != 1:
+            db.close()
             return None
-        return cls(path, f"HEAD {top}", row[0], start_sides(top, "HEAD", row[0]))
+        return cls(path, f"HEAD {top}", row[0], start_sides(top, "HEAD", row[0]), db)
+
+    def adopt(self, path: str):
+        """The open connection, handed over to a Store of the same file (else None)."""
+        if path != self.path:
+            return None
+        db, self.db = self.db, None
+        return db
 
     def take(self, path: str, name: str, tips_text: str):
         """The started start_sides() job if it answers this question, else None (and it is reaped)."""
@@ -664,10 +681,13 @@ class Prefetch:
         return None
 
     def discard(self) -> None:
-        """Reap the process if nobody took it."""
+        """Reap the process if nobody took it, and close the connection nobody adopted."""
         job, self.job = self.job, None
         if job is not None:
             finish(job)
+        db, self.db = self.db, None
+        if db is not None:
+            db.close()
 
 
 def _guess_common_dir(top: str):
@@ -733,7 +753,7 @@ def _last_marker(repo, identity: str, heads, prefetched):
         apply_ranks(commits, ancestry)
         return max(commits, key=lambda c: (c.key, c.sha), default=None)
 
-    return _with_store(repo, work)
+    return _with_store(repo, work, prefetched)
 
 
 def read(repo, all_refs: bool = False, authors=(), since=None, exclude=(), progress=None) -> list:
