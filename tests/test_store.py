@@ -306,6 +306,7 @@ def test_the_store_never_disagrees_with_a_full_read(tmp_path, monkeypatch):
     repo.git("branch", "side")
     path = store_file(repo)
     checked = 0
+    prefetches_used = 0
     for step in range(60):
         action = rng.choice(["commit"] * 6 + ["amend", "reset", "switch", "rebase", "merge", "gc",
                                               "damage", "branch", "delete", "mailmap"])
@@ -350,6 +351,12 @@ def test_the_store_never_disagrees_with_a_full_read(tmp_path, monkeypatch):
         probe = Repository(str(repo.path))
         for _, email in PEOPLE:
             expected = uncached(monkeypatch, store.last_marker, probe, email)
+            # The hook's way first (its git log started before the probe), while
+            # the stored tips still trail HEAD; then the plain way.
+            prefetched = store.Prefetch.start(probe.top_dir)
+            got = store.last_marker(Repository(str(repo.path)), email, prefetched=prefetched)
+            assert facts([got] if got else []) == facts([expected] if expected else []), (step, action, "early")
+            prefetches_used += prefetched is not None and prefetched.taken
             got = store.last_marker(probe, email)
             assert facts([got] if got else []) == facts([expected] if expected else []), (step, action, email)
             parents = probe.parents(probe.head)
@@ -369,3 +376,4 @@ def test_the_store_never_disagrees_with_a_full_read(tmp_path, monkeypatch):
                     (step, action, all_refs, days)
                 checked += len(full) - len(windowed)
     assert checked > 0  # the cut did leave markers out, so the comparison had something to prove
+    assert prefetches_used > 0  # the hook's early git log did answer, so it was compared too

@@ -56,9 +56,19 @@ def check_message_file(path: str) -> int:
     original = _read(path)
     if "clock" not in original.lower():
         return 0  # cheapest possible exit: no "clock" anywhere, no git call
-    from hourly_hooks import clockrules, markers
     from hourly_hooks.repository import Repository
-    repo = Repository()
+    from hourly_hooks.store import Prefetch
+    prefetched = Prefetch.start()  # the store's git calls, side by side with the probe's
+    try:
+        repo = Repository()
+        return _check(path, original, repo, prefetched)
+    finally:
+        if prefetched is not None:
+            prefetched.discard()
+
+
+def _check(path: str, original: str, repo, prefetched) -> int:
+    from hourly_hooks import clockrules, markers
     lines = original.split("\n")
     kept = markers.kept_lines(lines, repo.comment_char(original))
     message = "\n".join(lines[i] for i in kept)
@@ -71,7 +81,8 @@ def check_message_file(path: str) -> int:
         raise Rejected(_refusal(_problem_text(marker), path, _problem_fixes(marker)))
     name, email, authored, tz = author_of_commit(repo)
     kind = commit_kind(repo, path)
-    last = _last_before_this_commit(repo, repo.canonical_email(name, email), authored, tz, path, kind)
+    last = _last_before_this_commit(repo, repo.canonical_email(name, email), authored, tz, path, kind,
+                                    prefetched)
     if last is None and repo.shallow:
         _say(PROG_CLOCK, "this is a shallow clone: your earlier markers may be out of reach, "
                          "so the clock state was not checked.")
@@ -87,13 +98,15 @@ def check_message_file(path: str) -> int:
     return 0
 
 
-def _last_before_this_commit(repo, identity: str, authored: int, tz: int, path: str, kind=None):
+def _last_before_this_commit(repo, identity: str, authored: int, tz: int, path: str, kind=None,
+                             prefetched=None):
     """The identity's last marker, not counting HEAD when this commit is its --amend.
 
-    kind: what git said through prepare-commit-msg (AMEND, NEW), or None.
+    kind: what git said through prepare-commit-msg (AMEND, NEW), or None;
+    prefetched: the store's answer already on its way (store.Prefetch).
     """
     from hourly_hooks import store
-    last = store.last_marker(repo, identity)
+    last = store.last_marker(repo, identity, prefetched=prefetched)
     if kind != NEW and last is not None and last.sha == repo.head and (last.epoch, last.tz) == (authored, tz):
         # `git commit --amend` keeps the author and author date of HEAD (and git
         # exports them to the hook); HEAD is being replaced, not followed...

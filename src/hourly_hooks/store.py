@@ -106,6 +106,31 @@ def start_rows(cwd, revisions, authors=()):
     return start_git([*log_args(authors), *revisions, "--"], cwd)
 
 
+def start_sides(cwd, new: str, old: str):
+    """Start ``git log --left-right new...old``: both differences of two tips in one walk."""
+    args = log_args()
+    args[args.index(f"--format={_FORMAT}")] = f"--format=%m{_FORMAT}"
+    return start_git([*args, "--left-right", f"{new}...{old}", "--"], cwd)
+
+
+def finish_sides(started) -> tuple:
+    """(rows of new ^old, rows of old ^new) of a start_sides() process."""
+    code, out, err = finish(started)
+    if code:
+        raise GitError(git_message(err) or "git log failed")
+    added: list = []
+    removed: list = []
+    fields = out.split(b"\0")
+    for index in range(0, len(fields) - _FIELDS + 1, _FIELDS):
+        record = fields[index:index + _FIELDS]
+        first = record[0].lstrip(b"\n")
+        record[0] = first[1:]
+        row = parse_record(record)
+        if row is not None:
+            (added if first[:1] == b"<" else removed).append(row)
+    return added, removed
+
+
 def finish_rows(started) -> list:
     code, out, err = finish(started)
     if code:
@@ -246,7 +271,7 @@ class Unavailable(Exception):
 class Store:
     """One repository's SQLite marker store (see the module docstring)."""
 
-    def __init__(self, path: str, key: str):
+    def __init__(self, path: str, key: str, db=None):
         self.path, self.key = path, key
         self.fresh: list | None = None  # (never evaluated: no typing import on the hook's path)
         try:
@@ -256,7 +281,7 @@ class Store:
         self.sqlite3 = sqlite3
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            self._open()
+            self._open(db)
         except sqlite3.DatabaseError as error:
             if transient(error):
                 raise Unavailable(str(error)) from None  # locked, read-only: not damaged, leave it
@@ -268,8 +293,9 @@ class Store:
         except (sqlite3.Error, OSError) as error:
             raise Unavailable(str(error)) from None
 
-    def _open(self) -> None:
-        db = self.sqlite3.connect(self.path, timeout=10, isolation_level=None)
+    def _open(self, db=None) -> None:
+        if db is None:
+            db = connect(self.sqlite3, self.path)
         self.db = db
         try:
             db.execute("PRAGMA synchronous=NORMAL")  # WAL itself is set once, when the file is made
@@ -347,7 +373,7 @@ class Store:
             self.db.execute("COMMIT")
         raise self.sqlite3.OperationalError("the store is busy: another process keeps moving this scope")
 
-    def ahead(self, cwd, name: str, tips: list, identity: str, head_parents=()):
+    def ahead(self, cwd, name: str, tips: list, identity: str, head_parents=(), prefetched=None):
         """The identity's rows at its latest second over reach(tips), read without writing, or None.
 
         Only when the scope's stored tips T are below tips (new commits since,
@@ -365,12 +391,16 @@ class Store:
         old = row[1].split()
         added: list = []
         if old != tips:
-            added_job = start_rows(cwd, [*tips, *(f"^{tip}" for tip in old)])
-            removed_job = None if set(old) <= set(head_parents) and len(tips) == 1 else \
-                start_rows(cwd, [*old, *(f"^{tip}" for tip in tips)])
+            job = prefetched.take(self.path, name, row[1]) if prefetched is not None else None
             try:
-                added = finish_rows(added_job)
-                removed = finish_rows(removed_job) if removed_job is not None else []
+                if job is not None:  # started before the repository probe (see Prefetch)
+                    added, removed = finish_sides(job)
+                elif len(old) == 1 and len(tips) == 1:
+                    added, removed = finish_sides(start_sides(cwd, tips[0], old[0]))
+                else:
+                    added_job = start_rows(cwd, [*tips, *(f"^{tip}" for tip in old)])
+                    removed_job = start_rows(cwd, [*old, *(f"^{tip}" for tip in tips)])
+                    added, removed = finish_rows(added_job), finish_rows(removed_job)
             except GitError:
                 removed = [None]
             if removed or len(added) > 50:
@@ -533,13 +563,21 @@ class Store:
         return known
 
 
-def open_store(repo):
-    """The repository's store, or None where it must not or cannot be used."""
+def connect(sqlite3, path: str):
+    return sqlite3.connect(path, timeout=10, isolation_level=None)
+
+
+def open_store(repo, prefetched=None):
+    """The repository's store, or None where it must not or cannot be used.
+
+    prefetched: a Prefetch whose connection to the file is taken over if it is this one.
+    """
     if not enabled() or repo.shallow or repo.rewritten():
         return None
     key = "\0".join([FORMAT_VERSION, repr(markers.GREP), repo.mailmap_digest()])
     try:
-        return Store(os.path.join(repo.common_dir, *FILE), key)
+        path = os.path.join(repo.common_dir, *FILE)
+        return Store(path, key, prefetched.adopt(path) if prefetched is not None else None)
     except Unavailable:
         return None
 
@@ -554,9 +592,9 @@ def _scope_name(repo, all_refs: bool, authors) -> str:
     return ("all" if all_refs else f"HEAD {repo.top_dir}") + "".join(f"\0{a}" for a in authors)
 
 
-def _with_store(repo, work):
+def _with_store(repo, work, prefetched=None):
     """work(store) with the store, or work(None) if there is none or it fails."""
-    store = open_store(repo)
+    store = open_store(repo, prefetched)
     if store is None:
         return work(None)
     try:
@@ -581,16 +619,120 @@ def transient(error) -> bool:
                                          "disk i/o", "full", "permission"))
 
 
-def last_marker(repo, identity: str, heads=None):
+class Prefetch:
+    """The hook's ``git log`` of two differences, started before the repository probe.
+
+    The hook's usual question is "HEAD's markers, given the scope's stored tip
+    T": the markers of ``HEAD ^T`` and of ``T ^HEAD``, both from one ``git log
+    --left-right HEAD...T``. It depends only on T, which the store file holds,
+    so it can run side by side with the probe's ``rev-parse`` and ``config``
+    instead of after them. Where the store is
+    found by looking for ``.git`` from the current directory (git runs hooks
+    at the top of the work tree); the answer is used only if the probe then
+    names the same store file and scope, and the scope still holds the same
+    tips. ``HEAD`` cannot move meanwhile: ``git commit`` holds the index lock
+    while the hook runs, so no other commit can be made in this work tree.
+    """
+
+    def __init__(self, path: str, name: str, tips_text: str, job, db):
+        self.path, self.name, self.tips_text, self.job, self.db = path, name, tips_text, job, db
+        self.taken = False  # whether an answer used it
+
+    @classmethod
+    def start(cls, top=None):
+        """Started differences for the work tree at top (default: the current directory), or None."""
+        if not enabled():
+            return None
+        try:
+            top = top or os.getcwd()
+            common = _guess_common_dir(top)
+            if common is None:
+                return None
+            path = os.path.join(common, *FILE)
+            if not os.path.isfile(path):
+                return None
+            import sqlite3
+            db = connect(sqlite3, path)
+        except Exception:  # no sqlite3, or the file cannot be opened: the usual path decides
+            return None
+        try:
+            row = db.execute("SELECT tips FROM scopes WHERE name = ?", (f"HEAD {top}",)).fetchone()
+        except Exception:  # an old format, locked, damaged: the usual path decides
+            row = None
+        if row is None or not row[0] or len(row[0].split()) != 1:
+            db.close()
+            return None
+        return cls(path, f"HEAD {top}", row[0], start_sides(top, "HEAD", row[0]), db)
+
+    def adopt(self, path: str):
+        """The open connection, handed over to a Store of the same file (else None)."""
+        if path != self.path:
+            return None
+        db, self.db = self.db, None
+        return db
+
+    def take(self, path: str, name: str, tips_text: str):
+        """The started start_sides() job if it answers this question, else None (and it is reaped)."""
+        if (path, name, tips_text) == (self.path, self.name, self.tips_text) and self.job is not None:
+            job, self.job = self.job, None
+            self.taken = True
+            return job
+        self.discard()
+        return None
+
+    def discard(self) -> None:
+        """Reap the process if nobody took it, and close the connection nobody adopted."""
+        job, self.job = self.job, None
+        if job is not None:
+            finish(job)
+        db, self.db = self.db, None
+        if db is not None:
+            db.close()
+
+
+def _guess_common_dir(top: str):
+    """The common git dir of the work tree at top, from its ``.git`` alone (None if unsure)."""
+    dotgit = os.path.join(top, ".git")
+    if os.path.isdir(dotgit):
+        gitdir = dotgit
+    else:
+        try:
+            with open(dotgit, "rb") as handle:
+                text = handle.read().decode("utf-8", "surrogateescape").strip()
+        except OSError:
+            return None
+        if not text.startswith("gitdir:"):
+            return None
+        gitdir = os.path.join(top, text[len("gitdir:"):].strip())
+    try:
+        with open(os.path.join(gitdir, "commondir"), "rb") as handle:
+            common = os.path.join(gitdir, handle.read().decode("utf-8", "surrogateescape").strip())
+    except OSError:
+        common = gitdir
+    return os.path.normpath(common)
+
+
+def last_marker(repo, identity: str, heads=None, prefetched=None):
     """The identity's last marker over what heads reach (default: HEAD), or None.
 
     Last in the pairing order (records.MarkerCommit.key), so the hook, ``hourly
-    in/out`` and ``hourly status`` agree with the report.
+    in/out`` and ``hourly status`` agree with the report. `prefetched`: a
+    Prefetch for HEAD (used only when it answers this very question).
     """
+    try:
+        return _last_marker(repo, identity, heads, prefetched)
+    finally:
+        if prefetched is not None:
+            prefetched.discard()
+
+
+def _last_marker(repo, identity: str, heads, prefetched):
     heads = [repo.head] if heads is None else list(heads)
     heads = [h for h in heads if h]
     if not heads:
         return None  # empty repository, or amending a root commit
+    if heads != [repo.head]:
+        prefetched = None
     identity = identity.lower()
 
     def work(store):
@@ -602,7 +744,7 @@ def last_marker(repo, identity: str, heads=None):
         else:
             parents = repo.head_parents if heads == [repo.head] else ()
             name = _scope_name(repo, False, ())
-            rows = store.ahead(repo.top_dir, name, heads, identity, parents)
+            rows = store.ahead(repo.top_dir, name, heads, identity, parents, prefetched)
             if rows is None:
                 scope = store.sync(repo.top_dir, name, heads, head_parents=parents)
                 rows = store.latest(scope, identity)
@@ -611,7 +753,7 @@ def last_marker(repo, identity: str, heads=None):
         apply_ranks(commits, ancestry)
         return max(commits, key=lambda c: (c.key, c.sha), default=None)
 
-    return _with_store(repo, work)
+    return _with_store(repo, work, prefetched)
 
 
 def read(repo, all_refs: bool = False, authors=(), since=None, exclude=(), progress=None) -> list:
