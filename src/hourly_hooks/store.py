@@ -86,7 +86,7 @@ def stream_rows(cwd, revisions, authors=(), progress=None):
     process.stdin.close()
     try:
         count = 0
-        for fields in _records(process.stdout):
+        for fields in split_records(process.stdout):
             row = parse_record(fields)
             if row is not None:
                 count += 1
@@ -154,8 +154,11 @@ def _widen(pipe) -> None:
         pass  # other systems, or a lower pipe-max-size: the default buffer still works
 
 
-def _records(stream):
-    """Split git's NUL-separated stream into records of _FIELDS fields, as it arrives."""
+def split_records(stream, width: int = _FIELDS):
+    """Split git's NUL-separated stream into records of width fields, as it arrives.
+
+    The one splitter for every streamed `git log -z` (worklog.py reads with it too).
+    """
     fields: list = []
     tail = b""
     while True:
@@ -165,12 +168,12 @@ def _records(stream):
         pieces = (tail + chunk).split(b"\0")
         tail = pieces.pop()
         fields.extend(pieces)
-        while len(fields) >= _FIELDS:
-            yield fields[:_FIELDS]
-            del fields[:_FIELDS]
+        while len(fields) >= width:
+            yield fields[:width]
+            del fields[:width]
     if tail:
         fields.append(tail)
-    if len(fields) == _FIELDS:
+    if len(fields) == width:
         yield fields
 
 

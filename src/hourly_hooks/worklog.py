@@ -17,6 +17,7 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, cast
 from hourly_hooks import markers
 from hourly_hooks.errors import GitError
 from hourly_hooks.gitcmd import git_message
+from hourly_hooks.store import split_records
 from hourly_hooks.sessions import MarkerCommit, Session, identity_of
 
 WorkLog = Dict[str, List["WorkCommit"]]  # clock-in SHA -> the session's commits, oldest first
@@ -145,7 +146,7 @@ def read_commits(top: os.PathLike, repo_name: str, since: Optional[datetime] = N
         raise GitError("git is not installed or not on PATH") from None
     assert process.stdout is not None and process.stderr is not None
     try:
-        for fields in _records(process.stdout, 6):
+        for fields in split_records(process.stdout, 6):
             stamp = int(fields[1])
             if (low is not None and stamp < low) or (high is not None and stamp > high):
                 continue
@@ -158,26 +159,6 @@ def read_commits(top: os.PathLike, repo_name: str, since: Optional[datetime] = N
         # A consumer that stops early closes the pipe: git then dies quietly of SIGPIPE.
         if process.wait() != 0 and stderr:
             raise GitError(git_message(stderr) or "git log failed")
-
-
-def _records(stream, width: int) -> Iterator[List[bytes]]:
-    """Split git's NUL-separated output into records of width fields, as it arrives."""
-    fields: List[bytes] = []
-    tail = b""
-    while True:
-        chunk = stream.read(1 << 16)
-        if not chunk:
-            break
-        pieces = (tail + chunk).split(b"\0")
-        tail = pieces.pop()
-        fields.extend(pieces)
-        while len(fields) >= width:
-            yield fields[:width]
-            del fields[:width]
-    if tail:
-        fields.append(tail)
-    if len(fields) == width:
-        yield fields
 
 
 def for_sessions(sessions: Sequence[Session], repos: Iterable, key: str = "email",
