@@ -97,7 +97,7 @@ Exit codes:
   5    BTCPay Server or the network
   6    nothing to bill
   70   a bug (HOURLY_DEBUG=1 shows the traceback)
-  74   output: the report cannot be written (missing folder, full disk)
+  74   output: a report or the invoice ledger cannot be written (full disk...)
   130  interrupted
 
 \b
@@ -108,7 +108,7 @@ Environment:
   BTCPAYSERVER_MERCHANT, BTCPAYSERVER_PEM, BTCPAYSERVER_PROXY,
   BTCPAYSERVER_TIMEOUT
                      BTCPay Server access (see hourly btcpay --help)
-  HOURLY_NO_CACHE=1  turn the clock-state cache off
+  HOURLY_NO_CACHE=1  read git directly, without the marker store
   HOURLY_DEBUG=1     show the traceback of a bug
 
 \b
@@ -117,6 +117,7 @@ Configuration files (flags and environment override them):
                      level (tracked: no secrets)
   $XDG_CONFIG_HOME/hourly/config.toml, usually ~/.config/hourly/config.toml
                      (yours: secrets go here)
+  <git dir>/hourly/config.toml  this clone's own settings (hourly btcpay pair --save)
 """
 main.epilog = EPILOG
 

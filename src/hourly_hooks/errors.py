@@ -11,7 +11,7 @@ Exit codes (also in the README):
   5  BTCPay Server or network: the server refused or could not be reached
   6  nothing to bill: no billable hours, no rate, or an open session
   70 an unexpected error (a bug: please report it; HOURLY_DEBUG=1 shows the traceback)
-  74 output: the report cannot be written (a missing folder, a full disk,
+  74 output: a report or the invoice ledger cannot be written (a missing folder, a full disk,
      /dev/full); silent when the reader of a pipe has gone (`| head`)
   130 interrupted (Ctrl-C)
 """
