@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+import pytest
+
 from gitrepo import GitRepo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,3 +121,16 @@ def snapshot_checkout(dest: Path) -> Path:
                   "commit", "-q", "--no-verify", "-m", "snapshot"]):
         subprocess.run(["git", *args], cwd=dest, env=env, check=True, capture_output=True)
     return dest
+
+
+def at(hhmm: str, day: str = "2025-03-03", tz: str = "-05:00") -> str:
+    """An author date on a fixed day, as git takes it."""
+    return f"{day}T{hhmm}:00{tz}"
+
+
+@pytest.fixture
+def hooked(tmp_path) -> HookedRepo:
+    """A repository with the plain hooks installed by `hourly install-hook`."""
+    repo = HookedRepo(tmp_path / "work")
+    repo.install_hook()
+    return repo

@@ -11,20 +11,9 @@ import sys
 
 import pytest
 
-from hook_helpers import ALICE, BOB, PYTHON, HookedRepo
+from hook_helpers import ALICE, BOB, PYTHON, HookedRepo, at, hooked  # noqa: F401 (a fixture)
 
 from hourly_hooks import clockrules, hook
-
-
-def at(hhmm: str, day: str = "2025-03-03", tz: str = "-05:00") -> str:
-    return f"{day}T{hhmm}:00{tz}"
-
-
-@pytest.fixture
-def hooked(tmp_path) -> HookedRepo:
-    repo = HookedRepo(tmp_path / "work")
-    repo.install_hook()
-    return repo
 
 
 # ------------------------------------------------------------------ accepting

@@ -10,20 +10,9 @@ import json
 
 import pytest
 
-from hook_helpers import HookedRepo
+from hook_helpers import at, hooked  # noqa: F401 (a fixture)
 
 from hourly_hooks import markers
-
-
-def at(hhmm: str, day: str = "2025-03-03", tz: str = "-05:00") -> str:
-    return f"{day}T{hhmm}:00{tz}"
-
-
-@pytest.fixture
-def hooked(tmp_path) -> HookedRepo:
-    repo = HookedRepo(tmp_path / "work")
-    repo.install_hook()
-    return repo
 
 
 def refusal_keeps_the_message(output: str) -> None:

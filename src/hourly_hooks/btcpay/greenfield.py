@@ -124,18 +124,10 @@ class GreenfieldBackend:
         return [inv for inv in invoices if inv.order_id == order_id]
 
     def hourly_invoices(self) -> List[Invoice]:
-        found: List[Invoice] = []
-        skip = 0
-        while True:
+        def page(skip: int):
             params = {"textSearch": ITEM_CODE, "includeArchived": "true", "skip": skip, "take": PAGE}
-            data = self._request("GET", self._store_path("invoices"), params=params, stage="prepare", what="store")
-            if not isinstance(data, list):
-                raise transport.malformed(stage="prepare")
-            invoices = [transport.parse_answer(_invoice, item, stage="prepare") for item in data]
-            found.extend(inv for inv in invoices if inv.time)
-            if len(data) < PAGE:
-                return found
-            skip += PAGE
+            return self._request("GET", self._store_path("invoices"), params=params, stage="prepare", what="store")
+        return [inv for inv in transport.every_page(page, _invoice, PAGE, "prepare") if inv.time]
 
     def create(self, request: InvoiceRequest) -> Invoice:
         data = self._request("POST", self._store_path("invoices"), body=self.payload(request),

@@ -128,19 +128,10 @@ class LegacyBackend:
         return [inv for inv in invoices if inv.order_id == order_id]
 
     def hourly_invoices(self) -> List[Invoice]:
-        found: List[Invoice] = []
-        offset = 0
-        while True:
-            def page(client, offset=offset):
-                return client.get_invoices(item_code=ITEM_CODE, limit=PAGE, offset=offset)
-            data = self._call(page, stage="prepare", what="store")
-            if not isinstance(data, list):
-                raise transport.malformed(stage="prepare")
-            invoices = [transport.parse_answer(_invoice, item, stage="prepare") for item in data]
-            found.extend(inv for inv in invoices if inv.time)
-            if len(data) < PAGE:
-                return found
-            offset += PAGE
+        def page(offset: int):
+            return self._call(lambda client: client.get_invoices(item_code=ITEM_CODE, limit=PAGE, offset=offset),
+                              stage="prepare", what="store")
+        return [inv for inv in transport.every_page(page, _invoice, PAGE, "prepare") if inv.time]
 
     def create(self, request: InvoiceRequest) -> Invoice:
         payload = self.payload(request)

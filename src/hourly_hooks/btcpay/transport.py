@@ -344,6 +344,21 @@ def _one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text or "").strip().rstrip(".")
 
 
+def every_page(fetch: Callable[[int], object], parse: Callable, size: int, stage: str) -> list:
+    """Every item of a paged list endpoint, parsed: fetch(offset) returns one page
+    (a list); a page shorter than size is the last."""
+    found: list = []
+    offset = 0
+    while True:
+        data = fetch(offset)
+        if not isinstance(data, list):
+            raise malformed(stage=stage)
+        found += [parse_answer(parse, item, stage=stage) for item in data]
+        if len(data) < size:
+            return found
+        offset += size
+
+
 def mask(secret: Optional[str]) -> str:
     return "********" if secret else "(not set)"
 
