@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from click.testing import CliRunner
 
@@ -44,3 +49,23 @@ def test_help_names_both_configuration_files():
     section = text[text.index("Configuration files"):]
     assert ".hourly.toml" in section and "[tool.hourly]" in section
     assert "~/.config/hourly/config.toml" in section and "XDG_CONFIG_HOME" in section
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["report", "--help"]])
+def test_output_click_writes_itself_to_a_full_disk_is_one_line(args):
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "hourly_hooks", *args], stdout=full,
+                              stderr=subprocess.PIPE, text=True)
+    assert done.returncode == 74, done.stderr
+    assert done.stderr == "Error: cannot write the output: No space left on device\n"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+def test_a_full_stderr_keeps_the_exit_code_of_the_error(tmp_path):
+    command = [sys.executable, "-m", "hourly_hooks", "report", "--rate", "bad"]
+    said = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+    assert said.returncode in (2, 3) and said.stderr.startswith("Error: "), said.stderr
+    with open("/dev/full", "w") as full:
+        silent = subprocess.run(command, stdout=subprocess.PIPE, stderr=full, cwd=tmp_path)
+    assert silent.returncode == said.returncode  # not a crash (70), not a traceback's 1

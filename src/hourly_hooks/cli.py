@@ -6,6 +6,7 @@ line on stderr and the documented exit code (see errors.py).
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import sys
@@ -13,7 +14,18 @@ import sys
 import click
 
 from hourly_hooks import __version__
-from hourly_hooks.errors import EXIT_CRASH, EXIT_INTERRUPTED, HourlyError
+from hourly_hooks.errors import EXIT_CRASH, EXIT_INTERRUPTED, HourlyError, OutputError
+
+# A write that fails because of where the output goes, not because of hourly.
+OUTPUT_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EPIPE, errno.EBADF, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def _say(text: str) -> None:
+    """One line on stderr, if stderr can take it: a full stderr must not change the exit code."""
+    try:
+        click.echo(text, err=True)
+    except OSError:
+        pass
 
 
 class HourlyGroup(click.Group):
@@ -32,26 +44,47 @@ class HourlyGroup(click.Group):
                 raise click.ClickException(f"the '{name}' command cannot load: {error}") from None
         return super().get_command(ctx, name)
 
+    def main(self, *args, **kwargs):
+        # click handles a closed pipe itself, but lets any other failed write
+        # escape as a traceback: `hourly --version > /dev/full`, or a usage
+        # error with stderr on a full disk.
+        try:
+            return super().main(*args, **kwargs)
+        except OSError as error:
+            if error.errno not in OUTPUT_ERRNOS:
+                raise
+            _say(f"Error: cannot write the output: {error.strerror}")
+            sys.exit(OutputError.exit_code)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except HourlyError as error:
-            click.echo(f"Error: {error.message}", err=True)
+            _say(f"Error: {error.message}")
             if error.hint:
-                click.echo(error.hint, err=True)
+                _say(error.hint)
             ctx.exit(error.exit_code)
         except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
+            _say("Interrupted.")
             ctx.exit(EXIT_INTERRUPTED)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except OSError as error:
+            if error.errno not in OUTPUT_ERRNOS or os.environ.get("HOURLY_DEBUG"):
+                raise self._crash(ctx, error)
+            _say(f"Error: cannot write the output: {error.strerror}")
+            ctx.exit(OutputError.exit_code)
         except Exception as error:  # a crash is a bug: say so, in one line
-            if os.environ.get("HOURLY_DEBUG"):
-                raise
-            click.echo(f"Error: unexpected {type(error).__name__}: {error}", err=True)
-            click.echo(f"This is a bug in hourly {__version__}. Run again with HOURLY_DEBUG=1 "
-                       "for the traceback, and please report it.", err=True)
-            ctx.exit(EXIT_CRASH)
+            raise self._crash(ctx, error)
+
+    @staticmethod
+    def _crash(ctx: click.Context, error: Exception):
+        if os.environ.get("HOURLY_DEBUG"):
+            return error
+        _say(f"Error: unexpected {type(error).__name__}: {error}")
+        _say(f"This is a bug in hourly {__version__}. Run again with HOURLY_DEBUG=1 "
+             "for the traceback, and please report it.")
+        ctx.exit(EXIT_CRASH)
 
 
 @click.group(cls=HourlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
