@@ -7,11 +7,12 @@ tells the two apart. The arguments of the git process that runs the hook do.
 
 ``amending(argv)`` reads a git command line the way git 2.39 does (git.c's
 global options, then parse-options over ``git commit``'s option table) and
-answers True (amending), False (certainly not) or None (cannot tell: an alias,
-an option it does not know, anything git itself would refuse).
+answers True (amending), False (certainly not) or None (cannot tell: an alias
+not yet expanded, an option it does not know, anything git itself would refuse).
 ``amending_here()`` finds the nearest git among this process's ancestors
-through /proc. Every doubt is None, which keeps the caller's refusal: a wrong
-False would let an --amend count as a second clock event.
+through /proc; git runs an alias's expansion as a git process of its own, so
+that is the one read. Every doubt is None, which keeps the caller's refusal: a
+wrong False would let an --amend count as a second clock event.
 
 Standard library only, imported by the commit-msg hook only when it needs it.
 """
