@@ -169,12 +169,14 @@ def test_a_parent_is_read_past_a_name_with_parentheses(tmp_path):
     # /proc/PID/stat is `pid (comm) state ppid ...`, and comm is the program's name as run.
     odd = tmp_path / "a) 1 2 (b"
     odd.symlink_to(sys.executable)
-    child = subprocess.Popen([str(odd), "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    code = "import sys; print('up', flush=True); sys.stdin.read()"
+    child = subprocess.Popen([str(odd), "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
+        assert child.stdout.readline() == b"up\n"  # running: its /proc entry is complete
         stat = Path(f"/proc/{child.pid}/stat").read_bytes()
         assert b") 1 2 (b) " in stat  # the name really holds the parentheses
         assert commitargs._parent("/proc", child.pid) == os.getpid()
-        assert commitargs._cmdline("/proc", child.pid) == [str(odd), "-c", "import sys; sys.stdin.read()"]
+        assert commitargs._cmdline("/proc", child.pid) == [str(odd), "-c", code]
     finally:
         child.communicate(b"")
     assert commitargs._parent("/proc", os.getpid()) == os.getppid()

@@ -25,7 +25,7 @@ from hourly_hooks.errors import GitError, HourlyError, Rejected, UsageError
 
 PROG_CLOCK = "hourly-clock"
 PROG_SOURCE = "hourly-clock-source"
-AMEND_WINDOW = 2  # seconds: an --amend of a commit younger than this is indistinguishable
+AMEND_WINDOW = 2  # seconds: an --amend of a commit younger than this is not told by its date
 # What prepare-commit-msg learnt from git, left for commit-msg next to the
 # message file (so in the worktree's own git dir, where HEAD lives too).
 SOURCE_FILE = "hourly-commit-source"
