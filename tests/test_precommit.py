@@ -318,3 +318,39 @@ def test_same_second_clock_out_and_amend_with_the_prepare_stage(tmp_path, hook_s
     assert repo.message() == "work\n\nClock: out"
     assert repo.git("rev-list", "--count", "HEAD").strip() == "3"
     assert "not clocked in" in repo.refuse("clock-out", when=f"@{int(time.time()) + 1} +0000")
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/cmdline"),
+                    reason="no /proc: git's arguments cannot be read")
+def test_same_second_with_m_through_pre_commit_is_told_by_git_s_arguments(tmp_path, hook_source):
+    # For -m git says `message`, amending or not, and pre-commit hands on just that; the
+    # hook reads the arguments of the git above pre-commit's hook script and pre-commit.
+    import time
+    snapshot, sha, home = hook_source
+    repo = HookedRepo(tmp_path / "work")
+    repo.env["PRE_COMMIT_HOME"] = str(home)
+    (repo.path / ".pre-commit-config.yaml").write_text(
+        "default_install_hook_types: [prepare-commit-msg, commit-msg]\n"
+        "repos:\n"
+        f"  - repo: {snapshot}\n"
+        f"    rev: {sha}\n"
+        "    hooks:\n"
+        "      - id: hourly-clock-source\n"
+        "      - id: hourly-clock\n")
+    repo.git("add", ".pre-commit-config.yaml")
+    repo.git("commit", "-q", "--no-verify", "-m", "pre-commit config",
+             env={"GIT_AUTHOR_DATE": at("08:00"), "GIT_COMMITTER_DATE": at("08:00")})
+    done = pre_commit(repo, hook_source, "install")
+    assert done.returncode == 0, done.stdout + done.stderr
+    # A little ahead: every commit below runs within the hook's same-second window (it
+    # compares the author date with now), however slowly pre-commit starts.
+    epoch = int(time.time()) + 20
+    when = f"@{epoch} +0000"
+    repo.accept("clock-in", when=when, args=("--no-verify",))
+    done = repo.try_commit("clock-in: T-1m", when=when, amend=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert repo.git("rev-list", "--count", "HEAD").strip() == "2"  # replaced, not added
+    done = repo.try_commit("work", "Clock: out", when=when)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert repo.git("log", "--format=%s").split("\n")[:2] == ["work", "clock-in: T-1m"]
+    assert "not clocked in" in repo.refuse("clock-out", when=f"@{epoch + 1} +0000")

@@ -25,7 +25,7 @@ from hourly_hooks.errors import GitError, HourlyError, Rejected, UsageError
 
 PROG_CLOCK = "hourly-clock"
 PROG_SOURCE = "hourly-clock-source"
-AMEND_WINDOW = 2  # seconds: an --amend of a commit younger than this is indistinguishable
+AMEND_WINDOW = 2  # seconds: an --amend of a commit younger than this is not told by its date
 # What prepare-commit-msg learnt from git, left for commit-msg next to the
 # message file (so in the worktree's own git dir, where HEAD lives too).
 SOURCE_FILE = "hourly-commit-source"
@@ -81,8 +81,8 @@ def _check(path: str, original: str, repo, prefetched) -> int:
         raise Rejected(_refusal(_problem_text(marker), path, _problem_fixes(marker)))
     name, email, authored, tz = author_of_commit(repo)
     kind = commit_kind(repo, path)
-    last = _last_before_this_commit(repo, repo.canonical_email(name, email), authored, tz, path, kind,
-                                    prefetched)
+    last, kind = _last_before_this_commit(repo, repo.canonical_email(name, email), authored, tz, path, kind,
+                                          prefetched)
     if last is None and repo.shallow:
         _say(PROG_CLOCK, "this is a shallow clone: your earlier markers may be out of reach, "
                          "so the clock state was not checked.")
@@ -100,9 +100,10 @@ def _check(path: str, original: str, repo, prefetched) -> int:
 
 def _last_before_this_commit(repo, identity: str, authored: int, tz: int, path: str, kind=None,
                              prefetched=None):
-    """The identity's last marker, not counting HEAD when this commit is its --amend.
+    """(the identity's last marker, not counting HEAD when this commit is its --amend; the kind).
 
     kind: what git said through prepare-commit-msg (AMEND, NEW), or None;
+    returned settled from git's command line where only that can tell.
     prefetched: the store's answer already on its way (store.Prefetch).
     """
     from hourly_hooks import store
@@ -113,13 +114,19 @@ def _last_before_this_commit(repo, identity: str, authored: int, tz: int, path: 
         if kind is None and time.time() - authored < AMEND_WINDOW:
             # ...unless HEAD was made this very second and git did not say
             # which it is (-m / -F, or no prepare-commit-msg hook): then a new
-            # commit would carry the same date, and the two cannot be told apart.
-            raise Rejected(_refusal(
-                "This commit has the same author and author date (to the second) as HEAD, your last "
-                "marker, so it cannot be told from an --amend of it.", path,
-                ["wait a second and commit again (an --amend too)"]))
-        last = store.last_marker(repo, identity, heads=repo.parents(repo.head))
-    return last
+            # commit carries the same date, and only the arguments of the
+            # `git commit` running this hook tell (where /proc shows them).
+            from hourly_hooks.commitargs import amending_here
+            amending = amending_here()
+            if amending is None:
+                raise Rejected(_refusal(
+                    "This commit has the same author and author date (to the second) as HEAD, your last "
+                    "marker, so it cannot be told from an --amend of it.", path,
+                    ["wait a second and commit again (an --amend too)"]))
+            kind = AMEND if amending else NEW
+        if kind != NEW:
+            last = store.last_marker(repo, identity, heads=repo.parents(repo.head))
+    return last, kind
 
 
 # ------------------------------------------------------------------ prepare-commit-msg
