@@ -61,7 +61,7 @@ def check_message_file(path: str) -> int:
     from hourly_hooks.store import Prefetch
     # The store's git log, started as soon as the store's tip is known, runs
     # side by side with the rest of the check.
-    prefetched = Prefetch.start(repo.top_dir if repo.known else None, repo.common_dir if repo.known else None)
+    prefetched = Prefetch.start(*((repo.top_dir, repo.common_dir, repo.head) if repo.known else ()))
     try:
         return _check(path, original, repo.ready(), prefetched)
     finally:
