@@ -4,8 +4,11 @@
 for everything the commands need: the work tree's top, the common git dir
 (shared by worktrees; the marker store lives there), whether the clone is
 shallow, HEAD and its parents, the comment character and the mailmap
-settings. On the commit-msg hook's path: standard library only, no pathlib
-(``top`` and ``git_dir`` build Path objects only when asked).
+settings. The commit-msg hook's ``Repository.started()`` reads the layout
+(top, common dir, shallowness, HEAD) from the files where they leave no
+doubt, and asks git for the config only, while it imports the rest. On the
+hook's path: standard library only, no pathlib (``top`` and ``git_dir``
+build Path objects only when asked).
 """
 
 from __future__ import annotations
@@ -219,8 +222,9 @@ def layout_from_files(cwd: str):
     git runs hooks at the top of the work tree, so there ``.git`` (a directory,
     or a file naming one: a linked worktree) is in cwd, or git exported
     GIT_DIR (it does in a linked worktree) and cwd is the top. Not trusted:
-    GIT_WORK_TREE, GIT_COMMON_DIR, GIT_NAMESPACE or GIT_IMPLICIT_WORK_TREE set, a git dir or work
-    tree owned by someone else (git's safe.directory check), a HEAD that is
+    GIT_WORK_TREE, GIT_COMMON_DIR, GIT_NAMESPACE or GIT_IMPLICIT_WORK_TREE
+    set, a git dir or work tree owned by someone else (git's
+    safe.directory check), a HEAD that is
     not a branch under refs/heads or a commit, an unborn branch, a symbolic
     ref, a reftable. core.worktree, core.bare and extensions.refStorage come
     with the config the probe reads anyway (Repository.ready checks them).
