@@ -257,9 +257,9 @@ def layout_from_files(cwd: str):
         for where in (top, git_dir, common_dir):
             if uid is None or os.stat(where).st_uid != uid:
                 return None
-        if not (os.path.isdir(os.path.join(common_dir, "objects")) and os.path.isdir(os.path.join(common_dir, "refs"))) \
+        if not all(os.path.isdir(os.path.join(common_dir, name)) for name in ("objects", "refs")) \
                 or os.path.exists(os.path.join(common_dir, "reftable")):
-            return None
+            return None  # not a repository git would take, or refs kept where no file shows them
         head = _read_head(git_dir, common_dir)
         if head is None:
             return None
