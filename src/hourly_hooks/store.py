@@ -782,7 +782,7 @@ def loose_chain(common: str, head: str, old: str):
         fields = _author_fields(author) if author is not None else None
         if fields is None or len(parents) != 1:
             return None
-        row = parse_record([sha.encode("ascii"), *fields, message])  # the fields of _FORMAT, in its order
+        row = parse_record([sha.encode("ascii"), *fields, message])
         if row is not None:
             added.append(row)
         sha = parents[0]
