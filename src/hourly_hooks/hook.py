@@ -59,9 +59,9 @@ def check_message_file(path: str) -> int:
     from hourly_hooks.repository import Repository
     repo = Repository.started()  # git config runs while the rest is imported
     from hourly_hooks.store import Prefetch
-    # HEAD's commits since the store's tip: read from loose objects, or one
-    # git log started now, side by side with the rest of the check.
-    prefetched = Prefetch.start(*((repo.top_dir, repo.common_dir, repo.head) if repo.known else ()))
+    # The store's git log, started as soon as the store's tip is known, runs
+    # side by side with the rest of the check.
+    prefetched = Prefetch.start(repo.top_dir if repo.known else None, repo.common_dir if repo.known else None)
     try:
         return _check(path, original, repo.ready(), prefetched)
     finally:

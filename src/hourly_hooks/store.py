@@ -274,9 +274,8 @@ class Unavailable(Exception):
 class Store:
     """One repository's SQLite marker store (see the module docstring)."""
 
-    def __init__(self, path: str, key: str, db=None, unmapped: bool = False):
+    def __init__(self, path: str, key: str, db=None):
         self.path, self.key = path, key
-        self.unmapped = unmapped  # no mailmap applies: author lines are what git shows
         self.fresh: list | None = None  # (never evaluated: no typing import on the hook's path)
         try:
             import sqlite3
@@ -384,8 +383,7 @@ class Store:
         the hook's usual case): then reach(tips) = reach(T) + (tips ^T), so the
         stored answer and the few new markers give it, and the commit stays
         free of a write (and its fsync). None asks for a sync instead: after a
-        rebase or reset, or once many new markers are worth keeping, or many
-        loose commits were read (so the next hook's chain is short again).
+        rebase or reset, or once many new markers are worth keeping.
         """
         db = self.db
         db.execute("BEGIN")
@@ -396,12 +394,10 @@ class Store:
         old = row[1].split()
         added: list = []
         if old != tips:
-            sides = None
+            job = prefetched.take(self.path, name, row[1]) if prefetched is not None else None
             try:
-                sides = prefetched.answer(self.path, name, row[1], tips[0], self.unmapped) \
-                    if prefetched is not None and len(tips) == 1 else None
-                if sides is not None:  # asked before the repository probe answered (see Prefetch)
-                    added, removed = sides
+                if job is not None:  # started before the repository probe (see Prefetch)
+                    added, removed = finish_sides(job)
                 elif len(old) == 1 and len(tips) == 1:
                     added, removed = finish_sides(start_sides(cwd, tips[0], old[0]))
                 else:
@@ -410,8 +406,7 @@ class Store:
                     added, removed = finish_rows(added_job), finish_rows(removed_job)
             except GitError:
                 removed = [None]
-            # A long chain of loose commits read: moving the stored tip up keeps the next ones short.
-            if removed or len(added) > 50 or (sides is not None and prefetched.walked > LOOSE_CHAIN // 2):
+            if removed or len(added) > 50:
                 db.execute("COMMIT")
                 return None
         rows = self.latest(row[0], identity) + [r for r in added if r[2].lower() == identity]
@@ -582,11 +577,10 @@ def open_store(repo, prefetched=None):
     """
     if not enabled() or repo.shallow or repo.rewritten():
         return None
-    digest = repo.mailmap_digest()
-    key = "\0".join([FORMAT_VERSION, repr(markers.GREP), digest])
+    key = "\0".join([FORMAT_VERSION, repr(markers.GREP), repo.mailmap_digest()])
     try:
         path = os.path.join(repo.common_dir, *FILE)
-        return Store(path, key, prefetched.adopt(path) if prefetched is not None else None, digest == "none")
+        return Store(path, key, prefetched.adopt(path) if prefetched is not None else None)
     except Unavailable:
         return None
 
@@ -629,47 +623,34 @@ def transient(error) -> bool:
 
 
 class Prefetch:
-    """The hook's two differences of HEAD and the scope's stored tip, under way before the probe answers.
+    """The hook's ``git log`` of two differences, started before the repository probe.
 
     The hook's usual question is "HEAD's markers, given the scope's stored tip
-    T": the markers of ``HEAD ^T`` and of ``T ^HEAD``. It depends only on T,
-    which the store file holds, so it is asked while the repository probe's
-    ``git config`` runs, instead of after it. In the usual case HEAD reaches
-    T through a few commits of one parent each, just made, so still loose
-    objects: then they are read from the object files (see loose_chain) and
-    no git runs at all; otherwise one ``git log --left-right HEAD...T`` is
-    started. The store is found from the work tree at the current directory
-    (git runs hooks at the top of the work tree); the answer is used only if
-    the probe then names the same store file and scope, and the scope still
-    holds the same tips. ``HEAD`` cannot move meanwhile: ``git commit`` holds
-    the index lock while the hook runs, so no other commit can be made in
-    this work tree.
+    T": the markers of ``HEAD ^T`` and of ``T ^HEAD``, both from one ``git log
+    --left-right HEAD...T``. It depends only on T, which the store file holds,
+    so it can run side by side with the probe's ``rev-parse`` and ``config``
+    instead of after them. Where the store is
+    found by looking for ``.git`` from the current directory (git runs hooks
+    at the top of the work tree); the answer is used only if the probe then
+    names the same store file and scope, and the scope still holds the same
+    tips. ``HEAD`` cannot move meanwhile: ``git commit`` holds the index lock
+    while the hook runs, so no other commit can be made in this work tree.
     """
 
-    def __init__(self, path: str, name: str, tips_text: str, job, db, sides=None, top=None, head=None):
+    def __init__(self, path: str, name: str, tips_text: str, job, db):
         self.path, self.name, self.tips_text, self.job, self.db = path, name, tips_text, job, db
-        self.sides = sides  # (added, removed) read from loose objects at HEAD = head, valid without a mailmap
-        self.head = head
-        self.walked = 0  # commits read from loose objects for the answer given
-        self.top = top
         self.taken = False  # whether an answer used it
 
     @classmethod
-    def start(cls, top=None, common=None, head=None):
-        """The differences for the work tree at top (default: the current directory) under way, or None.
+    def start(cls, top=None, common=None):
+        """Started differences for the work tree at top (default: the current directory), or None.
 
-        common, head: its common git dir and HEAD's commit when known (else read
-        from top's ``.git``, or left to git).
+        common: its common git dir when known (else guessed from top's ``.git``).
         """
         if not enabled():
             return None
         try:
             top = top or os.getcwd()
-            if common is None or head is None:
-                from hourly_hooks.repository import layout_from_files
-                layout = layout_from_files(top)
-                if layout is not None:
-                    common, head = layout[1], layout[3]
             common = common or _guess_common_dir(top)
             if common is None:
                 return None
@@ -687,13 +668,7 @@ class Prefetch:
         if row is None or not row[0] or len(row[0].split()) != 1:
             db.close()
             return None
-        chain = None
-        if head is not None and not os.path.exists(os.path.join(top, ".mailmap")):
-            chain = loose_chain(common, head, row[0])
-        job = start_sides(top, "HEAD", row[0]) if chain is None else None
-        prefetched = cls(path, f"HEAD {top}", row[0], job, db, None if chain is None else (chain[0], []), top, head)
-        prefetched.walked = 0 if chain is None else chain[1]
-        return prefetched
+        return cls(path, f"HEAD {top}", row[0], start_sides(top, "HEAD", row[0]), db)
 
     def adopt(self, path: str):
         """The open connection, handed over to a Store of the same file (else None)."""
@@ -702,26 +677,14 @@ class Prefetch:
         db, self.db = self.db, None
         return db
 
-    def answer(self, path: str, name: str, tips_text: str, head: str, unmapped: bool):
-        """(rows of head ^T, rows of T ^head) if this answers that question, else None.
-
-        unmapped: no mailmap applies (the object files hold the names git would
-        show); else loose rows are set aside and git is asked after all.
-        GitError if git cannot answer.
-        """
-        if (path, name, tips_text) != (self.path, self.name, self.tips_text) or self.taken \
-                or (self.sides is not None and head != self.head):
-            self.discard()
-            return None
-        self.taken = True
-        sides, self.sides = self.sides, None
-        if sides is not None and unmapped:
-            return sides
-        self.walked = 0
-        job, self.job = self.job, None
-        if job is None:
-            job = start_sides(self.top, "HEAD", tips_text)
-        return finish_sides(job)
+    def take(self, path: str, name: str, tips_text: str):
+        """The started start_sides() job if it answers this question, else None (and it is reaped)."""
+        if (path, name, tips_text) == (self.path, self.name, self.tips_text) and self.job is not None:
+            job, self.job = self.job, None
+            self.taken = True
+            return job
+        self.discard()
+        return None
 
     def discard(self) -> None:
         """Reap the process if nobody took it, and close the connection nobody adopted."""
@@ -731,87 +694,6 @@ class Prefetch:
         db, self.db = self.db, None
         if db is not None:
             db.close()
-
-
-LOOSE_CHAIN = 64  # commits read from the object files at most before git is asked instead
-
-
-def loose_chain(common: str, head: str, old: str):
-    """(rows of head ^old, commits read) from loose objects, or None if git must be asked.
-
-    Only where head reaches old through at most LOOSE_CHAIN commits of one
-    parent each, every one a loose object: then head ^old is exactly those
-    commits and old ^head is empty. The rows are what ``git log --use-mailmap
-    --date=raw --format=...`` shows when no mailmap applies (the caller
-    checks that): name and email as in the author line, author date and
-    zone as stored, the raw message. git's ``--grep`` needs no counterpart:
-    it keeps every message markers.parse() accepts (tests/test_markers_grep.py),
-    and the rest is dropped by parse_record either way. Anything unusual (an
-    encoding header, an odd author line, a NUL in the message, a merge, a
-    packed object) is left to git.
-    """
-    if os.environ.get("GIT_OBJECT_DIRECTORY") or not (_is_hex(head) and _is_hex(old)):
-        return None
-    import zlib
-    objects = os.path.join(common, "objects")
-    added: list = []
-    sha = head
-    for walked in range(LOOSE_CHAIN + 1):
-        if sha == old:
-            return added, walked
-        if not _is_hex(sha):
-            return None
-        try:
-            with open(os.path.join(objects, sha[:2], sha[2:]), "rb") as handle:
-                data = zlib.decompress(handle.read())
-        except (OSError, zlib.error):
-            return None  # packed (or missing): git knows
-        kind, _, body = data.partition(b"\0")
-        headers, blank, message = body.partition(b"\n\n")
-        if not kind.startswith(b"commit ") or not blank or b"\0" in message:
-            return None
-        parents = []
-        author = None
-        for line in headers.split(b"\n"):
-            if line.startswith(b"parent "):
-                parents.append(line[7:].decode("ascii", "replace"))
-            elif line.startswith(b"author ") and author is None:
-                author = line[7:]
-            elif line.startswith(b"encoding "):
-                return None  # git would re-encode the message
-        fields = _author_fields(author) if author is not None else None
-        if fields is None or len(parents) != 1:
-            return None
-        row = parse_record([sha.encode("ascii"), *fields, message])
-        if row is not None:
-            added.append(row)
-        sha = parents[0]
-    return None
-
-
-def _is_hex(text: str) -> bool:
-    return len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text)
-
-
-def _author_fields(line: bytes):
-    """[date "epoch tz", name, email] of an author line as git shows them, or None if unsure.
-
-    Strictly ``Name <email> epoch +hhmm``: one "<", one ">", one blank
-    before "<", a name without blanks at either end, a date without leading
-    zeros; git's own reading of odder lines is left to git.
-    """
-    if line.count(b"<") != 1 or line.count(b">") != 1:
-        return None
-    before, _, rest = line.partition(b"<")
-    email, _, date = rest.partition(b">")
-    name = before[:-1]
-    if not before.endswith(b" ") or not name or name != name.strip() or b"\n" in name:
-        return None
-    stamp, space, tz = date[1:].partition(b" ")
-    if not (date[:1] == b" " and space and stamp.isdigit() and (stamp == b"0" or stamp[:1] != b"0")
-            and len(tz) == 5 and tz[:1] in (b"+", b"-") and tz[1:].isdigit() and len(stamp) < 16):
-        return None
-    return [stamp + b" " + tz, name, email]
 
 
 def _guess_common_dir(top: str):
