@@ -57,11 +57,13 @@ def check_message_file(path: str) -> int:
     if "clock" not in original.lower():
         return 0  # cheapest possible exit: no "clock" anywhere, no git call
     from hourly_hooks.repository import Repository
+    repo = Repository.started()  # git config runs while the rest is imported
     from hourly_hooks.store import Prefetch
-    prefetched = Prefetch.start()  # the store's git calls, side by side with the probe's
+    # The store's git log, started as soon as the store's tip is known, runs
+    # side by side with the rest of the check.
+    prefetched = Prefetch.start(repo.top_dir if repo.known else None, repo.common_dir if repo.known else None)
     try:
-        repo = Repository()
-        return _check(path, original, repo, prefetched)
+        return _check(path, original, repo.ready(), prefetched)
     finally:
         if prefetched is not None:
             prefetched.discard()

@@ -4,8 +4,11 @@
 for everything the commands need: the work tree's top, the common git dir
 (shared by worktrees; the marker store lives there), whether the clone is
 shallow, HEAD and its parents, the comment character and the mailmap
-settings. On the commit-msg hook's path: standard library only, no pathlib
-(``top`` and ``git_dir`` build Path objects only when asked).
+settings. The commit-msg hook's ``Repository.started()`` reads the layout
+(top, common dir, shallowness, HEAD) from the files where they leave no
+doubt, and asks git for the config only, while it imports the rest. On the
+hook's path: standard library only, no pathlib (``top`` and ``git_dir``
+build Path objects only when asked).
 """
 
 from __future__ import annotations
@@ -16,25 +19,69 @@ from hourly_hooks.errors import GitError
 from hourly_hooks.gitcmd import finish, git_text, run_git, start_git
 
 
+_CONFIG = r"^(core\.(commentchar|worktree|bare)|mailmap\.(file|blob)|extensions\.refstorage)$"
+_LAYOUT_KEYS = ("core.worktree", "core.bare", "extensions.refstorage")  # asked only to trust the files
+_FALSE = ("false", "no", "off", "0")  # (a bare `bare` line in a config file means true)
+
+
 class Repository:
     """What git says about one repository, asked once."""
 
-    def __init__(self, path=None):
+    def __init__(self, path=None, _wait=True):
         self.cwd = None if path is None else str(path)
         if self.cwd is not None and not os.path.isdir(self.cwd):
             raise GitError(f"{self.cwd}: no such directory")
+        self._digest = None
+        self._parents = None
         # The two questions are independent: ask them side by side.
-        config = start_git(["config", "-z", "--get-regexp",
-                            r"^(core\.commentchar|mailmap\.(file|blob))$"], self.cwd)
+        self._config_job = start_git(["config", "-z", "--get-regexp", _CONFIG], self.cwd)
+        self._probe_job = None
+        self._layout = None
+        if not _wait:
+            self._layout = layout_from_files(self.cwd or os.getcwd())
+        if self._layout is not None:  # known before git answers (ready() may still ask git instead)
+            self.top_dir, self.common_dir, self.shallow, self.head = self._layout
+        else:
+            self._probe_job = self._start_probe()
+        if _wait:
+            self.ready()
+
+    @classmethod
+    def started(cls, path=None) -> "Repository":
+        """A probe on its way: git config runs while the caller imports; call ready() before use.
+
+        The layout (top, common dir, shallowness, HEAD) comes from the files
+        git reads, where they answer beyond doubt (see layout_from_files),
+        instead of from a ``git rev-parse``: the commit-msg hook's way.
+        """
+        return cls(path, _wait=False)
+
+    def _start_probe(self):
         # HEAD and its parents come in the same call: when the store was last
         # brought up to date at HEAD's parent, no ancestry question is needed.
-        code, out, _ = run_git(["rev-parse", "--show-toplevel", "--git-common-dir",
-                                "--is-shallow-repository", "HEAD", "HEAD^@", "--"], self.cwd)
+        return start_git(["rev-parse", "--show-toplevel", "--git-common-dir",
+                          "--is-shallow-repository", "HEAD", "HEAD^@", "--"], self.cwd)
+
+    def ready(self) -> "Repository":
+        """Wait for the probe's answers (once); self."""
+        job, self._config_job = self._config_job, None
+        if job is None:
+            return self
+        self._config = _read_config(finish(job)[1])
+        layout = {key: self._config.pop(key) for key in _LAYOUT_KEYS if key in self._config}
+        if self._layout is not None and (layout.get("core.worktree") is not None
+                                         or layout.get("extensions.refstorage") is not None
+                                         or layout.get("core.bare", "false").lower() not in _FALSE):
+            self._layout = None  # git places the work tree or keeps the refs where the files do not say
+            self._probe_job = self._start_probe()
+        if self._layout is not None:
+            return self
+        code, out, _ = finish(self._probe_job)
+        self._probe_job = None
         if code:  # no commit yet (or not a work tree): ask again without HEAD
             code, out, _ = run_git(["rev-parse", "--show-toplevel", "--git-common-dir",
                                     "--is-shallow-repository"], self.cwd)
             code = code or 1
-        self._config = _read_config(finish(config)[1])
         lines = out.decode("utf-8", "surrogateescape").splitlines()
         if len(lines) < 3:
             from hourly_hooks.worktree import require_work_tree
@@ -49,8 +96,21 @@ class Repository:
         self.shallow = lines[2] == "true"
         revs = [line for line in lines[3:] if line != "--"] if code == 0 else []
         self.head = revs[0] if revs else None  # None: no commit yet
-        self.head_parents = revs[1:]
-        self._digest = None
+        self._parents = revs[1:]
+        return self
+
+    @property
+    def known(self) -> bool:
+        """Whether top_dir, common_dir, shallow and head are known already (read from the files)."""
+        return self._layout is not None
+
+    @property
+    def head_parents(self) -> list:
+        """HEAD's parents (asked of git only when the layout came from the files)."""
+        if self._parents is None:
+            self._parents = [] if self.head is None else \
+                git_text(["rev-parse", f"{self.head}^@", "--"], self.cwd).split()[:-1]
+        return self._parents
 
     # ------------------------------------------------------------ as paths
     @property
@@ -153,6 +213,94 @@ class Repository:
         if not all_refs:
             return [self.head] if self.head else []
         return sorted(set(git_text(["rev-list", "--no-walk", "--all"], self.top_dir).split()))
+
+
+def layout_from_files(cwd: str):
+    """(top, common dir, shallow, HEAD) of the work tree whose top is cwd, read as git
+    reads them, or None wherever git might answer otherwise (then git is asked).
+
+    git runs hooks at the top of the work tree, so there ``.git`` (a directory,
+    or a file naming one: a linked worktree) is in cwd, or git exported
+    GIT_DIR (it does in a linked worktree) and cwd is the top. Not trusted:
+    GIT_WORK_TREE, GIT_COMMON_DIR, GIT_NAMESPACE or GIT_IMPLICIT_WORK_TREE
+    set, a git dir or work tree owned by someone else (git's
+    safe.directory check), a HEAD that is
+    not a branch under refs/heads or a commit, an unborn branch, a symbolic
+    ref, a reftable. core.worktree, core.bare and extensions.refStorage come
+    with the config the probe reads anyway (Repository.ready checks them).
+    """
+    env = os.environ
+    if any(env.get(name) for name in ("GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_NAMESPACE",
+                                      "GIT_IMPLICIT_WORK_TREE")):
+        return None
+    try:
+        top = os.path.realpath(cwd)  # as git shows the top: symbolic links resolved
+        git_dir = env.get("GIT_DIR")
+        if git_dir:
+            git_dir = os.path.join(top, git_dir)
+        else:
+            git_dir = os.path.join(top, ".git")
+            if not os.path.isdir(git_dir):
+                with open(git_dir, "rb") as handle:
+                    text = handle.read().decode("utf-8", "surrogateescape")
+                if not text.startswith("gitdir: ") or text.count("\n") > 1:
+                    return None
+                git_dir = os.path.join(top, text[len("gitdir: "):].rstrip("\r\n"))
+        git_dir = os.path.normpath(git_dir)
+        try:
+            with open(os.path.join(git_dir, "commondir"), "rb") as handle:
+                common = handle.read().decode("utf-8", "surrogateescape").rstrip("\r\n")
+            common_dir = os.path.normpath(os.path.join(git_dir, common))
+        except FileNotFoundError:
+            common_dir = git_dir
+        uid = os.geteuid() if hasattr(os, "geteuid") else None
+        for where in (top, git_dir, common_dir):
+            if uid is None or os.stat(where).st_uid != uid:
+                return None
+        if not all(os.path.isdir(os.path.join(common_dir, name)) for name in ("objects", "refs")) \
+                or os.path.exists(os.path.join(common_dir, "reftable")):
+            return None  # not a repository git would take, or refs kept where no file shows them
+        head = _read_head(git_dir, common_dir)
+        if head is None:
+            return None
+        shallow = os.path.exists(os.path.join(common_dir, "shallow"))  # git: the file's presence
+    except (OSError, ValueError):
+        return None
+    return top, common_dir, shallow, head
+
+
+def _is_sha(text: str) -> bool:
+    return len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text)
+
+
+def _read_head(git_dir: str, common_dir: str):
+    """The commit HEAD names, from HEAD, the loose ref and packed-refs; None if unsure."""
+    with open(os.path.join(git_dir, "HEAD"), "rb") as handle:
+        head = handle.read().decode("ascii").rstrip("\n")
+    if _is_sha(head):
+        return head  # detached
+    if not head.startswith("ref: refs/heads/"):
+        return None
+    ref = head[len("ref: "):]
+    parts = ref.split("/")
+    if any(not part or part.startswith(".") or part.endswith(".lock") for part in parts) or "\\" in ref:
+        return None  # not a name git would store as a plain file (refs/heads/.invalid: a reftable)
+    try:
+        with open(os.path.join(common_dir, *parts), "rb") as handle:
+            value = handle.read().decode("ascii").rstrip("\n")
+        return value if _is_sha(value) else None  # a symbolic ref: let git follow it
+    except FileNotFoundError:
+        pass
+    try:
+        with open(os.path.join(common_dir, "packed-refs"), "rb") as handle:
+            packed = handle.read().decode("utf-8", "surrogateescape")
+    except FileNotFoundError:
+        return None  # an unborn branch (no commit yet): git says so best
+    for line in packed.split("\n"):
+        sha, _, name = line.partition(" ")
+        if name == ref and _is_sha(sha):
+            return sha
+    return None
 
 
 def _read_config(out: bytes) -> dict:

@@ -376,7 +376,7 @@ class Store:
             self.db.execute("COMMIT")
         raise self.sqlite3.OperationalError("the store is busy: another process keeps moving this scope")
 
-    def ahead(self, cwd, name: str, tips: list, identity: str, head_parents=(), prefetched=None):
+    def ahead(self, cwd, name: str, tips: list, identity: str, prefetched=None):
         """The identity's rows at its latest second over reach(tips), read without writing, or None.
 
         Only when the scope's stored tips T are below tips (new commits since,
@@ -642,13 +642,16 @@ class Prefetch:
         self.taken = False  # whether an answer used it
 
     @classmethod
-    def start(cls, top=None):
-        """Started differences for the work tree at top (default: the current directory), or None."""
+    def start(cls, top=None, common=None):
+        """Started differences for the work tree at top (default: the current directory), or None.
+
+        common: its common git dir when known (else guessed from top's ``.git``).
+        """
         if not enabled():
             return None
         try:
             top = top or os.getcwd()
-            common = _guess_common_dir(top)
+            common = common or _guess_common_dir(top)
             if common is None:
                 return None
             path = os.path.join(common, *FILE)
@@ -745,10 +748,11 @@ def _last_marker(repo, identity: str, heads, prefetched):
             rows = [r for r in rows if r[3] == top]
             ancestry = ask_ancestry(repo.top_dir, tie_pairs(rows)) if len(rows) > 1 else {}
         else:
-            parents = repo.head_parents if heads == [repo.head] else ()
             name = _scope_name(repo, False, ())
-            rows = store.ahead(repo.top_dir, name, heads, identity, parents, prefetched)
+            rows = store.ahead(repo.top_dir, name, heads, identity, prefetched=prefetched)
             if rows is None:
+                # (HEAD's parents: asked of git only now, when the hook's probe read the files)
+                parents = repo.head_parents if heads == [repo.head] else ()
                 scope = store.sync(repo.top_dir, name, heads, head_parents=parents)
                 rows = store.latest(scope, identity)
             ancestry = store.ancestry(repo.top_dir, tie_pairs(rows)) if len(rows) > 1 else {}

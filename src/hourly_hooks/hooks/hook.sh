@@ -27,7 +27,11 @@ if [ -f "$CHAINED_HOOK" ]; then
 fi
 
 # Exit status 127 from Python means "hourly_hooks is not importable there": try the next way.
+# `python -c` puts the current directory (the repository's top, where git runs
+# hooks) first on sys.path: a re.py committed there must not run in the hook.
 run='import sys
+if sys.path[:1] == [""]:
+    del sys.path[0]
 if sys.argv[1]:
     sys.path.append(sys.argv[1])
 try:
