@@ -47,7 +47,7 @@ from datetime import datetime, timedelta, timezone
 
 from hourly_hooks import markers
 from hourly_hooks.errors import GitError
-from hourly_hooks.gitcmd import finish, git_message, start_git
+from hourly_hooks.gitcmd import finish, git_message, run_git, start_git
 from hourly_hooks.records import MarkerCommit
 
 FORMAT_VERSION = "3"
@@ -75,18 +75,26 @@ def log_args(authors=()) -> list:
     return args
 
 
-def stream_rows(cwd, revisions, authors=(), progress=None):
-    """Rows (see _COLUMNS) of the marker commits reachable from revisions, streamed from git."""
-    import subprocess
+def stream_rows(cwd, revisions, authors=(), progress=None, base=None):
+    """Rows (see _COLUMNS) of the marker commits reachable from revisions, streamed from git.
+
+    A large history is read by two walks side by side (see split_point), each
+    row once; `base` names the split commit (it must be reachable from
+    revisions), else it is chosen, or not, here.
+    """
+    revisions = list(revisions)
+    if base is None:
+        base = split_point(cwd, revisions)
+    walks = [revisions] if base is None else [[*revisions, f"^{base}"], [base]]
     env = dict(os.environ, GIT_PAGER="cat", LC_ALL="C")
-    process = subprocess.Popen(["git", *log_args(authors), "--stdin"], cwd=cwd, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, stdin=subprocess.PIPE, env=env)
-    _widen(process.stdout)
-    process.stdin.write("".join(f"{rev}\n" for rev in revisions).encode())
-    process.stdin.close()
+    processes = []
     try:
+        for walk in walks:
+            processes.append(_start_walk(cwd, walk, authors, env))
+        pipes = [process.stdout for process in processes]
+        records = split_records(pipes[0]) if len(pipes) == 1 else _merged_records(pipes)
         count = 0
-        for fields in split_records(process.stdout):
+        for fields in records:
             row = parse_record(fields)
             if row is not None:
                 count += 1
@@ -94,11 +102,144 @@ def stream_rows(cwd, revisions, authors=(), progress=None):
                     progress(count)
                 yield row
     finally:
-        process.stdout.close()
-        stderr = process.stderr.read()
-        process.stderr.close()
-        if process.wait() != 0:
-            raise GitError(git_message(stderr) or "git log failed")
+        errors = []
+        for process in processes:
+            process.stdout.close()
+            stderr = process.stderr.read()
+            process.stderr.close()
+            if process.wait() != 0:
+                errors.append(git_message(stderr) or "git log failed")
+        if errors and sys.exc_info()[0] is None:
+            raise GitError(errors[0])
+
+
+# Git maps its pack files in windows of core.packedGitWindowSize, up to
+# core.packedGitLimit, and by default never unmaps one: a full walk keeps the
+# whole pack resident. A walk reads the pack mostly in order, so small windows
+# that are let go cost no CPU and keep git's resident memory to what it holds.
+_WINDOWS = ["-c", "core.packedGitWindowSize=4m", "-c", "core.packedGitLimit=16m"]
+
+
+def _start_walk(cwd, revisions, authors, env):
+    import subprocess
+    process = subprocess.Popen(["git", *_WINDOWS, *log_args(authors), "--stdin"], cwd=cwd, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, stdin=subprocess.PIPE, env=env, bufsize=0)
+    _widen(process.stdout)
+    process.stdin.write("".join(f"{rev}\n" for rev in revisions).encode())
+    process.stdin.close()
+    return process
+
+
+# A full read of a history this large (commits, estimated) is split in two
+# walks when two CPUs are free for them; 0 always splits (the tests use it).
+SPLIT_FROM = 10_000
+
+
+def split_point(cwd, revisions):
+    """A commit B reachable from revisions that splits their history in two, or None.
+
+    reach(revisions) = (reach(revisions) - reach(B)) + reach(B) exactly, for
+    any such B: ``git log revisions ^B`` and ``git log B`` list every commit
+    once between them, and run side by side. Which B only sets the balance:
+    the commit half-way down git's date-ordered walk, by a cheap estimate of
+    the number of commits (the commit-graph's, else the packs' object count).
+    None (one walk) for a small history, one CPU, or where git finds no B.
+    """
+    if not revisions:
+        return None
+    if SPLIT_FROM > 0:
+        if _cpus() < 2:
+            return None
+        commits = estimate_commits(_objects_dir(cwd))
+        if commits < SPLIT_FROM:
+            return None
+    else:
+        code, out, _ = run_git(["rev-list", "--count", *revisions, "--"], cwd)
+        commits = int(out) if code == 0 and out.strip().isdigit() else 0
+    if commits < 2:
+        return None
+    code, out, _ = run_git(["rev-list", f"--skip={commits // 2}", "-1", *revisions, "--"], cwd)
+    base = out.decode("ascii", "replace").strip()
+    return base if code == 0 and base else None
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the CPUs this process may run on
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _objects_dir(cwd):
+    if os.environ.get("GIT_OBJECT_DIRECTORY"):
+        return os.environ["GIT_OBJECT_DIRECTORY"]
+    common = _guess_common_dir(str(cwd)) if os.environ.get("GIT_DIR") is None else None
+    if common is None:
+        code, out, _ = run_git(["rev-parse", "--git-path", "objects"], cwd)
+        if code:
+            return None
+        return os.path.join(str(cwd), out.decode("utf-8", "surrogateescape").strip())
+    return os.path.join(common, "objects")
+
+
+def estimate_commits(objects) -> int:
+    """Roughly how many commits the object directory holds, read from a few file headers.
+
+    The commit-graph's OID fanout ends with its number of commits (a split
+    graph: the sum of its layers); without one, a third of the objects in the
+    pack indexes (each commit brings at least a tree, most a blob). 0 if unknown.
+    """
+    if not objects:
+        return 0
+    info = os.path.join(objects, "info")
+    graphs = [os.path.join(info, "commit-graph")]
+    if not os.path.isfile(graphs[0]):
+        try:
+            with open(os.path.join(info, "commit-graphs", "commit-graph-chain"), "rb") as handle:
+                graphs = [os.path.join(info, "commit-graphs", f"graph-{line.strip().decode('ascii')}.graph")
+                          for line in handle if line.strip()]
+        except (OSError, UnicodeDecodeError):
+            graphs = []
+    count = sum(_graph_commits(path) for path in graphs)
+    if count:
+        return count
+    try:
+        names = os.listdir(os.path.join(objects, "pack"))
+    except OSError:
+        return 0
+    return sum(_pack_objects(os.path.join(objects, "pack", name)) for name in names if name.endswith(".idx")) // 3
+
+
+def _graph_commits(path: str) -> int:
+    import struct
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(8)
+            if len(header) < 8 or header[:4] != b"CGPH":
+                return 0
+            table = handle.read(12 * (header[6] + 1))
+            for index in range(0, len(table) - 11, 12):
+                chunk, offset = struct.unpack_from(">4sQ", table, index)
+                if chunk == b"OIDF":
+                    handle.seek(offset + 255 * 4)
+                    last = handle.read(4)
+                    return struct.unpack(">I", last)[0] if len(last) == 4 else 0
+    except OSError:
+        pass
+    return 0
+
+
+def _pack_objects(path: str) -> int:
+    import struct
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+            # Version 2 starts with "\377tOc" and its version; version 1 with the fanout.
+            handle.seek(8 + 255 * 4 if head[:4] == b"\377tOc" else 255 * 4)
+            last = handle.read(4)
+            return struct.unpack(">I", last)[0] if len(last) == 4 else 0
+    except OSError:
+        return 0
 
 
 def start_rows(cwd, revisions, authors=()):
@@ -168,13 +309,49 @@ def split_records(stream, width: int = _FIELDS):
         pieces = (tail + chunk).split(b"\0")
         tail = pieces.pop()
         fields.extend(pieces)
-        while len(fields) >= width:
-            yield fields[:width]
-            del fields[:width]
+        done = len(fields) - len(fields) % width
+        for index in range(0, done, width):
+            yield fields[index:index + width]
+        del fields[:done]
     if tail:
         fields.append(tail)
     if len(fields) == width:
         yield fields
+
+
+def _merged_records(pipes, width: int = _FIELDS):
+    """split_records over several unbuffered pipes at once, records in whatever order they come."""
+    import selectors
+    selector = selectors.DefaultSelector()
+    tails: dict = {}  # fd -> the unfinished field
+    pending: dict = {}  # fd -> the fields of the unfinished record
+    for pipe in pipes:
+        fd = pipe.fileno()
+        selector.register(fd, selectors.EVENT_READ)
+        tails[fd], pending[fd] = b"", []
+    try:
+        while tails:
+            for key, _ in selector.select():
+                fd = key.fd
+                fields = pending[fd]
+                chunk = os.read(fd, _CHUNK)
+                if not chunk:
+                    selector.unregister(fd)
+                    tail = tails.pop(fd)
+                    if tail:  # the last record ends without a NUL
+                        fields.append(tail)
+                    if len(fields) == width:
+                        yield fields
+                    continue
+                pieces = (tails[fd] + chunk).split(b"\0")
+                tails[fd] = pieces.pop()
+                fields.extend(pieces)
+                done = len(fields) - len(fields) % width
+                for index in range(0, done, width):
+                    yield fields[index:index + width]
+                del fields[:done]
+    finally:
+        selector.close()
 
 
 def parse_record(fields):
@@ -478,27 +655,26 @@ class Store:
         db = self.db
         db.execute("DELETE FROM members WHERE scope = ?", (scope,))
         db.execute("PRAGMA cache_size = -16384")  # 16 MiB: the indexes of a large fill stay in memory
-        fresh: list = []  # the scope's rows, kept so this run need not read them back
-        self.fresh = fresh
         if not tips:
             return
         # Into an empty store (a first read), rows go in without indexes, which
         # are then built once, sorted: much cheaper than 100k random inserts.
-        # One git log lists each commit once, so no duplicate can slip in.
+        # One git log lists each commit once (a split read too), so no duplicate
+        # can slip in.
         empty = db.execute("SELECT 1 FROM markers LIMIT 1").fetchone() is None
         if empty:
             for index in ("markers_sha", "markers_epoch", "markers_ident", "members_key"):
                 db.execute(f"DROP INDEX IF EXISTS {index}")
         insert = self._append if empty else self._insert
+        # Each batch goes to SQLite as it comes and is let go: the rows are read
+        # back once git has exited, so they never sit in memory beside git's.
         batch = []
         for row in stream_rows(cwd, tips, authors, progress):
             batch.append(row)
             if len(batch) >= 2000:
                 insert(scope, batch)
-                fresh += batch
                 batch = []
         insert(scope, batch)
-        fresh += batch
         if empty:
             self._indexes()
 
