@@ -148,8 +148,11 @@ def test_the_objects_dir_is_found_from_a_linked_work_tree(merged, tmp_path):
     assert os.path.realpath(store._objects_dir(str(merged.path / "sub"))) == objects  # not the top: asks git
 
 
-def test_the_store_filled_by_a_split_read_answers_as_one_walk(tmp_path, monkeypatch):
-    """Random histories with merges: a cold store filled by split reads gives what one uncached walk gives."""
+@pytest.mark.parametrize("fresh_max", [0, store.FRESH_MAX])
+def test_the_store_filled_by_a_split_read_answers_as_one_walk(tmp_path, monkeypatch, fresh_max):
+    """Random histories with merges: a cold store filled by split reads gives what one uncached walk gives,
+    whether the fill keeps its rows at hand or reads them back (fresh_max 0)."""
+    monkeypatch.setattr(store, "FRESH_MAX", fresh_max)
     rng = random.Random(11)
     repo = GitRepo(tmp_path / "r")
     messages = ["clock-in", "clock-out: T-3m", "work", "work\n\nClock: out", "clock-in: T-2h", "clock-out"]
@@ -194,6 +197,13 @@ def test_the_store_filled_by_a_split_read_answers_as_one_walk(tmp_path, monkeypa
                     inner.setenv("HOURLY_NO_CACHE", "1")
                     assert facts(store.read(probe, all_refs, authors)) == facts(expected)  # split, no store
                 assert facts(store.read(probe, all_refs, authors)) == facts(expected)  # warm, from the store
+        # A scope filled in full into a store that holds rows already (another scope's).
+        with monkeypatch.context() as inner:
+            inner.setenv("HOURLY_NO_CACHE", "1")
+            expected = store.read(probe, True, ("alice",))
+        with monkeypatch.context() as inner:
+            inner.setattr(store, "SPLIT_FROM", 0)
+            assert facts(store.read(probe, True, ("alice",))) == facts(expected), (step, "second scope")
     assert splits > 0
 
 

@@ -56,6 +56,7 @@ _FORMAT = "%H%x00%ad%x00%aN%x00%aE%x00%B"
 _FIELDS = 5
 _CHUNK = 1 << 16
 _COLUMNS = "sha, name, email, epoch, tz, kind, off, note, form, problem, line, body"
+FRESH_MAX = 20_000  # rows a full read keeps at hand for the same run (beyond: stored, read back)
 PROGRESS_AFTER = 1.0  # seconds of a full read before progress is shown (on a terminal)
 LOOKBACK = (3 * 86400, 14 * 86400, 60 * 86400, 400 * 86400)  # seconds before --since tried for a cut
 
@@ -354,17 +355,48 @@ def _merged_records(pipes, width: int = _FIELDS):
         selector.close()
 
 
+# Messages, names, emails and zones repeat: each distinct one is decoded and
+# parsed once per run ("clock-in" thousands of times), and the rows share the
+# resulting strings. Bounded, so a history of distinct messages costs no more
+# than a parse each.
+_MESSAGES: dict = {}  # message bytes -> the row's marker columns and body, or _NOT_A_MARKER
+_TEXTS: dict = {}  # name or email bytes -> str
+_TZS: dict = {}  # "+0100" -> minutes
+_SEEN_MAX = 8192  # entries of each
+_SEEN_LONGEST = 256  # bytes: longer messages are rarely repeated
+_NOT_A_MARKER = ()
+
+
 def parse_record(fields):
     """One git log record -> a row tuple, or None when the message holds no marker."""
-    body = fields[4].decode("utf-8", "replace")
-    marker = markers.parse(body)
-    if marker is None:
-        return None  # git's grep is broad ("clocking in"); the parser is exact
-    sha = fields[0].decode("ascii", "replace").lstrip("\n")  # -z leaves the separator before the next SHA
-    epoch, _, tz = fields[1].decode("ascii", "replace").partition(" ")
-    return (sha, fields[2].decode("utf-8", "replace"), fields[3].decode("utf-8", "replace"),
-            int(epoch), _parse_tz(tz), marker.kind, int(marker.offset.total_seconds()),
-            marker.note, marker.form, marker.problem, marker.line, body.strip())
+    raw = fields[4]
+    parsed = _MESSAGES.get(raw)
+    if parsed is None:
+        body = raw.decode("utf-8", "replace")
+        marker = markers.parse(body)
+        # git's grep is broad ("clocking in"); the parser is exact
+        parsed = _NOT_A_MARKER if marker is None else (
+            marker.kind, int(marker.offset.total_seconds()), marker.note, marker.form, marker.problem, marker.line,
+            body.strip())
+        if len(raw) <= _SEEN_LONGEST and len(_MESSAGES) < _SEEN_MAX:
+            _MESSAGES[raw] = parsed
+    if parsed is _NOT_A_MARKER:
+        return None
+    sha = fields[0].lstrip(b"\n").decode("ascii", "replace")  # -z leaves the separator before the next SHA
+    epoch, _, tz = fields[1].partition(b" ")
+    texts = _TEXTS
+    zone, name, email = _TZS.get(tz), texts.get(fields[2]), texts.get(fields[3])
+    if zone is None:
+        zone = _TZS[tz] = _parse_tz(tz.decode("ascii", "replace"))  # a few dozen zones at most
+    if name is None:
+        name = fields[2].decode("utf-8", "replace")
+        if len(texts) < _SEEN_MAX:
+            texts[fields[2]] = name
+    if email is None:
+        email = fields[3].decode("utf-8", "replace")
+        if len(texts) < _SEEN_MAX:
+            texts[fields[3]] = email
+    return (sha, name, email, int(epoch), zone, *parsed)
 
 
 def _parse_tz(text: str) -> int:
@@ -655,6 +687,8 @@ class Store:
         db = self.db
         db.execute("DELETE FROM members WHERE scope = ?", (scope,))
         db.execute("PRAGMA cache_size = -16384")  # 16 MiB: the indexes of a large fill stay in memory
+        fresh: list | None = []  # the scope's rows, while few, so this run need not read them back
+        self.fresh = fresh
         if not tips:
             return
         # Into an empty store (a first read), rows go in without indexes, which
@@ -665,25 +699,46 @@ class Store:
         if empty:
             for index in ("markers_sha", "markers_epoch", "markers_ident", "members_key"):
                 db.execute(f"DROP INDEX IF EXISTS {index}")
-        insert = self._append if empty else self._insert
-        # Each batch goes to SQLite as it comes and is let go: the rows are read
-        # back once git has exited, so they never sit in memory beside git's.
-        batch = []
+
+        def insert(rows) -> None:
+            if empty:
+                self._append(rows)
+            else:
+                self._insert(scope, rows)
+
+        batch: list = []
         for row in stream_rows(cwd, tips, authors, progress):
             batch.append(row)
             if len(batch) >= 2000:
-                insert(scope, batch)
+                insert(batch)
+                fresh = self._keep(fresh, batch)
                 batch = []
-        insert(scope, batch)
+        insert(batch)
+        fresh = self._keep(fresh, batch)
         if empty:
+            db.execute("INSERT INTO members SELECT ?, sha FROM markers", (scope,))
             self._indexes()
+            if fresh is None:  # every row of the table is the scope's: read in table order, sorted later
+                self.fresh = db.execute(f"SELECT {_COLUMNS} FROM markers").fetchall()
 
-    def _append(self, scope: int, rows) -> None:
+    def _keep(self, fresh, batch):
+        """fresh with batch added, or None (also in self.fresh) once it holds more than FRESH_MAX rows.
+
+        A large history's rows are let go as they are stored and read back once
+        git has exited, so they never sit in memory beside git's.
+        """
+        if fresh is not None:
+            fresh += batch
+            if len(fresh) > FRESH_MAX:
+                fresh = self.fresh = None
+        return fresh
+
+    def _append(self, rows) -> None:
+        """Rows into an empty store's markers table (_full lists them as the scope's members)."""
         if rows:
             self.db.executemany(f"INSERT INTO markers ({_COLUMNS[:-6]}, ident, body) "
                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                 [(*r[:11], r[2].lower(), r[11]) for r in rows])
-            self.db.executemany("INSERT INTO members VALUES (?, ?)", [(scope, r[0]) for r in rows])
 
     def _insert(self, scope: int, rows) -> None:
         if not rows:
