@@ -56,7 +56,11 @@ _FORMAT = "%H%x00%ad%x00%aN%x00%aE%x00%B"
 _FIELDS = 5
 _CHUNK = 1 << 16
 _COLUMNS = "sha, name, email, epoch, tz, kind, off, note, form, problem, line, body"
-FRESH_MAX = 20_000  # rows a full read keeps at hand for the same run (beyond: stored, read back)
+# A full read keeps up to this many rows at hand for the same run (reading them
+# back costs about what parsing them did); beyond, they are stored and let go as
+# they come, and read back after git has exited: what Python holds beside git
+# stays bounded whatever the history.
+FRESH_MAX = 200_000
 PROGRESS_AFTER = 1.0  # seconds of a full read before progress is shown (on a terminal)
 LOOKBACK = (3 * 86400, 14 * 86400, 60 * 86400, 400 * 86400)  # seconds before --since tried for a cut
 
