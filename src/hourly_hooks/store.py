@@ -153,7 +153,7 @@ def split_point(cwd, revisions):
     the number of commits (the commit-graph's, else the packs' object count).
     None (one walk) for a small history, one CPU, or where git finds no B.
     """
-    if not revisions:
+    if not revisions or os.name != "posix":  # (_merged_records selects on pipes)
         return None
     if SPLIT_FROM > 0:
         if _cpus() < 2:
@@ -162,13 +162,22 @@ def split_point(cwd, revisions):
         if commits < SPLIT_FROM:
             return None
     else:
-        code, out, _ = run_git(["rev-list", "--count", *revisions, "--"], cwd)
-        commits = int(out) if code == 0 and out.strip().isdigit() else 0
+        out = _rev_list(cwd, ["--count"], revisions)
+        commits = int(out) if out.isdigit() else 0
     if commits < 2:
         return None
-    code, out, _ = run_git(["rev-list", f"--skip={commits // 2}", "-1", *revisions, "--"], cwd)
-    base = out.decode("ascii", "replace").strip()
-    return base if code == 0 and base else None
+    return _rev_list(cwd, [f"--skip={commits // 2}", "-1"], revisions) or None
+
+
+def _rev_list(cwd, options, revisions) -> str:
+    """``git rev-list options`` of revisions (on stdin: there may be more refs than a command line takes)."""
+    import subprocess
+    try:
+        done = subprocess.run(["git", "rev-list", *options, "--stdin"], cwd=cwd, capture_output=True,
+                              input="".join(f"{rev}\n" for rev in revisions).encode())
+    except OSError:
+        return ""
+    return done.stdout.decode("ascii", "replace").strip() if done.returncode == 0 else ""
 
 
 def _cpus() -> int:
