@@ -219,3 +219,26 @@ def test_the_report_is_the_same_with_and_without_the_split(merged, monkeypatch):
         return subprocess.run([os.sys.executable, "-c", script, str(split_from)], cwd=merged.path, env=env,
                               capture_output=True, check=True).stdout
     assert report(0) == report(10 ** 9)
+
+
+def test_a_long_history_read_in_chunks_gives_every_row(repo, monkeypatch):
+    """Thousands of commits (made by git fast-import): output far beyond one pipe read, both walks long."""
+    lines = []
+    for n in range(3000):
+        kind = "clock-in" if n % 2 == 0 else "clock-out"
+        message = f"{kind}: {'x' * (n % 97)} {n}\n\nwork on part {n}\n".encode()
+        lines.append(f"commit refs/heads/main\nmark :{n + 1}\n"
+                     f"author Alice <alice@example.com> {1700000000 + 60 * n} +0100\n"
+                     f"committer Alice <alice@example.com> {1700000000 + 60 * n} +0100\n"
+                     f"data {len(message)}\n".encode() + message + (f"from :{n}\n".encode() if n else b"") + b"\n")
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=repo.path, input=b"".join(lines), check=True,
+                   env=repo.env)
+    tips = [repo.git("rev-parse", "main").strip()]
+    expected = one_walk(monkeypatch, repo.path, tips)
+    assert len(expected) == 3000
+    for base in ("main~1500", "main~10", "main~2990"):
+        got = list(store.stream_rows(repo.path, tips, base=repo.git("rev-parse", base).strip()))
+        assert len(got) == len(set(got)) == 3000
+        assert sorted(got) == sorted(expected)
+    monkeypatch.setattr(store, "SPLIT_FROM", 0)
+    assert sorted(store.stream_rows(repo.path, tips)) == sorted(expected)

@@ -100,7 +100,7 @@ def stream_rows(cwd, revisions, authors=(), progress=None, base=None):
         for walk in walks:
             processes.append(_start_walk(cwd, walk, authors, env))
         pipes = [process.stdout for process in processes]
-        records = split_records(pipes[0]) if len(pipes) == 1 else _merged_records(pipes)
+        records = _merged_records(pipes)
         count = 0
         for fields in records:
             row = parse_record(fields)
@@ -336,6 +336,9 @@ def split_records(stream, width: int = _FIELDS):
         yield fields
 
 
+SETTLE = 0.001  # seconds _merged_records waits for more output once it has read all there was
+
+
 def _merged_records(pipes, width: int = _FIELDS):
     """split_records over several unbuffered pipes at once, records in whatever order they come."""
     import selectors
@@ -346,12 +349,23 @@ def _merged_records(pipes, width: int = _FIELDS):
         fd = pipe.fileno()
         selector.register(fd, selectors.EVENT_READ)
         tails[fd], pending[fd] = b"", []
+    drained = False
+    total = 0
     try:
         while tails:
+            if drained and total > _CHUNK:
+                # git writes a record or two at a time, slower than they are parsed:
+                # once its pipes are drained, a moment's wait lets several records
+                # gather, so Python wakes up and splits far less often (its CPU is
+                # the walks' CPU too). Not for short outputs (the hook's).
+                time.sleep(SETTLE)
+            drained = True
             for key, _ in selector.select():
                 fd = key.fd
                 fields = pending[fd]
                 chunk = os.read(fd, _CHUNK)
+                total += len(chunk)
+                drained = drained and len(chunk) < _CHUNK
                 if not chunk:
                     selector.unregister(fd)
                     tail = tails.pop(fd)
