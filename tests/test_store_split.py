@@ -88,6 +88,14 @@ def test_tips_below_the_split_commit_and_author_filters(merged, monkeypatch):
         assert sorted(got) == sorted(expected), authors
 
 
+def test_negative_revisions_bound_both_walks(merged, monkeypatch):
+    tips = [merged.git("rev-parse", "main").strip(), "^" + merged.git("rev-parse", "main~4").strip()]
+    expected = one_walk(monkeypatch, merged.path, tips)
+    assert 0 < len(expected) < 13
+    for base in every_commit(merged, *tips):
+        assert sorted(store.stream_rows(merged.path, tips, base=base)) == sorted(expected), base
+
+
 def test_the_split_commit_is_reachable_and_splits(merged, monkeypatch):
     monkeypatch.setattr(store, "SPLIT_FROM", 0)
     tips = Repository(str(merged.path)).tips(True)

@@ -93,7 +93,9 @@ def stream_rows(cwd, revisions, authors=(), progress=None, base=None):
     revisions = list(revisions)
     if base is None:
         base = split_point(cwd, revisions)
-    walks = [revisions] if base is None else [[*revisions, f"^{base}"], [base]]
+    # Negative revisions (^X) bound both walks.
+    walks = [revisions] if base is None else \
+        [[*revisions, f"^{base}"], [base, *(rev for rev in revisions if rev.startswith("^"))]]
     env = dict(os.environ, GIT_PAGER="cat", LC_ALL="C")
     processes = []
     try:
