@@ -2,6 +2,7 @@
 
     python bench/report.py [--sizes 10000,100000] [--runs 5] [--write]
                            [--installed | --hourly CMD] [--data bench/data]
+                           [--only cold,warm,...]
 
 For each size, a synthetic repository is built (or reused) under bench/data/
 by bench/synth.py (``extra_branch=True``, so ``--all`` sees rebased duplicates).
@@ -30,6 +31,10 @@ RSS of the whole process tree every 10 ms and prints it as "tree peak".
 Targets (ratios to the floor's median, same repository, same run): cold at
 most 1.1x from 100k commits on; warm at most 0.05x and month at most 0.02x at
 1M commits; peak memory at most the floor's + 50 MiB.
+
+``--only`` measures a subset of the four (the floor always runs), printed only.
+Each run's log line ends with the 1-minute load average; a row keeps its
+lowest and highest.
 
 Results are kept in bench/data/report-results.json, one row per size (a later
 run of a size replaces its row), and ``--write`` puts the table of every stored
@@ -182,6 +187,10 @@ def bench_size(size, args, prefix, extra_env, log):
     env.pop("GIT_DIR", None)
     env.pop("GIT_WORK_TREE", None)
     env["LC_ALL"] = env.get("LC_ALL", "C.UTF-8")
+    # An installed hourly runs from bytecode compiled at install time; with
+    # PYTHONDONTWRITEBYTECODE set, every measured run would compile hourly's
+    # sources (and click's) again, a cost no user pays. The warm-up writes it.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
 
     ok, summary = check_hourly(prefix, env, repo)
     log(f"[{size}] hourly check: {summary}")
@@ -201,6 +210,9 @@ def bench_size(size, args, prefix, extra_env, log):
         commands["cold"] = (prefix + HOURLY_ARGS, env, drop_store)
         commands["warm"] = (prefix + HOURLY_ARGS, env, None)
         commands["month"] = (prefix + HOURLY_ARGS + month, env, None)
+    if args.only:
+        commands = {name: command for name, command in commands.items() if name == "floor" or name in args.only}
+    loads = []
     for name, (cmd, cmd_env, before) in commands.items():          # warm-up, untimed
         measure(cmd, repo, cmd_env, sample=False, before=before)
     samples = {name: [] for name in commands}
@@ -213,9 +225,10 @@ def bench_size(size, args, prefix, extra_env, log):
             if result[4] != 0:
                 raise SystemExit(f"{name} failed with exit code {result[4]} in {repo}")
             samples[name].append(result)
+        loads.append(os.getloadavg()[0])
         log(f"[{size}] run {run + 1}/{args.runs}: "
             + ", ".join(f"{n} {samples[n][-1][0]:.3f}s {mib(samples[n][-1][2] or samples[n][-1][1]):.1f}MiB"
-                        for n in commands))
+                        for n in commands) + f" (load {loads[-1]:.2f})")
 
     def summarise(name):
         rows = samples.get(name)
@@ -234,6 +247,7 @@ def bench_size(size, args, prefix, extra_env, log):
     row.update({
         "size": size, "total_commits": facts["total_commits"], "markers": facts["markers_all"],
         "month_args": " ".join(month), "runs": args.runs, "hourly_check": summary,
+        "load_average": [round(min(loads), 2), round(max(loads), 2)],  # 1-minute load over the runs
         "measured": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     })
     row.update(verdicts(row))
@@ -374,7 +388,15 @@ def main(argv=None) -> int:
     which.add_argument("--installed", action="store_true",
                        help="measure the installed hourly instead of this checkout's src/")
     which.add_argument("--hourly", metavar="CMD", help="the hourly command to measure, e.g. 'hourly'")
+    parser.add_argument("--only", type=lambda text: [n.strip() for n in text.split(",") if n.strip()],
+                        metavar="NAMES", help="measure only these of nocache,cold,warm,month (and the floor), "
+                        "e.g. --only cold; the results are printed, not stored")
     args = parser.parse_args(argv)
+    unknown = set(args.only or ()) - {"nocache", "cold", "warm", "month"}
+    if unknown:
+        parser.error(f"--only: unknown {', '.join(sorted(unknown))} (choose from nocache,cold,warm,month)")
+    if args.only and args.write:
+        parser.error("--only measures a part of a row: it cannot be written to the README")
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -390,6 +412,8 @@ def main(argv=None) -> int:
     for size in sizes:
         row = bench_size(size, args, prefix, extra_env, log)
         rows.append(row)
+        if args.only:
+            continue  # a partial row would replace a whole one
         stored[str(size)] = row
         store.parent.mkdir(parents=True, exist_ok=True)
         store.write_text(json.dumps(stored, indent=1) + "\n")

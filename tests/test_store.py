@@ -377,3 +377,10 @@ def test_the_store_never_disagrees_with_a_full_read(tmp_path, monkeypatch):
                 checked += len(full) - len(windowed)
     assert checked > 0  # the cut did leave markers out, so the comparison had something to prove
     assert prefetches_used > 0  # the hook's early git log did answer, so it was compared too
+
+
+def test_the_store_never_disagrees_with_a_full_read_when_reads_are_split(tmp_path, monkeypatch):
+    """The same proof with every full read split in two walks (store fills and uncached reads alike);
+    tests/test_store_split.py shows split reads equal one walk."""
+    monkeypatch.setattr(store, "SPLIT_FROM", 0)
+    test_the_store_never_disagrees_with_a_full_read(tmp_path, monkeypatch)
