@@ -27,6 +27,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+SRC = [str(ROOT / "src")]  # the hourly_hooks to run (--src)
 HISTORIES = Path("/tmp/hourly-outputs")
 
 sys.path.insert(0, str(ROOT / "tests"))
@@ -61,8 +62,11 @@ COMMANDS = [
     ["report", "--all", "--chart"],
     ["report", "--format", "json"],
     ["report"],
-    ["status"],
-    ["status", "--json"],
+    ["-c", "budget=10h/week", "report", "--all", "--until", "2020-01-06", "--format", "json"],
+    ["-c", "budget=10h/week", "report", "--all", "--until", "2020-01-06", "--worklog", "--format", "json"],
+    ["-c", "budget=30h/month", "report", "--all", "--since", "2020-01-04", "--until", "2020-01-05"],
+    ["-c", "contract=20h", "-c", "contract_start=2020-01-01", "report", "--all", "--until", "2021-04-01",
+     "--format", "json"],
 ]
 
 # --since/--until a month (and a few days), per history: (since, until).
@@ -95,7 +99,7 @@ def _env() -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "HOURLY_", "BTCPAYSERVER_"))}
     env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), GIT_CONFIG_NOSYSTEM="1",
                GIT_CONFIG_GLOBAL=str(home / ".gitconfig"), LC_ALL="C", TZ="UTC",
-               PYTHONPATH=str(ROOT / "src"), COLUMNS="100")
+               PYTHONPATH=SRC[0], COLUMNS="100")
     return env
 
 
@@ -218,7 +222,10 @@ def main(argv=None) -> int:
     parser.add_argument("dir")
     parser.add_argument("--big", action="append", default=[])
     parser.add_argument("--only", default="", help="run only labels starting with this")
+    parser.add_argument("--src", help="the src/ folder to run hourly_hooks from (default: this checkout's)")
     args = parser.parse_args(argv)
+    if args.src:
+        SRC[0] = str(Path(args.src).resolve())
     paths = build_histories()
     folder = Path(args.dir)
     folder.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import json
 import os
 import sys
 from datetime import datetime
@@ -71,10 +70,10 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
     for warning in cut:
         click.echo(f"Warning: {warning}", err=True)
     log = extras.read_worklog(loaded, params) if extras.wants_worklog(fmt, worklog) else None
-    text = extras.render(fmt, sheet, by, billed_sessions(loaded.repos, sheet), log)
+    billed = billed_sessions(loaded.repos, sheet)
     spent = _budget(loaded, params)
-    if fmt == "json":
-        text = _with_budget(text, spent)
+    # The JSON document carries the budget (null without one) as its last key.
+    text = extras.render(fmt, sheet, by, billed, log, {"budget": spent.to_json() if spent else None})
     if output and output != "-":
         write_file(output, text)
         click.echo(f"Wrote {len(sheet.lines)} session(s) to {output}", err=True)
@@ -124,13 +123,6 @@ def _budget(loaded, params: dict) -> Optional[budget.Usage]:
     spent = [(line.session.start, line.seconds) for line in sheet.lines
              if end is None or line.session.start < end]
     return budget.usage(plan, spent, moment, tz)
-
-
-def _with_budget(text: str, spent: Optional[budget.Usage]) -> str:
-    """The report's JSON document with its `budget` object (null without a budget)."""
-    body = text.rstrip()
-    assert body.endswith("}"), "the JSON report is one object"
-    return body[:-1] + ', "budget": ' + json.dumps(spent.to_json() if spent else None) + "}\n"
 
 
 def write_file(path: str, text: str) -> None:
