@@ -44,7 +44,7 @@ import os
 import sys
 import time
 from datetime import timedelta
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 from hourly_hooks import markers
 from hourly_hooks.errors import GitError
@@ -612,13 +612,21 @@ class Store:
         db = self.db
         columns = _COLUMNS.rsplit(",", 1)[0]
         if since is None and identity is None:
-            members = {sha for (sha,) in db.execute("SELECT sha FROM members WHERE scope = ?", (scope,))}
-            if 2 * len(members) >= db.execute("SELECT count(*) FROM markers").fetchone()[0]:
-                # Most of the table: one walk of it, kept by a set, then a sort
-                # in memory costs far less than a lookup in the scope per row.
-                from operator import itemgetter
-
+            total = db.execute("SELECT count(*) FROM markers").fetchone()[0]
+            size = db.execute("SELECT count(*) FROM members WHERE scope = ?", (scope,)).fetchone()[0]
+            # Most of the table: one walk of it and a sort in memory cost far less
+            # than a lookup in the scope per row.
+            if size == total:
+                # A scope's members are always rows of markers (both are written
+                # together, and no marker row is ever deleted alone): as many
+                # members as rows are every row.
+                rows = db.execute(f"SELECT {columns} FROM markers").fetchall()
+            elif 2 * size >= total:
+                members = {sha for (sha,) in db.execute("SELECT sha FROM members WHERE scope = ?", (scope,))}
                 rows = [row for row in db.execute(f"SELECT {columns} FROM markers") if row[0] in members]
+            else:
+                rows = None
+            if rows is not None:
                 rows.sort(key=itemgetter(3))
                 return rows
         where, args = ["s.scope = ?"], [scope]
@@ -900,11 +908,10 @@ def _popped(rows):
 
 
 def _tied(rows) -> list:
-    """The rows that share their author second with another: all that tie_pairs can pair."""
-    from collections import Counter
-
-    counts = Counter(row[3] for row in rows)
-    shared = {second for second, count in counts.items() if count > 1}
+    """The rows (sorted by author second) that share their second with another:
+    all that tie_pairs can pair."""
+    seconds = list(map(itemgetter(3), rows))
+    shared = {second for second, following in zip(seconds, seconds[1:]) if second == following}
     return [row for row in rows if row[3] in shared] if shared else []
 
 

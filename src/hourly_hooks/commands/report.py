@@ -14,7 +14,7 @@ from hourly_hooks import budget
 from hourly_hooks import report_extras as extras
 from hourly_hooks.chart import for_terminal
 from hourly_hooks.commands.jsonflag import output_format
-from hourly_hooks.commands.options import load_timesheet, selection_options
+from hourly_hooks.commands.options import bulk, load_timesheet, selection_options
 from hourly_hooks.errors import ConfigError, OutputError, Rejected
 from hourly_hooks.history import shallow_warning
 from hourly_hooks.render import FORMATS, GROUPINGS, RENDERERS, anomaly_lines
@@ -64,16 +64,17 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
     """
     fmt = output_format(fmt, as_json, "table")
     extras.check_flags(fmt, output, worklog, chart)
-    loaded = load_timesheet(params)
-    sheet = loaded.timesheet
-    cut = [warning for warning in map(shallow_warning, loaded.repos) if warning]
-    for warning in cut:
-        click.echo(f"Warning: {warning}", err=True)
-    log = extras.read_worklog(loaded, params) if extras.wants_worklog(fmt, worklog) else None
-    billed = billed_sessions(loaded.repos, sheet)
-    spent = _budget(loaded, params)
-    # The JSON document carries the budget (null without one) as its last key.
-    text = extras.render(fmt, sheet, by, billed, log, {"budget": spent.to_json() if spent else None})
+    with bulk():
+        loaded = load_timesheet(params)
+        sheet = loaded.timesheet
+        cut = [warning for warning in map(shallow_warning, loaded.repos) if warning]
+        for warning in cut:
+            click.echo(f"Warning: {warning}", err=True)
+        log = extras.read_worklog(loaded, params) if extras.wants_worklog(fmt, worklog) else None
+        billed = billed_sessions(loaded.repos, sheet)
+        spent = _budget(loaded, params)
+        # The JSON document carries the budget (null without one) as its last key.
+        text = extras.render(fmt, sheet, by, billed, log, {"budget": spent.to_json() if spent else None})
     if output and output != "-":
         write_file(output, text)
         click.echo(f"Wrote {len(sheet.lines)} session(s) to {output}", err=True)
