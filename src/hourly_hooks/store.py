@@ -240,8 +240,8 @@ def _marker(shape: tuple) -> markers.Marker:
 class Messages:
     """The messages of records read from the store without them, read back when first asked for.
 
-    A report needs messages only to match --ignore words, and fetching 100k of
-    them costs more than the rest of a row: so Store.rows leaves them out, and
+    A report needs messages only to match --ignore words, and they are the
+    longest column of a row: so Store.rows leaves them out, and
     the first record asked for its message (records.MarkerCommit.message)
     fills every record given here, from the store file (the message of a SHA
     never changes) and, for any it no longer holds, from git.

@@ -172,8 +172,9 @@ def _explain(sheet, err: bool = True) -> None:
     if sheet.ignored:
         words = ", ".join(repr(text) for text in sheet.selection.ignore)
         click.echo(f"Ignored {len(sheet.ignored)} session(s) matching {words}.", err=err)
-    for line in anomaly_lines(sheet):
-        click.echo(line, err=err)
+    lines = anomaly_lines(sheet)
+    if lines:  # in one write: a big history has thousands
+        click.echo("\n".join(lines), err=err)
 
 
 @click.command()
