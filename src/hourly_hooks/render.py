@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from json.encoder import encode_basestring_ascii as _ascii  # what json.dumps writes a str as
-from datetime import datetime, time, timedelta
 from typing import Callable, Dict, List, Optional, Tuple
+from zoneinfo import ZoneInfo
 
 from hourly_hooks import money
 from hourly_hooks.sessions import Session
@@ -267,7 +268,7 @@ def json_parts(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str,
         return found
 
     authors: Dict[Tuple[str, str], str] = {}
-    at = datetime.fromtimestamp
+    iso = iso_writer(tz)
     sessions = []
     for line in lines:
         session, rate = line.session, line.rate
@@ -276,12 +277,11 @@ def json_parts(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str,
         author = authors.get((clock_in.name, clock_in.email))
         if author is None:
             author = authors[(clock_in.name, clock_in.email)] = json.dumps(f"{clock_in.name} <{clock_in.email}>")
-        # A line's session starts from 1970 on (pairing refuses earlier ones), where
-        # fromtimestamp gives what start.astimezone(tz) would, without the datetimes.
+        # A line's session starts from 1970 on (pairing refuses earlier ones).
         sessions.append(
             f'{{"author": {author}, '
-            f'"start": "{at(clock_in.effective_epoch, tz).isoformat()}", '
-            f'"end": "{at(clock_out.effective_epoch, tz).isoformat()}", '
+            f'"start": "{iso(clock_in.effective_epoch)}", '
+            f'"end": "{iso(clock_out.effective_epoch)}", '
             f'"seconds": {session.seconds}, '
             f'"in_commit": {_ascii(clock_in.sha)}, "out_commit": {_ascii(clock_out.sha)}, '
             f'"note": {text(session.note)}, "repo": {text(clock_in.repo)}, '
@@ -312,6 +312,35 @@ def json_parts(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str,
     # sessions pretty-printing costs more than reading the history (pipe to jq).
     return [f'{{"version": {json.dumps(JSON_VERSION)}, "sessions": [', ", ".join(sessions), "], ",
             json.dumps(rest)[1:]]
+
+
+def iso_writer(tz: tzinfo) -> Callable[[int], str]:
+    """epoch (from 1970 on) -> ``datetime.fromtimestamp(epoch, tz).isoformat()``.
+
+    In a zone of one fixed offset (UTC, the usual display zone of a server,
+    or Etc/GMT+5: ``utcoffset(None)`` names it) the text is put together from
+    the numbers, each day's date made once; other zones go through datetime.
+    """
+    fixed = tz.utcoffset(None) if isinstance(tz, (timezone, ZoneInfo)) else None
+    if fixed is None or fixed % timedelta(minutes=1):
+        return lambda epoch: datetime.fromtimestamp(epoch, tz).isoformat()
+    offset = int(fixed.total_seconds())
+    suffix = f"{'-' if offset < 0 else '+'}{abs(offset) // 3600:02d}:{abs(offset) % 3600 // 60:02d}"
+    dates: Dict[int, str] = {}
+
+    def iso(epoch: int) -> str:
+        day, second = divmod(epoch + offset, 86400)
+        text = dates.get(day)
+        if text is None:
+            text = dates[day] = date.fromordinal(_ORDINAL_1970 + day).isoformat()
+        hour, second = divmod(second, 3600)
+        minute, second = divmod(second, 60)
+        return f"{text}T{hour:02d}:{minute:02d}:{second:02d}{suffix}"
+
+    return iso
+
+
+_ORDINAL_1970 = date(1970, 1, 1).toordinal()
 
 
 def timeclock(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, str]] = None) -> str:
