@@ -319,7 +319,8 @@ def iso_writer(tz: tzinfo) -> Callable[[int], str]:
 
     In a zone of one fixed offset (UTC, the usual display zone of a server,
     or Etc/GMT+5: ``utcoffset(None)`` names it) the text is put together from
-    the numbers, each day's date made once; other zones go through datetime.
+    the numbers, each day's date and each time of day made once; other zones
+    go through datetime.
     """
     fixed = tz.utcoffset(None) if isinstance(tz, (timezone, ZoneInfo)) else None
     if fixed is None or fixed % timedelta(minutes=1):
@@ -327,15 +328,17 @@ def iso_writer(tz: tzinfo) -> Callable[[int], str]:
     offset = int(fixed.total_seconds())
     suffix = f"{'-' if offset < 0 else '+'}{abs(offset) // 3600:02d}:{abs(offset) % 3600 // 60:02d}"
     dates: Dict[int, str] = {}
+    clocks: Dict[int, str] = {}
 
     def iso(epoch: int) -> str:
         day, second = divmod(epoch + offset, 86400)
         text = dates.get(day)
         if text is None:
-            text = dates[day] = date.fromordinal(_ORDINAL_1970 + day).isoformat()
-        hour, second = divmod(second, 3600)
-        minute, second = divmod(second, 60)
-        return f"{text}T{hour:02d}:{minute:02d}:{second:02d}{suffix}"
+            text = dates[day] = date.fromordinal(_ORDINAL_1970 + day).isoformat() + "T"
+        clock = clocks.get(second)
+        if clock is None:
+            clock = clocks[second] = f"{second // 3600:02d}:{second % 3600 // 60:02d}:{second % 60:02d}{suffix}"
+        return text + clock
 
     return iso
 
