@@ -44,19 +44,21 @@ def read_worklog(loaded, params: dict) -> WorkLog:
 
 
 def render(fmt: str, sheet: Timesheet, by: str, billed: Dict[str, str],
-           log: Optional[WorkLog] = None) -> str:
-    """RENDERERS[fmt], with the work log added when there is one."""
-    from hourly_hooks.render import RENDERERS
+           log: Optional[WorkLog] = None, extra: Optional[dict] = None) -> str:
+    """RENDERERS[fmt], with the work log added when there is one; `extra`: more keys
+    for the JSON document (the budget), after the others."""
+    from hourly_hooks.render import RENDERERS, json_text
 
     if fmt == "html":
         from hourly_hooks.html_report import html
 
         return html(sheet, by, billed, log)
+    if fmt == "json":
+        text = json_text(sheet, by, billed, extra)
+        return text if log is None else json_with_worklog(text, log)
     text = RENDERERS[fmt](sheet, by, billed)
     if log is None:
         return text
-    if fmt == "json":
-        return json_with_worklog(text, log)
     if fmt == "table" and by == "session":
         return table_with_worklog(text, sheet, log)
     return text + "\n" + "\n".join(worklog_section(sheet, log, markdown=fmt == "markdown")) + "\n"

@@ -11,7 +11,8 @@ marker corrupt every session after it).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Iterable, Optional
 
 from hourly_hooks.markers import IN, NEAR_MISS as NEAR_MISS_FORM, format_duration, format_minutes
@@ -28,26 +29,31 @@ TOO_LONG = "session-too-long"
 # A session longer than this is an anomaly until fixed or allowed (config
 # `max_session`): a forgotten clock-out must not bill the night.
 MAX_SESSION = timedelta(hours=24)
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class Session:
     """A clock-in and its clock-out (None while the session is open).
 
-    Slotted, with start, end and seconds derived once: reports touch them for
-    every session, many times.
+    Slotted, with seconds derived once; start and end are the markers'
+    effective datetimes, made when first asked for.
     """
 
-    __slots__ = ("identity", "clock_in", "clock_out", "start", "end", "seconds")
+    __slots__ = ("identity", "clock_in", "clock_out", "seconds")
 
     def __init__(self, identity: str, clock_in: MarkerCommit, clock_out: Optional[MarkerCommit] = None):
         self.identity, self.clock_in, self.clock_out = identity, clock_in, clock_out
-        self.start = clock_in.effective
-        self.end = clock_out.effective if clock_out else None
-        self.seconds = int((self.end - self.start).total_seconds()) if clock_out else 0
+        self.seconds = clock_out.effective_epoch - clock_in.effective_epoch if clock_out else 0
 
     def __repr__(self) -> str:
         return f"Session({self.identity} {self.start.isoformat()} {self.seconds}s)"
+
+    @property
+    def start(self) -> datetime:
+        return self.clock_in.effective
+
+    @property
+    def end(self) -> Optional[datetime]:
+        return self.clock_out.effective if self.clock_out else None
 
     @property
     def author(self) -> str:
@@ -106,15 +112,31 @@ def unique(commits: Iterable[MarkerCommit], key: str = "email") -> dict:
     seen_sha: set = set()
     seen_event: set = set()
     by_identity: dict = {}
+    lowered: dict = {}  # email -> its lower case: a report has few people and many markers
+    by_email = key not in ("name", "name+email", "name-email", "both")
     for commit in commits:
-        identity = identity_of(commit, key)
-        event = (identity, commit.marker.kind, commit.order[1])
-        if commit.sha in seen_sha or event in seen_event:
+        if by_email:
+            email = commit.email
+            identity = lowered.get(email)
+            if identity is None:
+                identity = lowered[email] = email.lower()
+        else:
+            identity = identity_of(commit, key)
+        event = (identity, commit.marker.kind, commit.effective_epoch)
+        sha = commit.sha
+        if sha in seen_sha or event in seen_event:
             continue
-        seen_sha.add(commit.sha)
+        seen_sha.add(sha)
         seen_event.add(event)
-        by_identity.setdefault(identity, []).append(commit)
+        own = by_identity.get(identity)
+        if own is None:
+            own = by_identity[identity] = []
+        own.append(commit)
     return by_identity
+
+
+_BY_KEY = attrgetter("key")  # see MarkerCommit.set_rank
+_BY_START = attrgetter("clock_in.effective_epoch", "identity")
 
 
 def pair(commits: Iterable[MarkerCommit], key: str = "email",
@@ -128,16 +150,23 @@ def pair(commits: Iterable[MarkerCommit], key: str = "email",
     result = Pairing()
     limits = _Limits(max_session, allow)
     for identity, markers in by_identity.items():
-        markers.sort(key=lambda c: c.key)  # see MarkerCommit.set_rank
+        markers.sort(key=_BY_KEY)
         _pair_one(identity, markers, result, limits)
-    result.sessions.sort(key=lambda s: (s.clock_in.order[1], s.identity))
-    result.open.sort(key=lambda s: (s.clock_in.order[1], s.identity))
+    result.sessions.sort(key=_BY_START)
+    result.open.sort(key=_BY_START)
     result.anomalies.sort(key=lambda a: (a.when.timestamp(), a.identity))
     return result
 
 
 def _stamp(commit: MarkerCommit) -> str:
-    return f"{commit.effective:%Y-%m-%d %H:%M %z} ({commit.short})"
+    """``2020-01-03 18:44 -0500 (1a2b3c4)``: the marker's effective time, in its author date's offset."""
+    effective = commit.effective
+    # isoformat writes what strftime does, much faster (2020-01-03 18:44-05:00), but
+    # for years before 1000 and offsets with seconds (or none), where they differ.
+    text = effective.isoformat(" ", "minutes")
+    if len(text) != 22 or effective.year < 1000:
+        return f"{effective:%Y-%m-%d %H:%M %z} ({commit.short})"
+    return f"{text[:16]} {text[16:19]}{text[20:22]} ({commit.short})"
 
 
 class _Limits:
@@ -167,13 +196,16 @@ def _problem(identity: str, commit: MarkerCommit) -> Anomaly:
 
 def _pair_one(identity: str, markers: list, result: Pairing, limits: _Limits) -> None:
     opened: Optional[MarkerCommit] = None
-    previous: Optional[Session] = None
+    previous: Optional[Session] = None  # the last session billed
+    sessions, anomalies = result.sessions, result.anomalies
+    limit = limits.seconds
     for commit in markers:
-        if commit.marker.problem:
-            result.anomalies.append(_problem(identity, commit))
-        if commit.marker.kind == IN:
+        marker = commit.marker
+        if marker.problem:
+            anomalies.append(_problem(identity, commit))
+        if marker.kind == IN:
             if opened:
-                result.anomalies.append(Anomaly(
+                anomalies.append(Anomaly(
                     DOUBLE_IN, identity, (opened.sha, commit.sha),
                     f"clock-in at {_stamp(commit)} while already clocked in since {_stamp(opened)}; "
                     f"the earlier clock-in has no clock-out and is not billed",
@@ -181,14 +213,19 @@ def _pair_one(identity: str, markers: list, result: Pairing, limits: _Limits) ->
             opened = commit
             continue
         if not opened:
-            result.anomalies.append(Anomaly(
+            anomalies.append(Anomaly(
                 LONE_OUT, identity, (commit.sha,),
                 f"clock-out at {_stamp(commit)} without a clock-in before it; not billed",
                 commit.effective))
             continue
         session, opened = Session(identity, opened, commit), None
-        if _accept(session, previous, result, limits):
-            result.sessions.append(session)
+        start, end = session.clock_in.effective_epoch, commit.effective_epoch
+        # The usual session, which _accept would take without a word, is taken here.
+        usual = end >= start >= 0 and not marker.problem and not session.clock_in.marker.problem \
+            and (limit is None or end - start <= limit) \
+            and (previous is None or start >= previous.clock_out.effective_epoch)  # type: ignore[union-attr]
+        if usual or _accept(session, previous, result, limits):
+            sessions.append(session)
             previous = session
     if opened:
         result.open.append(Session(identity, opened))
@@ -200,13 +237,14 @@ def _accept(session: Session, previous: Optional[Session], result: Pairing, limi
     assert clock_out is not None  # a paired session
     if clock_in.marker.problem or clock_out.marker.problem:
         return False  # already reported as malformed
-    if session.end < session.start:
+    start, end = clock_in.effective_epoch, clock_out.effective_epoch
+    if end < start:
         result.anomalies.append(Anomaly(
             OUT_BEFORE_IN, session.identity, session.commits,
             f"clock-out {_stamp(clock_out)} is before its clock-in {_stamp(clock_in)} "
             f"once offsets are applied; not billed", session.start))
         return False
-    if session.start < _EPOCH:
+    if start < 0:
         result.anomalies.append(Anomaly(
             MALFORMED, session.identity, (clock_in.sha,),
             f"offset T-{format_duration(clock_in.marker.offset)} in {clock_in.short} puts its clock-in "
@@ -219,7 +257,7 @@ def _accept(session: Session, previous: Optional[Session], result: Pairing, limi
             f"longer than max_session ({limits.text}); not billed until its markers are fixed "
             f"or its clock-in {clock_in.short} is allowed", session.start))
         return False
-    if previous is not None and previous.clock_out is not None and session.start < previous.end:
+    if previous is not None and previous.clock_out is not None and start < previous.clock_out.effective_epoch:
         result.anomalies.append(Anomaly(
             OVERLAP, session.identity, previous.commits + session.commits,
             f"session from {_stamp(clock_in)} overlaps the previous one, which ended "

@@ -46,7 +46,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
+from operator import attrgetter, itemgetter
 
 from hourly_hooks import markers
 from hourly_hooks.errors import GitError
@@ -437,24 +438,108 @@ def _parse_tz(text: str) -> int:
     return sign * (int(digits[:2]) * 60 + int(digits[2:4]))
 
 
-_ZONES: dict = {}
-_MARKERS: dict = {}
+_MARKERS: dict = {}  # (kind, off, note, form, problem, line) -> its Marker: most markers are alike
 
 
-def to_commit(row, repo_name: str = "") -> MarkerCommit:
-    """A row as the record the rest of hourly uses."""
-    sha, name, email, epoch, tz, kind, off, note, form, problem, line, body = row
+def to_commit(row, repo_name: str = "", messages=None) -> MarkerCommit:
+    """A row as the record the rest of hourly uses (see records)."""
+    return records(iter((row,)), repo_name, messages)[0]
+
+
+def records(rows, repo_name: str = "", messages=None) -> list:
+    """The rows as records, in their order.
+
+    A row without its message (the store's, see Store.rows) gets `messages`, a
+    Messages that reads it back when asked for; `messages` is then given every
+    record made.
+    """
+    made: list = []
+    append = made.append
+    shapes = _MARKERS
+    intern = sys.intern
+    stored = MarkerCommit.stored
+    for row in rows:
+        shape = row[5:11]
+        marker = shapes.get(shape)
+        if marker is None:
+            marker = _marker(shape)
+        append(stored(row[0], intern(row[1]), intern(row[2]), row[3], row[4], marker, row[6],
+                      row[11] if len(row) > 11 else messages, repo_name))
+    if messages is not None:
+        messages.commits += made
+    return made
+
+
+def _marker(shape: tuple) -> markers.Marker:
+    kind, off, note, form, problem, line = shape
     if kind not in (markers.IN, markers.OUT):
         raise ValueError(f"bad marker kind {kind!r}")
-    zone = _ZONES.get(tz)
-    if zone is None:
-        zone = _ZONES[tz] = timezone(timedelta(minutes=tz))
-    shape = (kind, off, note, form, problem, line)
-    marker = _MARKERS.get(shape)  # most are alike: plain "clock-in" at line 0
-    if marker is None:
-        marker = _MARKERS[shape] = markers.Marker(kind, timedelta(seconds=off), note, form, problem, line)
-    return MarkerCommit(sha, sys.intern(name), sys.intern(email), datetime.fromtimestamp(epoch, zone), marker,
-                        body, repo_name, 0, epoch, tz, off)
+    marker = _MARKERS[shape] = markers.Marker(kind, timedelta(seconds=off), note, form, problem, line)
+    return marker
+
+
+class Messages:
+    """The messages of records read from the store without them, read back when first asked for.
+
+    A report needs messages only to match --ignore words, and they are the
+    longest column of a row: so Store.rows leaves them out, and
+    the first record asked for its message (records.MarkerCommit.message)
+    fills every record given here, from the store file (the message of a SHA
+    never changes) and, for any it no longer holds, from git.
+    """
+
+    def __init__(self, repo):
+        self.repo = repo
+        self.commits: list = []
+
+    def fill(self) -> None:
+        commits, self.commits = self.commits, []
+        wanted = {commit.sha for commit in commits}
+        found = _stored_messages(store_path(self.repo), wanted)
+        missing = [sha for sha in wanted if sha not in found]
+        if missing:
+            found.update(_git_messages(self.repo.top_dir, missing))
+        for commit in commits:
+            commit.message = found[commit.sha]
+
+
+def _stored_messages(path: str, shas: set) -> dict:
+    """sha -> message of those of shas the store file holds ({} if it cannot be read)."""
+    try:
+        import sqlite3
+
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    except Exception:  # no sqlite3, or no file any more
+        return {}
+    try:
+        if len(shas) > 1000:  # most of the table: one walk beats a lookup per SHA
+            return {sha: body for sha, body in db.execute("SELECT sha, body FROM markers") if sha in shas}
+        found: dict = {}
+        wanted = list(shas)
+        for start in range(0, len(wanted), 500):
+            batch = wanted[start:start + 500]
+            found.update(db.execute(f"SELECT sha, body FROM markers WHERE sha IN ({', '.join('?' * len(batch))})",
+                                    batch))
+        return found
+    except sqlite3.Error:  # damaged or rebuilt meanwhile: git answers
+        return {}
+    finally:
+        db.close()
+
+
+def _git_messages(cwd, shas: list) -> dict:
+    """sha -> message as the reader keeps it (decoded, stripped), from git."""
+    import subprocess
+    env = dict(os.environ, GIT_PAGER="cat", LC_ALL="C")
+    process = subprocess.Popen(["git", "-c", "log.showSignature=false", "log", "--no-walk=unsorted", "-z",
+                                "--format=%H%x00%B", "--stdin"], cwd=cwd, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, stdin=subprocess.PIPE, env=env)
+    out, err = process.communicate("".join(f"{sha}\n" for sha in shas).encode())
+    if process.returncode:
+        raise GitError(git_message(err) or "git log failed")
+    fields = out.split(b"\0")
+    return {fields[i].decode("ascii", "replace").lstrip("\n"): fields[i + 1].decode("utf-8", "replace").strip()
+            for i in range(0, len(fields) - 1, 2)}
 
 
 # --------------------------------------------------------------------------- ties
@@ -783,7 +868,30 @@ class Store:
 
     # ------------------------------------------------------------ answers
     def rows(self, scope: int, since=None, identity=None) -> list:
-        """The scope's rows from epoch `since` on (all if None), of one identity or all, by author date."""
+        """The scope's rows from epoch `since` on (all if None), of one identity or all, by author date.
+
+        Without the message (the last of _COLUMNS): see Messages.
+        """
+        db = self.db
+        columns = _COLUMNS.rsplit(",", 1)[0]
+        if since is None and identity is None:
+            total = db.execute("SELECT count(*) FROM markers").fetchone()[0]
+            size = db.execute("SELECT count(*) FROM members WHERE scope = ?", (scope,)).fetchone()[0]
+            # Most of the table: one walk of it and a sort in memory cost far less
+            # than a lookup in the scope per row.
+            if size == total:
+                # A scope's members are always rows of markers (both are written
+                # together, and no marker row is ever deleted alone): as many
+                # members as rows are every row.
+                rows = db.execute(f"SELECT {columns} FROM markers").fetchall()
+            elif 2 * size >= total:
+                members = {sha for (sha,) in db.execute("SELECT sha FROM members WHERE scope = ?", (scope,))}
+                rows = [row for row in db.execute(f"SELECT {columns} FROM markers") if row[0] in members]
+            else:
+                rows = None
+            if rows is not None:
+                rows.sort(key=itemgetter(3))
+                return rows
         where, args = ["s.scope = ?"], [scope]
         if since is not None:
             where.append("m.epoch >= ?")
@@ -793,9 +901,9 @@ class Store:
             args.append(identity)
         # CROSS JOIN: walk the author-date index and look each row up in the scope,
         # rather than sort the whole scope for a month.
-        return self.db.execute(f"SELECT {', '.join('m.' + c.strip() for c in _COLUMNS.split(','))} "
-                               f"FROM markers m CROSS JOIN members s ON s.sha = m.sha WHERE {' AND '.join(where)} "
-                               "ORDER BY m.epoch", args).fetchall()
+        return db.execute(f"SELECT {', '.join('m.' + c.strip() for c in columns.split(','))} "
+                          f"FROM markers m CROSS JOIN members s ON s.sha = m.sha WHERE {' AND '.join(where)} "
+                          "ORDER BY m.epoch", args).fetchall()
 
     def latest(self, scope: int, identity: str) -> list:
         """The identity's rows at its latest author second in the scope (usually one)."""
@@ -1040,6 +1148,7 @@ def read(repo, all_refs: bool = False, authors=(), since=None, exclude=(), progr
     since_epoch = None if since is None else int(since.timestamp())
 
     def work(store):
+        messages = None
         if store is None:
             rows = list(stream_rows(repo.top_dir, tips, authors, progress))
             ancestry = ask_ancestry(repo.top_dir, tie_pairs(rows))
@@ -1048,17 +1157,29 @@ def read(repo, all_refs: bool = False, authors=(), since=None, exclude=(), progr
             scope = store.sync(repo.top_dir, _scope_name(repo, all_refs, authors), tips, authors,
                                progress=progress, head_parents=parents)
             rows = _window(store, scope, since_epoch, exclude)
-            ancestry = store.ancestry(repo.top_dir, tie_pairs(rows))
-        name = repo.name
+            ancestry = store.ancestry(repo.top_dir, tie_pairs(_tied(rows)))
+            messages = Messages(repo)
         rows.reverse()
-        commits = []
-        while rows:  # each row freed as its record is made: the two never all coexist
-            commits.append(to_commit(rows.pop(), name))
+        commits = records(_popped(rows), repo.name, messages)  # each row freed as its record is made
         apply_ranks(commits, ancestry)
-        commits.sort(key=lambda c: (c.key, c.sha))  # the SHA only orders copies of one event
+        commits.sort(key=attrgetter("key", "sha"))  # the SHA only orders copies of one event
         return commits
 
     return _with_store(repo, work)
+
+
+def _popped(rows):
+    """rows from last to first, each let go of as it is taken."""
+    while rows:
+        yield rows.pop()
+
+
+def _tied(rows) -> list:
+    """The rows (sorted by author second) that share their second with another:
+    all that tie_pairs can pair."""
+    seconds = list(map(itemgetter(3), rows))
+    shared = {second for second, following in zip(seconds, seconds[1:]) if second == following}
+    return [row for row in rows if row[3] in shared] if shared else []
 
 
 def _window(store, scope: int, since, exclude) -> list:

@@ -7,7 +7,7 @@ and returns data; the renderers in ``render.py`` only format what it returns.
 from __future__ import annotations
 
 from dataclasses import InitVar, dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from fractions import Fraction
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
@@ -291,6 +291,18 @@ def _in_period(moment: datetime, selection: Selection) -> bool:
     return not (selection.until and moment >= selection.until)
 
 
+def _bound(moment: Optional[datetime]) -> Optional[int]:
+    """The first whole epoch second at or after moment (None for None): for a
+    whole second t, ``t < moment`` exactly when ``t < _bound(moment)``."""
+    if moment is None:
+        return None
+    delta = moment - _EPOCH
+    return delta.days * 86400 + delta.seconds + (1 if delta.microseconds else 0)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 def _excluded(sha: str, exclude: Sequence[str]) -> bool:
     """exclude holds SHA prefixes (config `exclude`), lower-cased."""
     return any(sha.startswith(prefix) for prefix in exclude)
@@ -302,22 +314,54 @@ def build(selection: Selection, commits: Iterable) -> Timesheet:
     if exclude:
         commits = (c for c in commits if not _excluded(c.sha, exclude))
     pairing = pair(commits, selection.identity, max_session=selection.max_session, allow=selection.allow_long)
+    since, until = _bound(selection.since), _bound(selection.until)
+
+    def inside(session: Session) -> bool:  # its start in [since, until), on whole seconds
+        start = session.clock_in.effective_epoch
+        return (since is None or start >= since) and (until is None or start < until)
+
     lines: List[Line] = []
     ignored: List[Session] = []
+    ignore = selection.ignore
+    line_of = _Lines(selection)
     for session in pairing.sessions:
-        if not _in_period(session.start, selection):
+        if not inside(session):
             continue
-        if selection.ignore and any(session.mentions(text) for text in selection.ignore):
+        if ignore and any(session.mentions(text) for text in ignore):
             ignored.append(session)
             continue
-        lines.append(_line(session, selection))
+        lines.append(line_of(session))
     return Timesheet(selection, lines=lines, ignored=ignored,
-                     open=[s for s in pairing.open if _in_period(s.start, selection)],
+                     open=[s for s in pairing.open if inside(s)],
                      anomalies=[a for a in pairing.anomalies if _in_period(a.when, selection)])
 
 
-def _line(session: Session, selection: Selection) -> Line:
-    seconds = session.seconds
-    if selection.rounding:
-        seconds = selection.rounding.apply(seconds)
-    return Line._unrounded(session, seconds, selection.rates.for_session(session), selection.rounding is not None)
+class _Lines:
+    """Makes the selection's line of a session; rates and rounded durations are
+    looked up once per person and per duration (a report has many sessions, few of either)."""
+
+    def __init__(self, selection: Selection):
+        self.rounding = selection.rounding
+        self.rates = selection.rates
+        self.rounded: Dict[int, int] = {}
+        self.rate_of: Dict[Tuple[str, str, str], Optional[Rate]] = {}
+
+    def __call__(self, session: Session) -> Line:
+        seconds = session.seconds
+        rounding = self.rounding
+        if rounding:
+            billed = self.rounded.get(seconds)
+            if billed is None:
+                billed = self.rounded[seconds] = rounding.apply(seconds)
+            seconds = billed
+        rates = self.rates
+        if rates.by_identity:
+            commit = session.clock_in
+            key = (commit.email, commit.name, session.identity)  # all that Rates.for_session reads
+            if key in self.rate_of:
+                rate = self.rate_of[key]
+            else:
+                rate = self.rate_of[key] = rates.for_session(session)
+        else:
+            rate = rates.default
+        return Line._unrounded(session, seconds, rate, rounding is not None)

@@ -8,6 +8,8 @@ the Timesheet from what it resolves.
 from __future__ import annotations
 
 import functools
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple
 
@@ -107,6 +109,28 @@ def _window(params: dict, tz) -> tuple:
     return since, until
 
 
+@contextmanager
+def bulk():
+    """Python's cycle collector paused while a report makes its objects.
+
+    A report makes a few objects per marker (hundreds of thousands on a big
+    history) and keeps them all: each collection would walk every one made so
+    far, again and again, and none of them forms a cycle to collect. Once
+    done, freeze() and unfreeze() move them all to the oldest generation (as
+    the gc module documents them), so that resuming does not walk them all at
+    the next allocation either. Nested uses resume it once, at the outermost.
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.freeze()
+            gc.unfreeze()
+            gc.enable()
+
+
 def load_timesheet(params: dict, default_authors: Sequence[str] = ()) -> Loaded:
     """Read history as the flags and configuration say and build the timesheet."""
     repos = tuple(open_repository(path) for path in (params.get("repo") or (".",)))
@@ -129,5 +153,6 @@ def load_timesheet(params: dict, default_authors: Sequence[str] = ()) -> Loaded:
         max_session=cfg.parsed("max_session", parse_duration),
         allow_long=tuple(cfg.get("allow_long", ())),
     )
-    return Loaded(build(selection, read_all(repos, bool(cfg.get("all")), authors, since, selection.exclude)),
-                  cfg, repos)
+    with bulk():
+        sheet = build(selection, read_all(repos, bool(cfg.get("all")), authors, since, selection.exclude))
+    return Loaded(sheet, cfg, repos)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import json
 import os
 import sys
 from datetime import datetime
@@ -15,7 +14,7 @@ from hourly_hooks import budget
 from hourly_hooks import report_extras as extras
 from hourly_hooks.chart import for_terminal
 from hourly_hooks.commands.jsonflag import output_format
-from hourly_hooks.commands.options import load_timesheet, selection_options
+from hourly_hooks.commands.options import bulk, load_timesheet, selection_options
 from hourly_hooks.errors import ConfigError, OutputError, Rejected
 from hourly_hooks.history import shallow_warning
 from hourly_hooks.render import FORMATS, GROUPINGS, RENDERERS, anomaly_lines
@@ -65,16 +64,17 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
     """
     fmt = output_format(fmt, as_json, "table")
     extras.check_flags(fmt, output, worklog, chart)
-    loaded = load_timesheet(params)
-    sheet = loaded.timesheet
-    cut = [warning for warning in map(shallow_warning, loaded.repos) if warning]
-    for warning in cut:
-        click.echo(f"Warning: {warning}", err=True)
-    log = extras.read_worklog(loaded, params) if extras.wants_worklog(fmt, worklog) else None
-    text = extras.render(fmt, sheet, by, billed_sessions(loaded.repos, sheet), log)
-    spent = _budget(loaded, params)
-    if fmt == "json":
-        text = _with_budget(text, spent)
+    with bulk():
+        loaded = load_timesheet(params)
+        sheet = loaded.timesheet
+        cut = [warning for warning in map(shallow_warning, loaded.repos) if warning]
+        for warning in cut:
+            click.echo(f"Warning: {warning}", err=True)
+        log = extras.read_worklog(loaded, params) if extras.wants_worklog(fmt, worklog) else None
+        billed = billed_sessions(loaded.repos, sheet)
+        spent = _budget(loaded, params)
+        # The JSON document carries the budget (null without one) as its last key.
+        text = extras.render(fmt, sheet, by, billed, log, {"budget": spent.to_json() if spent else None})
     if output and output != "-":
         write_file(output, text)
         click.echo(f"Wrote {len(sheet.lines)} session(s) to {output}", err=True)
@@ -126,13 +126,6 @@ def _budget(loaded, params: dict) -> Optional[budget.Usage]:
     return budget.usage(plan, spent, moment, tz)
 
 
-def _with_budget(text: str, spent: Optional[budget.Usage]) -> str:
-    """The report's JSON document with its `budget` object (null without a budget)."""
-    body = text.rstrip()
-    assert body.endswith("}"), "the JSON report is one object"
-    return body[:-1] + ', "budget": ' + json.dumps(spent.to_json() if spent else None) + "}\n"
-
-
 def write_file(path: str, text: str) -> None:
     """Write text to path; OutputError, in one line, when it cannot be written."""
     try:
@@ -179,8 +172,9 @@ def _explain(sheet, err: bool = True) -> None:
     if sheet.ignored:
         words = ", ".join(repr(text) for text in sheet.selection.ignore)
         click.echo(f"Ignored {len(sheet.ignored)} session(s) matching {words}.", err=err)
-    for line in anomaly_lines(sheet):
-        click.echo(line, err=err)
+    lines = anomaly_lines(sheet)
+    if lines:  # in one write: a big history has thousands
+        click.echo("\n".join(lines), err=err)
 
 
 @click.command()
