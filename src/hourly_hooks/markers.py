@@ -25,8 +25,6 @@ commits, and a marker git cannot find must not be a marker for the hook either.
 
 from __future__ import annotations
 
-import re
-from collections import namedtuple
 from datetime import timedelta
 
 IN = "in"
@@ -39,19 +37,21 @@ NEAR_MISS = "near-miss"  # Marker.form of a subject that misspells a marker
 # re.IGNORECASE match KELVIN SIGN for "k": git would not see those markers.
 _WS = " \t\n\r\f\v"
 _WS_OR_END = frozenset(("", *_WS))  # what may follow a "-" or "--" that is a separator
-_FLAGS = re.I | re.A | re.S  # lines hold no "\n": re.S only lets "." take a lone "\r" too
+_COLON_OR_WS = frozenset(":" + _WS)
+_KINDS = ("in", "out")
 
-# The subject must *start* with the marker; the remainder must be empty or
-# begin with ':' or white space, so "clock-in-progress" is not a marker.
-_SUBJECT = re.compile(r"\s*clock[- ]?(?P<kind>in|out)(?P<rest>(?:[:\s].*)?)", _FLAGS)
-_TRAILER = re.compile(r"clock\s*:\s*(?P<kind>in|out)(?P<rest>(?:\s.*)?)", _FLAGS)
-# Near misses, tried on the subject once _SUBJECT has failed: other separators
+# The heads of the two forms (what _subject_head and _trailer_head accept) are
+# matched by hand, not by regular expressions: the hook imports this module on
+# every commit that mentions "clock", and `re` (with the enum module its flags
+# are made of) would be most of the hook's start-up. The rest of a marker's
+# line (an offset, a near miss) is rarer and still read by the patterns below,
+# which compile on first use (_lazy), with `re` imported only then.
+#
+# Near misses, tried on the subject once _subject_head has failed: other separators
 # between "clock" and in/out (several blanks, a tab, "_", "--", an en or em
 # dash, as editors and phones write them), or the trailer spelled as the
 # subject with nothing but an offset after it (a lone `Clock: out`; "clock: in
 # DST transitions..." is prose, not a marker).
-# The hook imports this module on every commit that mentions "clock": the
-# patterns needed only now and then are compiled on first use (_lazy).
 _NEAR_SUBJECT = "\\s*(?P<head>clock(?:[\\s_-]|\u2013|\u2014)+(?P<kind>in|out))(?P<rest>(?:[:\\s].*)?)"
 _NEAR_TRAILER = r"\s*(?P<head>clock\s*:\s*(?P<kind>in|out))(?P<rest>(?:\s+T[-+].*)?\s*)"
 # T- and the offset's parts; parts may stand apart ("T-1h 30m"): every
@@ -96,10 +96,10 @@ PASS_THROUGH_PREFIXES = ("Merge ", "fixup!", "squash!", "amend!", "Revert ", 'Re
 _ZERO = timedelta(0)
 
 
-# A namedtuple, not a dataclass: the commit-msg hook imports this module on
-# every commit, and dataclasses + typing add to its start-up.
-class Marker(namedtuple("Marker", "kind offset note form problem line",
-                        defaults=(_ZERO, "", "subject", None, 0))):
+# A tuple subclass written out, not a dataclass or a namedtuple: the commit-msg
+# hook imports this module on every commit, and dataclasses + typing, or
+# collections and namedtuple's class factory, add to its start-up.
+class Marker(tuple):
     """One clock event as written in a commit message.
 
     kind is IN or OUT; form is "subject", "trailer" or NEAR_MISS; problem says
@@ -107,9 +107,56 @@ class Marker(namedtuple("Marker", "kind offset note form problem line",
     offset; a near miss), if it cannot; line is the index of the marker's line.
     A marker with a problem has offset zero; when the offset is the problem,
     the note holds the whole text after the marker, offset included.
+
+    It behaves as a namedtuple of those six fields: a tuple in field order,
+    with _fields, _replace and _asdict.
     """
 
     __slots__ = ()
+    _fields = ("kind", "offset", "note", "form", "problem", "line")
+
+    def __new__(cls, kind: str, offset: timedelta = _ZERO, note: str = "", form: str = "subject",
+                problem: str | None = None, line: int = 0) -> Marker:
+        return tuple.__new__(cls, (kind, offset, note, form, problem, line))
+
+    def __getnewargs__(self) -> tuple:  # copy and pickle call __new__ with the fields
+        return tuple(self)
+
+    @property
+    def kind(self) -> str:
+        return self[0]
+
+    @property
+    def offset(self) -> timedelta:
+        return self[1]
+
+    @property
+    def note(self) -> str:
+        return self[2]
+
+    @property
+    def form(self) -> str:
+        return self[3]
+
+    @property
+    def problem(self) -> str | None:
+        return self[4]
+
+    @property
+    def line(self) -> int:
+        return self[5]
+
+    def _asdict(self) -> dict:
+        return dict(zip(self._fields, self))
+
+    def _replace(self, **changes) -> Marker:
+        unknown = set(changes) - set(self._fields)
+        if unknown:
+            raise ValueError(f"Got unexpected field names: {sorted(unknown)!r}")
+        return Marker(**{**self._asdict(), **changes})
+
+    def __repr__(self) -> str:
+        return "Marker(" + ", ".join(f"{name}={value!r}" for name, value in zip(self._fields, self)) + ")"
 
     @property
     def canonical(self) -> str:
@@ -123,11 +170,72 @@ _COMPILED: dict = {}
 
 
 def _lazy(pattern: str):
-    """pattern, compiled with _FLAGS the first time it is needed."""
+    """pattern, compiled the first time it is needed: ASCII, ignoring case.
+
+    Lines hold no "\n": re.S only lets "." take a lone "\r" too.
+    """
     compiled = _COMPILED.get(pattern)
     if compiled is None:
-        compiled = _COMPILED[pattern] = re.compile(pattern, _FLAGS)
+        import re
+        compiled = _COMPILED[pattern] = re.compile(pattern, re.I | re.A | re.S)
     return compiled
+
+
+def _word_at(text: str, start: int, word: str) -> bool:
+    """text has the lower-case ASCII word at start, in any case (ASCII only:
+    "\u212a".lower() is "k", but git would not take KELVIN SIGN for k)."""
+    part = text[start:start + len(word)]
+    return part.isascii() and part.lower() == word
+
+
+def _kind_at(text: str, start: int):
+    """IN or OUT when text spells one at start (in any case), else None."""
+    for kind in _KINDS:
+        if _word_at(text, start, kind):
+            return kind
+    return None
+
+
+def _subject_head(line: str):
+    """(kind, rest) when line is a subject marker, else None.
+
+    The subject must *start* (after ASCII blanks) with ``clock``, then at
+    most one "-" or " ", then ``in`` / ``out``, in any ASCII case; the rest
+    must be empty or begin with ":" or white space, so "clock-in-progress"
+    and "clockwork" are not markers.
+    """
+    text = line.lstrip(_WS)
+    if not _word_at(text, 0, "clock"):
+        return None
+    at = 6 if text[5:6] in ("-", " ") else 5
+    kind = _kind_at(text, at)
+    if kind is None:
+        return None
+    rest = text[at + len(kind):]
+    if rest and rest[0] not in _COLON_OR_WS:
+        return None
+    return kind, rest
+
+
+def _trailer_head(line: str):
+    """(kind, rest) when line (stripped of ASCII blanks) is a trailer marker, else None.
+
+    ``clock``, ":" with any ASCII blanks around it, then ``in`` / ``out`` (in
+    any ASCII case); the rest must be empty or begin with white space.
+    """
+    if not _word_at(line, 0, "clock"):
+        return None
+    after = line[5:].lstrip(_WS)
+    if after[:1] != ":":
+        return None
+    after = after[1:].lstrip(_WS)
+    kind = _kind_at(after, 0)
+    if kind is None:
+        return None
+    rest = after[len(kind):]
+    if rest and rest[0] not in _WS:
+        return None
+    return kind, rest
 
 
 def parse_duration(text: str) -> timedelta:
@@ -231,9 +339,11 @@ def parse(message: str) -> Marker | None:
     first = next((i for i, text in enumerate(lines) if text.strip(_WS)), None)
     if first is None:
         return None
-    match = _SUBJECT.fullmatch(lines[first])
-    if match:
-        return _parse_rest(match["kind"], match["rest"], "subject", first)
+    head = _subject_head(lines[first])
+    if head:
+        return _parse_rest(head[0], head[1], "subject", first)
+    if not _word_at(lines[first].lstrip(_WS), 0, "clock"):
+        return _parse_trailer(lines, first)  # no near miss either: both start with "clock"
     near = _lazy(_NEAR_SUBJECT).fullmatch(lines[first]) or _lazy(_NEAR_TRAILER).fullmatch(lines[first])
     if near:
         meant = _parse_rest(near["kind"], near["rest"], NEAR_MISS, first)
@@ -254,9 +364,9 @@ def _parse_trailer(lines: list, first: int) -> Marker | None:
     if start <= first:
         return None
     for index in range(start, end):
-        match = _TRAILER.fullmatch(lines[index].strip(_WS))
-        if match:
-            return _parse_rest(match["kind"], match["rest"], "trailer", index)
+        head = _trailer_head(lines[index].strip(_WS))
+        if head:
+            return _parse_rest(head[0], head[1], "trailer", index)
     return None
 
 
