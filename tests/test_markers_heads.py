@@ -130,3 +130,55 @@ def test_a_bare_marker_needs_no_regular_expressions():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
 
+
+# The offset after a marker and the durations in it, as regular expressions.
+OFFSET = re.compile(r"T(?P<sign>[-+])(?P<body>(?:\S+(?:\s+\d\S*)*)?)(?P<after>.*)", _FLAGS)
+DURATION = re.compile(r"\d+(?:d|hrs|hr|h|mins|min|m|s)(?:\s*\d+(?:d|hrs|hr|h|mins|min|m|s))*", _FLAGS)
+DURATION_PART = re.compile(r"(\d+)(d|hrs|hr|h|mins|min|m|s)", _FLAGS)
+
+duration_text = st.one_of(
+    st.lists(st.tuples(st.sampled_from(["", " ", "  ", "\t", "\xa0", "-", "\u2028"]),
+                       st.sampled_from(["0", "1", "15", "007", "\u0661", "\uff11", "99999999999999999999"]),
+                       st.sampled_from(["d", "h", "H", "hr", "HRS", "hrs", "m", "min", "Mins", "mins", "s", "ms",
+                                        "hs", "x", "", "\u0455", "min.", "h-", "\u212a"])),
+             max_size=4).map(lambda parts: "".join(sep + n + unit for sep, n, unit in parts)),
+    st.text(st.sampled_from(list("0123hmsdirn T-+x") + BLANKS), max_size=10),
+)
+offset_text = st.builds(lambda t, sign, body, tail: t + sign + body + tail,
+                        st.sampled_from(["T", "t", "\u0442"]), st.sampled_from(["-", "+", "", "\u2013", " -"]),
+                        duration_text, st.sampled_from(["", " note", " 30", " 30 min", " -- x", "\t5m x", " \u0663m",
+                                                        "shirt", " ", "  2nd try"]))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(offset_text)
+@example("T-1h 30m after")
+@example("T- 5m")
+@example("T-1h \t")
+def test_the_offset_split_is_the_regular_expression(text):
+    match = OFFSET.fullmatch(text)
+    assert markers._split_offset(text) == (match.group("sign", "body", "after") if match else None)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(duration_text | offset_text)
+@example("1h 30m ")
+@example("1H30MINS")
+@example("1ms")
+def test_the_duration_parts_are_the_regular_expression(text):
+    expected = ([(n, unit.lower()) for n, unit in DURATION_PART.findall(text)]
+                if DURATION.fullmatch(text) else None)
+    assert markers._duration_parts(text) == expected
+
+
+def test_an_offset_needs_no_regular_expressions():
+    """`hourly in --at` writes offsets: the hook reads them without `re` too."""
+    import subprocess
+    import sys
+    code = ("import sys; from hourly_hooks import markers\n"
+            "for text in ['clock-in: T-15m', 'clock-out T-1h 30m fixing', 'x\\n\\nClock: in T-2d', 'clock-in T-5x']:\n"
+            "    marker = markers.parse(text)\n"
+            "    marker.canonical\n"
+            "print('re' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

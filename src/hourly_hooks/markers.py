@@ -26,6 +26,9 @@ commits, and a marker git cannot find must not be a marker for the hook either.
 from __future__ import annotations
 
 from datetime import timedelta
+from operator import itemgetter
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: mypy reads it as True
 
 IN = "in"
 OUT = "out"
@@ -40,12 +43,15 @@ _WS_OR_END = frozenset(("", *_WS))  # what may follow a "-" or "--" that is a se
 _COLON_OR_WS = frozenset(":" + _WS)
 _KINDS = ("in", "out")
 
-# The heads of the two forms (what _subject_head and _trailer_head accept) are
-# matched by hand, not by regular expressions: the hook imports this module on
-# every commit that mentions "clock", and `re` (with the enum module its flags
-# are made of) would be most of the hook's start-up. The rest of a marker's
-# line (an offset, a near miss) is rarer and still read by the patterns below,
-# which compile on first use (_lazy), with `re` imported only then.
+_DIGITS = frozenset("0123456789")  # \d in ASCII, as git and int() of the parts agree
+
+# Markers, offsets and durations (_subject_head, _trailer_head, _split_offset,
+# _duration_parts) are read by hand, not by regular expressions: the hook
+# imports this module on every commit that mentions "clock", and `re` (with the
+# enum module its flags are made of) would be most of the hook's start-up. Only
+# the near misses, tried on a subject that starts with "clock" but is no
+# marker, are regular expressions, compiled on first use (_lazy), with `re`
+# imported only then.
 #
 # Near misses, tried on the subject once _subject_head has failed: other separators
 # between "clock" and in/out (several blanks, a tab, "_", "--", an en or em
@@ -54,19 +60,12 @@ _KINDS = ("in", "out")
 # DST transitions..." is prose, not a marker).
 _NEAR_SUBJECT = "\\s*(?P<head>clock(?:[\\s_-]|\u2013|\u2014)+(?P<kind>in|out))(?P<rest>(?:[:\\s].*)?)"
 _NEAR_TRAILER = r"\s*(?P<head>clock\s*:\s*(?P<kind>in|out))(?P<rest>(?:\s+T[-+].*)?\s*)"
-# T- and the offset's parts; parts may stand apart ("T-1h 30m"): every
-# following word that starts with a digit belongs to the offset, so "T-1h 30"
-# or "T-1h 30 min" is malformed rather than read as 1h and a note.
-_OFFSET = r"T(?P<sign>[-+])(?P<body>(?:\S+(?:\s+\d\S*)*)?)(?P<after>.*)"
-
 _UNIT_SECONDS = {
     "d": 86400,
     "h": 3600, "hr": 3600, "hrs": 3600,
     "m": 60, "min": 60, "mins": 60,
     "s": 1,
 }
-_DURATION = r"\d+(?:d|hrs|hr|h|mins|min|m|s)(?:\s*\d+(?:d|hrs|hr|h|mins|min|m|s))*"
-_DURATION_PART = r"(\d+)(d|hrs|hr|h|mins|min|m|s)"
 
 # No clock event is back-dated by years: a longer offset is a typo
 # (T-99999d), not work to bill. The cap also keeps `author date - offset`
@@ -122,29 +121,20 @@ class Marker(tuple):
     def __getnewargs__(self) -> tuple:  # copy and pickle call __new__ with the fields
         return tuple(self)
 
-    @property
-    def kind(self) -> str:
-        return self[0]
-
-    @property
-    def offset(self) -> timedelta:
-        return self[1]
-
-    @property
-    def note(self) -> str:
-        return self[2]
-
-    @property
-    def form(self) -> str:
-        return self[3]
-
-    @property
-    def problem(self) -> str | None:
-        return self[4]
-
-    @property
-    def line(self) -> int:
-        return self[5]
+    if TYPE_CHECKING:  # what the fields hold, for mypy
+        kind: str
+        offset: timedelta
+        note: str
+        form: str
+        problem: str | None
+        line: int
+    else:  # read as fast as a namedtuple's fields (a Python property is slower, and reports read millions)
+        kind = property(itemgetter(0))
+        offset = property(itemgetter(1))
+        note = property(itemgetter(2))
+        form = property(itemgetter(3))
+        problem = property(itemgetter(4))
+        line = property(itemgetter(5))
 
     def _asdict(self) -> dict:
         return dict(zip(self._fields, self))
@@ -238,13 +228,67 @@ def _trailer_head(line: str):
     return kind, rest
 
 
+def _duration_parts(text: str):
+    """[(digits, unit), ...] of a duration written as parts (``1h 22m``), or None.
+
+    A part is ASCII digits and at once a unit of _UNIT_SECONDS (in any ASCII
+    case); parts may be separated by white space; nothing else may stand
+    before, between or after them.
+    """
+    parts, at, end = [], 0, len(text)
+    while True:
+        start = at
+        while at < end and text[at] in _DIGITS:
+            at += 1
+        if at == start:
+            return None
+        unit_start = at
+        while at < end and text[at] not in _DIGITS and text[at] not in _WS:
+            at += 1
+        unit = text[unit_start:at]
+        if not unit.isascii() or unit.lower() not in _UNIT_SECONDS:
+            return None
+        parts.append((text[start:unit_start], unit.lower()))
+        if at == end:
+            return parts
+        while at < end and text[at] in _WS:
+            at += 1
+
+
+def _split_offset(rest: str):
+    """(sign, body, after) of a rest that starts with ``T-`` / ``T+`` (any case), else None.
+
+    The body is the word after the sign, and every following word that starts
+    with a digit: parts may stand apart ("T-1h 30m"), and "T-1h 30" or
+    "T-1h 30 min" is a malformed offset rather than 1h and a note.
+    """
+    if rest[:1] not in ("T", "t") or rest[1:2] not in ("-", "+"):
+        return None
+    start = at = 2
+    end = len(rest)
+    while at < end and rest[at] not in _WS:
+        at += 1
+    body_end = at
+    while body_end > start:
+        at = body_end
+        while at < end and rest[at] in _WS:
+            at += 1
+        if at == body_end or at == end or rest[at] not in _DIGITS:
+            break
+        while at < end and rest[at] not in _WS:
+            at += 1
+        body_end = at
+    return rest[1], rest[start:body_end], rest[body_end:]
+
+
 def parse_duration(text: str) -> timedelta:
     """``1h22m``, ``1h 22m``, ``1hr``, ``45m``, ``2d``, ``90s`` -> timedelta; ValueError otherwise."""
     text = text.strip(_WS)
-    if not _lazy(_DURATION).fullmatch(text):
+    parts = _duration_parts(text)
+    if parts is None:
         raise ValueError(f"not a duration: {text!r} (expected parts like 1h22m, 45m, 1hr, 2d)")
     try:
-        seconds = sum(int(n) * _UNIT_SECONDS[unit.lower()] for n, unit in _lazy(_DURATION_PART).findall(text))
+        seconds = sum(int(n) * _UNIT_SECONDS[unit] for n, unit in parts)
         return timedelta(seconds=seconds)
     except (OverflowError, ValueError):  # past timedelta's range, or more digits than int() takes
         raise ValueError(f"duration too large: {text!r}") from None
@@ -299,19 +343,20 @@ def _parse_rest(kind: str, rest: str, form: str, line: int) -> Marker:
     elif rest[:1] == "-" and rest[1:2] in _WS_OR_END:  # the " -" separator
         rest = rest[1:].lstrip(_WS)
     offset, problem = _ZERO, None
-    token = _lazy(_OFFSET).fullmatch(rest) if rest[:1] in ("T", "t") else None
+    token = _split_offset(rest)
     if token:
-        written = f"T{token['sign']}{token['body']}"
+        sign, body, after = token
+        written = f"T{sign}{body}"
         if len(written) > 40:
             written = written[:37] + "..."  # a problem is one line, not a 5000-digit number
-        if token["sign"] == "+":
+        if sign == "+":
             problem = f"offset {written} points into the future; only T- offsets are allowed"
         else:
             try:
-                offset = parse_duration(token["body"])
+                offset = parse_duration(body)
                 too_large = offset > MAX_OFFSET
             except ValueError:
-                too_large = bool(_lazy(_DURATION).fullmatch(token["body"]))  # well formed, past any range
+                too_large = _duration_parts(body) is not None  # well formed, past any range
                 if not too_large:
                     problem = f"malformed offset {written} (expected T- and parts like 1h22m, 45m, 1hr)"
             if too_large:
@@ -320,7 +365,7 @@ def _parse_rest(kind: str, rest: str, form: str, line: int) -> Marker:
         if problem:
             offset = _ZERO  # the whole text stays the note: the canonical form then quotes it
         else:
-            rest = token["after"].lstrip(_WS)
+            rest = after.lstrip(_WS)
     if problem is None:
         if rest[:2] == "--" and rest[2:3] in _WS_OR_END:  # "-- note": the note exactly as written
             rest = rest[2:].lstrip(_WS)
