@@ -29,6 +29,8 @@ from datetime import timedelta
 from operator import itemgetter
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: mypy reads it as True
+if TYPE_CHECKING:
+    from typing import Any
 
 IN = "in"
 OUT = "out"
@@ -123,7 +125,7 @@ class Marker(tuple):
 
     if TYPE_CHECKING:  # what the fields hold, for mypy
         kind: str
-        offset: timedelta
+        offset: Any  # a timedelta; Any to mypy, as a namedtuple's field was, which its readers' types rely on
         note: str
         form: str
         problem: str | None
