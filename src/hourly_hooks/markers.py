@@ -25,9 +25,12 @@ commits, and a marker git cannot find must not be a marker for the hook either.
 
 from __future__ import annotations
 
-import re
-from collections import namedtuple
 from datetime import timedelta
+from operator import itemgetter
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: mypy reads it as True
+if TYPE_CHECKING:
+    from typing import Any
 
 IN = "in"
 OUT = "out"
@@ -39,34 +42,32 @@ NEAR_MISS = "near-miss"  # Marker.form of a subject that misspells a marker
 # re.IGNORECASE match KELVIN SIGN for "k": git would not see those markers.
 _WS = " \t\n\r\f\v"
 _WS_OR_END = frozenset(("", *_WS))  # what may follow a "-" or "--" that is a separator
-_FLAGS = re.I | re.A | re.S  # lines hold no "\n": re.S only lets "." take a lone "\r" too
+_COLON_OR_WS = frozenset(":" + _WS)
+_KINDS = ("in", "out")
 
-# The subject must *start* with the marker; the remainder must be empty or
-# begin with ':' or white space, so "clock-in-progress" is not a marker.
-_SUBJECT = re.compile(r"\s*clock[- ]?(?P<kind>in|out)(?P<rest>(?:[:\s].*)?)", _FLAGS)
-_TRAILER = re.compile(r"clock\s*:\s*(?P<kind>in|out)(?P<rest>(?:\s.*)?)", _FLAGS)
-# Near misses, tried on the subject once _SUBJECT has failed: other separators
+_DIGITS = frozenset("0123456789")  # \d in ASCII, as git and int() of the parts agree
+
+# Markers, offsets and durations (_subject_head, _trailer_head, _split_offset,
+# _duration_parts) are read by hand, not by regular expressions: the hook
+# imports this module on every commit that mentions "clock", and `re` (with the
+# enum module its flags are made of) would be most of the hook's start-up. Only
+# the near misses, tried on a subject that starts with "clock" but is no
+# marker, are regular expressions, compiled on first use (_lazy), with `re`
+# imported only then.
+#
+# Near misses, tried on the subject once _subject_head has failed: other separators
 # between "clock" and in/out (several blanks, a tab, "_", "--", an en or em
 # dash, as editors and phones write them), or the trailer spelled as the
 # subject with nothing but an offset after it (a lone `Clock: out`; "clock: in
 # DST transitions..." is prose, not a marker).
-# The hook imports this module on every commit that mentions "clock": the
-# patterns needed only now and then are compiled on first use (_lazy).
 _NEAR_SUBJECT = "\\s*(?P<head>clock(?:[\\s_-]|\u2013|\u2014)+(?P<kind>in|out))(?P<rest>(?:[:\\s].*)?)"
 _NEAR_TRAILER = r"\s*(?P<head>clock\s*:\s*(?P<kind>in|out))(?P<rest>(?:\s+T[-+].*)?\s*)"
-# T- and the offset's parts; parts may stand apart ("T-1h 30m"): every
-# following word that starts with a digit belongs to the offset, so "T-1h 30"
-# or "T-1h 30 min" is malformed rather than read as 1h and a note.
-_OFFSET = r"T(?P<sign>[-+])(?P<body>(?:\S+(?:\s+\d\S*)*)?)(?P<after>.*)"
-
 _UNIT_SECONDS = {
     "d": 86400,
     "h": 3600, "hr": 3600, "hrs": 3600,
     "m": 60, "min": 60, "mins": 60,
     "s": 1,
 }
-_DURATION = r"\d+(?:d|hrs|hr|h|mins|min|m|s)(?:\s*\d+(?:d|hrs|hr|h|mins|min|m|s))*"
-_DURATION_PART = r"(\d+)(d|hrs|hr|h|mins|min|m|s)"
 
 # No clock event is back-dated by years: a longer offset is a typo
 # (T-99999d), not work to bill. The cap also keeps `author date - offset`
@@ -96,10 +97,10 @@ PASS_THROUGH_PREFIXES = ("Merge ", "fixup!", "squash!", "amend!", "Revert ", 'Re
 _ZERO = timedelta(0)
 
 
-# A namedtuple, not a dataclass: the commit-msg hook imports this module on
-# every commit, and dataclasses + typing add to its start-up.
-class Marker(namedtuple("Marker", "kind offset note form problem line",
-                        defaults=(_ZERO, "", "subject", None, 0))):
+# A tuple subclass written out, not a dataclass or a namedtuple: the commit-msg
+# hook imports this module on every commit, and dataclasses + typing, or
+# collections and namedtuple's class factory, add to its start-up.
+class Marker(tuple):
     """One clock event as written in a commit message.
 
     kind is IN or OUT; form is "subject", "trailer" or NEAR_MISS; problem says
@@ -107,9 +108,47 @@ class Marker(namedtuple("Marker", "kind offset note form problem line",
     offset; a near miss), if it cannot; line is the index of the marker's line.
     A marker with a problem has offset zero; when the offset is the problem,
     the note holds the whole text after the marker, offset included.
+
+    It behaves as a namedtuple of those six fields: a tuple in field order,
+    with _fields, _replace and _asdict.
     """
 
     __slots__ = ()
+    _fields = ("kind", "offset", "note", "form", "problem", "line")
+
+    def __new__(cls, kind: str, offset: timedelta = _ZERO, note: str = "", form: str = "subject",
+                problem: str | None = None, line: int = 0) -> Marker:
+        return tuple.__new__(cls, (kind, offset, note, form, problem, line))
+
+    def __getnewargs__(self) -> tuple:  # copy and pickle call __new__ with the fields
+        return tuple(self)
+
+    if TYPE_CHECKING:  # what the fields hold, for mypy
+        kind: str
+        offset: Any  # a timedelta; Any to mypy, as a namedtuple's field was, which its readers' types rely on
+        note: str
+        form: str
+        problem: str | None
+        line: int
+    else:  # read as fast as a namedtuple's fields (a Python property is slower, and reports read millions)
+        kind = property(itemgetter(0))
+        offset = property(itemgetter(1))
+        note = property(itemgetter(2))
+        form = property(itemgetter(3))
+        problem = property(itemgetter(4))
+        line = property(itemgetter(5))
+
+    def _asdict(self) -> dict:
+        return dict(zip(self._fields, self))
+
+    def _replace(self, **changes) -> Marker:
+        unknown = set(changes) - set(self._fields)
+        if unknown:
+            raise ValueError(f"Got unexpected field names: {sorted(unknown)!r}")
+        return Marker(**{**self._asdict(), **changes})
+
+    def __repr__(self) -> str:
+        return "Marker(" + ", ".join(f"{name}={value!r}" for name, value in zip(self._fields, self)) + ")"
 
     @property
     def canonical(self) -> str:
@@ -123,20 +162,135 @@ _COMPILED: dict = {}
 
 
 def _lazy(pattern: str):
-    """pattern, compiled with _FLAGS the first time it is needed."""
+    """pattern, compiled the first time it is needed: ASCII, ignoring case.
+
+    Lines hold no "\n": re.S only lets "." take a lone "\r" too.
+    """
     compiled = _COMPILED.get(pattern)
     if compiled is None:
-        compiled = _COMPILED[pattern] = re.compile(pattern, _FLAGS)
+        import re
+        compiled = _COMPILED[pattern] = re.compile(pattern, re.I | re.A | re.S)
     return compiled
+
+
+def _word_at(text: str, start: int, word: str) -> bool:
+    """text has the lower-case ASCII word at start, in any case (ASCII only:
+    "\u212a".lower() is "k", but git would not take KELVIN SIGN for k)."""
+    part = text[start:start + len(word)]
+    return part.isascii() and part.lower() == word
+
+
+def _kind_at(text: str, start: int):
+    """IN or OUT when text spells one at start (in any case), else None."""
+    for kind in _KINDS:
+        if _word_at(text, start, kind):
+            return kind
+    return None
+
+
+def _subject_head(line: str):
+    """(kind, rest) when line is a subject marker, else None.
+
+    The subject must *start* (after ASCII blanks) with ``clock``, then at
+    most one "-" or " ", then ``in`` / ``out``, in any ASCII case; the rest
+    must be empty or begin with ":" or white space, so "clock-in-progress"
+    and "clockwork" are not markers.
+    """
+    text = line.lstrip(_WS)
+    if not _word_at(text, 0, "clock"):
+        return None
+    at = 6 if text[5:6] in ("-", " ") else 5
+    kind = _kind_at(text, at)
+    if kind is None:
+        return None
+    rest = text[at + len(kind):]
+    if rest and rest[0] not in _COLON_OR_WS:
+        return None
+    return kind, rest
+
+
+def _trailer_head(line: str):
+    """(kind, rest) when line (stripped of ASCII blanks) is a trailer marker, else None.
+
+    ``clock``, ":" with any ASCII blanks around it, then ``in`` / ``out`` (in
+    any ASCII case); the rest must be empty or begin with white space.
+    """
+    if not _word_at(line, 0, "clock"):
+        return None
+    after = line[5:].lstrip(_WS)
+    if after[:1] != ":":
+        return None
+    after = after[1:].lstrip(_WS)
+    kind = _kind_at(after, 0)
+    if kind is None:
+        return None
+    rest = after[len(kind):]
+    if rest and rest[0] not in _WS:
+        return None
+    return kind, rest
+
+
+def _duration_parts(text: str):
+    """[(digits, unit), ...] of a duration written as parts (``1h 22m``), or None.
+
+    A part is ASCII digits and at once a unit of _UNIT_SECONDS (in any ASCII
+    case); parts may be separated by white space; nothing else may stand
+    before, between or after them.
+    """
+    parts, at, end = [], 0, len(text)
+    while True:
+        start = at
+        while at < end and text[at] in _DIGITS:
+            at += 1
+        if at == start:
+            return None
+        unit_start = at
+        while at < end and text[at] not in _DIGITS and text[at] not in _WS:
+            at += 1
+        unit = text[unit_start:at]
+        if not unit.isascii() or unit.lower() not in _UNIT_SECONDS:
+            return None
+        parts.append((text[start:unit_start], unit.lower()))
+        if at == end:
+            return parts
+        while at < end and text[at] in _WS:
+            at += 1
+
+
+def _split_offset(rest: str):
+    """(sign, body, after) of a rest that starts with ``T-`` / ``T+`` (any case), else None.
+
+    The body is the word after the sign, and every following word that starts
+    with a digit: parts may stand apart ("T-1h 30m"), and "T-1h 30" or
+    "T-1h 30 min" is a malformed offset rather than 1h and a note.
+    """
+    if rest[:1] not in ("T", "t") or rest[1:2] not in ("-", "+"):
+        return None
+    start = at = 2
+    end = len(rest)
+    while at < end and rest[at] not in _WS:
+        at += 1
+    body_end = at
+    while body_end > start:
+        at = body_end
+        while at < end and rest[at] in _WS:
+            at += 1
+        if at == body_end or at == end or rest[at] not in _DIGITS:
+            break
+        while at < end and rest[at] not in _WS:
+            at += 1
+        body_end = at
+    return rest[1], rest[start:body_end], rest[body_end:]
 
 
 def parse_duration(text: str) -> timedelta:
     """``1h22m``, ``1h 22m``, ``1hr``, ``45m``, ``2d``, ``90s`` -> timedelta; ValueError otherwise."""
     text = text.strip(_WS)
-    if not _lazy(_DURATION).fullmatch(text):
+    parts = _duration_parts(text)
+    if parts is None:
         raise ValueError(f"not a duration: {text!r} (expected parts like 1h22m, 45m, 1hr, 2d)")
     try:
-        seconds = sum(int(n) * _UNIT_SECONDS[unit.lower()] for n, unit in _lazy(_DURATION_PART).findall(text))
+        seconds = sum(int(n) * _UNIT_SECONDS[unit] for n, unit in parts)
         return timedelta(seconds=seconds)
     except (OverflowError, ValueError):  # past timedelta's range, or more digits than int() takes
         raise ValueError(f"duration too large: {text!r}") from None
@@ -191,19 +345,20 @@ def _parse_rest(kind: str, rest: str, form: str, line: int) -> Marker:
     elif rest[:1] == "-" and rest[1:2] in _WS_OR_END:  # the " -" separator
         rest = rest[1:].lstrip(_WS)
     offset, problem = _ZERO, None
-    token = _lazy(_OFFSET).fullmatch(rest) if rest[:1] in ("T", "t") else None
+    token = _split_offset(rest)
     if token:
-        written = f"T{token['sign']}{token['body']}"
+        sign, body, after = token
+        written = f"T{sign}{body}"
         if len(written) > 40:
             written = written[:37] + "..."  # a problem is one line, not a 5000-digit number
-        if token["sign"] == "+":
+        if sign == "+":
             problem = f"offset {written} points into the future; only T- offsets are allowed"
         else:
             try:
-                offset = parse_duration(token["body"])
+                offset = parse_duration(body)
                 too_large = offset > MAX_OFFSET
             except ValueError:
-                too_large = bool(_lazy(_DURATION).fullmatch(token["body"]))  # well formed, past any range
+                too_large = _duration_parts(body) is not None  # well formed, past any range
                 if not too_large:
                     problem = f"malformed offset {written} (expected T- and parts like 1h22m, 45m, 1hr)"
             if too_large:
@@ -212,7 +367,7 @@ def _parse_rest(kind: str, rest: str, form: str, line: int) -> Marker:
         if problem:
             offset = _ZERO  # the whole text stays the note: the canonical form then quotes it
         else:
-            rest = token["after"].lstrip(_WS)
+            rest = after.lstrip(_WS)
     if problem is None:
         if rest[:2] == "--" and rest[2:3] in _WS_OR_END:  # "-- note": the note exactly as written
             rest = rest[2:].lstrip(_WS)
@@ -231,9 +386,11 @@ def parse(message: str) -> Marker | None:
     first = next((i for i, text in enumerate(lines) if text.strip(_WS)), None)
     if first is None:
         return None
-    match = _SUBJECT.fullmatch(lines[first])
-    if match:
-        return _parse_rest(match["kind"], match["rest"], "subject", first)
+    head = _subject_head(lines[first])
+    if head:
+        return _parse_rest(head[0], head[1], "subject", first)
+    if not _word_at(lines[first].lstrip(_WS), 0, "clock"):
+        return _parse_trailer(lines, first)  # no near miss either: both start with "clock"
     near = _lazy(_NEAR_SUBJECT).fullmatch(lines[first]) or _lazy(_NEAR_TRAILER).fullmatch(lines[first])
     if near:
         meant = _parse_rest(near["kind"], near["rest"], NEAR_MISS, first)
@@ -254,9 +411,9 @@ def _parse_trailer(lines: list, first: int) -> Marker | None:
     if start <= first:
         return None
     for index in range(start, end):
-        match = _TRAILER.fullmatch(lines[index].strip(_WS))
-        if match:
-            return _parse_rest(match["kind"], match["rest"], "trailer", index)
+        head = _trailer_head(lines[index].strip(_WS))
+        if head:
+            return _parse_rest(head[0], head[1], "trailer", index)
     return None
 
 
