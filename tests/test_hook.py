@@ -113,12 +113,20 @@ def test_second_clock_in_refused_with_state_and_way_out(hooked):
     ([], "clock-in: T-5x", "10:00", "malformed offset T-5x"),
     ([], "clock-in: T+5m", "10:00", "future"),
     ([("clock-in", "09:00")], "clock-out", "08:00", "before your last marker"),
-    ([("clock-in", "09:00"), ("work", "09:00")], "clock-out", "09:00", "same author date"),
 ])
 def test_refusals(hooked, history, message, when, expected):
     for earlier, time in history:
         hooked.accept(earlier, when=at(time))
     assert expected in hooked.refuse(message, when=at(when))
+
+
+def test_a_clock_out_in_the_second_of_a_clock_in_it_descends_from_is_taken(hooked):
+    # The work commit between them is HEAD, not a marker: whether this commit is new or
+    # an --amend of it, it descends from the clock-in, and history orders them so.
+    hooked.accept("clock-in", when=at("09:00"))
+    hooked.accept("work", when=at("09:00"))
+    hooked.accept("clock-out", when=at("09:00"))
+    assert "not clocked in" in hooked.refuse("clock-out", when=at("09:30"))
 
 
 def test_offset_room_is_suggested(hooked):

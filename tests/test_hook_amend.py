@@ -255,3 +255,30 @@ def test_the_note_follows_what_git_passes(tmp_path, monkeypatch):
             monkeypatch.setenv(name, value)
         assert hook.source_main(argv) == 0
         assert (tmp_path / hook.SOURCE_FILE).read_text().split("\n")[:2] == expected
+
+
+def test_an_amend_that_adds_the_clock_out_in_the_clock_in_s_second_is_ordered_after_it(hooked):
+    when = soon()
+    hooked.accept("clock-in", when=when)
+    clock_in = hooked.head()
+    assert hooked.try_commit(when=when, env=editor("work\n")).returncode == 0  # no marker yet
+    # The work commit, amended (editor: git says `commit HEAD`) to carry the clock-out: it
+    # replaces a child of the clock-in, so it descends from it, in the same second or not.
+    done = hooked.try_commit(when=when, amend=True, env=editor("work\n\nClock: out\n"))
+    assert done.returncode == 0, done.stderr
+    assert hooked.git("rev-list", "--count", "HEAD").strip() == "2"
+    assert hooked.git("rev-parse", "HEAD~1").strip() == clock_in
+    assert "not clocked in" in hooked.refuse("clock-out", when=later(when, 2))
+
+
+def test_a_marker_added_by_amend_m_in_a_later_second_follows_the_clock_in_it_descends_from(hooked):
+    start = int(time.time())
+    when = f"@{start - 30} +0000"  # long past the same-second window: git's arguments are not read
+    hooked.accept("clock-in", when=when)
+    assert hooked.try_commit(when=when, env=editor("work\n")).returncode == 0
+    # -m: git says `message`, amend or not; HEAD is not a marker, so the clock-in is reached
+    # from HEAD's parents as well: ordered after it either way.
+    done = commit(hooked, "commit", "--amend", "--allow-empty", "-q", "-m", "work", "-m", "Clock: out",
+                  when=when)
+    assert done.returncode == 0, done.stderr
+    assert hooked.git("rev-list", "--count", "HEAD").strip() == "2"

@@ -90,10 +90,15 @@ def _check(path: str, original: str, repo, prefetched) -> int:
         _say(PROG_CLOCK, "this is a shallow clone: your earlier markers may be out of reach, "
                          "so the clock state was not checked.")
     else:
-        # A new commit descends from HEAD, so from the last marker HEAD reaches:
-        # history orders it after that marker even in the same second.
+        # The commit descends from `last`, so history orders it after that marker
+        # even in the same second, as the report pairs them, when git said which
+        # it is (`last` was then found from this commit's own parents: HEAD for a
+        # new commit, HEAD's parents for an --amend), and when `last` is not HEAD
+        # (then HEAD's parents reach it too). Only HEAD itself, with git silent,
+        # may be the commit an --amend replaces.
+        ordered = kind in (NEW, AMEND) or (last is not None and last.sha != repo.head)
         problem = clockrules.check(marker.kind, authored, int(marker.offset.total_seconds()), last, tz=tz,
-                                   tie_ordered=kind == NEW)
+                                   tie_ordered=ordered)
         if problem:
             raise Rejected(_refusal(problem.text(), path))
     _write_canonical(path, lines, kept, message, marker)
