@@ -208,29 +208,19 @@ def _is_head(repo, rev: str) -> bool:
 
 
 def _head_token(git_dir: str) -> str:
-    """HEAD as far as it can be read without git (what it points at, and that ref's
-    loose value): equal before and after only while no commit was made in between."""
-    try:
-        with open(os.path.join(git_dir, "HEAD"), "rb") as handle:
-            head = handle.read().decode("utf-8", "replace").strip()
-    except OSError:
-        return ""
-    if not head.startswith("ref: "):
-        return head  # detached: the SHA itself
-    ref = head[5:].strip()
-    bases = [git_dir]
+    """HEAD's commit as far as it can be read without git (repository.read_head):
+    equal before and after only while no commit was made in between; "" where
+    the files do not say (the expiry alone guards the note then)."""
+    from hourly_hooks.repository import read_head
     try:
         with open(os.path.join(git_dir, "commondir"), encoding="utf-8") as handle:
-            bases.append(os.path.join(git_dir, handle.read().strip()))  # a linked worktree
+            common = os.path.normpath(os.path.join(git_dir, handle.read().strip()))  # a linked worktree
     except OSError:
-        pass
-    for base in bases:
-        try:
-            with open(os.path.join(base, ref), "rb") as handle:
-                return ref + " " + handle.read().decode("ascii", "replace").strip()
-        except OSError:
-            continue
-    return ref  # packed (or reftable): the expiry alone guards the note
+        common = git_dir
+    try:
+        return read_head(git_dir, common) or ""
+    except (OSError, ValueError):
+        return ""
 
 
 def author_of_commit(repo) -> tuple:

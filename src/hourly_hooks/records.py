@@ -67,10 +67,10 @@ class MarkerCommit:
         """A record from the reader's numbers (offset: the marker's, in seconds); see the class docstring."""
         commit = cls.__new__(cls)
         commit.sha, commit.name, commit.email, commit.marker, commit.repo = sha, name, email, marker, repo
-        commit.epoch, commit.tz, commit.effective_epoch, commit.rank = epoch, tz, epoch - offset, 0
-        commit.key = (epoch, 0, marker.kind == IN, epoch - offset)
+        commit.epoch, commit.tz, commit.effective_epoch = epoch, tz, epoch - offset
         commit._authored = commit._effective = None
         commit._message = message
+        commit.set_rank(0)
         return commit
 
     def set_rank(self, rank: int) -> None:
@@ -109,11 +109,6 @@ class MarkerCommit:
     @message.setter
     def message(self, text: str) -> None:
         self._message = text
-
-    @property
-    def order(self) -> tuple:
-        """(author epoch, effective epoch)."""
-        return (self.epoch, self.effective_epoch)
 
     @property
     def kind(self) -> str:

@@ -276,7 +276,7 @@ def json_parts(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str,
         assert clock_out is not None, "a timesheet line is a closed session"
         author = authors.get((clock_in.name, clock_in.email))
         if author is None:
-            author = authors[(clock_in.name, clock_in.email)] = json.dumps(f"{clock_in.name} <{clock_in.email}>")
+            author = authors[(clock_in.name, clock_in.email)] = json.dumps(clock_in.author)
         # A line's session starts from 1970 on (pairing refuses earlier ones).
         sessions.append(
             f'{{"author": {author}, '

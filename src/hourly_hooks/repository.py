@@ -260,7 +260,7 @@ def layout_from_files(cwd: str):
         if not all(os.path.isdir(os.path.join(common_dir, name)) for name in ("objects", "refs")) \
                 or os.path.exists(os.path.join(common_dir, "reftable")):
             return None  # not a repository git would take, or refs kept where no file shows them
-        head = _read_head(git_dir, common_dir)
+        head = read_head(git_dir, common_dir)
         if head is None:
             return None
         shallow = os.path.exists(os.path.join(common_dir, "shallow"))  # git: the file's presence
@@ -273,7 +273,7 @@ def _is_sha(text: str) -> bool:
     return len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text)
 
 
-def _read_head(git_dir: str, common_dir: str):
+def read_head(git_dir: str, common_dir: str):
     """The commit HEAD names, from HEAD, the loose ref and packed-refs; None if unsure."""
     with open(os.path.join(git_dir, "HEAD"), "rb") as handle:
         head = handle.read().decode("ascii").rstrip("\n")

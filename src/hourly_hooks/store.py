@@ -103,7 +103,13 @@ def stream_rows(cwd, revisions, authors=(), progress=None, base=None):
         for walk in walks:
             processes.append(_start_walk(cwd, walk, authors, env))
         pipes = [process.stdout for process in processes]
-        records = _merged_records(pipes)
+        # select() takes pipes on POSIX only (split_point splits nowhere else):
+        # elsewhere the one walk is read through a buffer, a chunk at a time.
+        if os.name == "posix":
+            records = _merged_records(pipes)
+        else:
+            import io
+            records = split_records(io.BufferedReader(pipes[0], _CHUNK))
         count = 0
         for fields in records:
             row = parse_record(fields)
@@ -315,28 +321,47 @@ def _widen(pipe) -> None:
         pass  # other systems, or a lower pipe-max-size: the default buffer still works
 
 
+class _Splitter:
+    """git's NUL-separated output cut into records of `width` fields, chunk by
+    chunk as it arrives (a record, even a field, may span two chunks)."""
+
+    __slots__ = ("width", "fields", "tail")
+
+    def __init__(self, width: int):
+        self.width, self.tail = width, b""
+        self.fields: list = []
+
+    def feed(self, chunk: bytes) -> list:
+        """The records chunk completes."""
+        pieces = (self.tail + chunk).split(b"\0")
+        self.tail = pieces.pop()
+        fields, width = self.fields, self.width
+        fields.extend(pieces)
+        done = len(fields) - len(fields) % width
+        records = [fields[index:index + width] for index in range(0, done, width)]
+        del fields[:done]
+        return records
+
+    def end(self) -> list:
+        """The last record, once the output has ended (it ends without a NUL)."""
+        if self.tail:
+            self.fields.append(self.tail)
+        return [self.fields] if len(self.fields) == self.width else []
+
+
 def split_records(stream, width: int = _FIELDS):
     """Split git's NUL-separated stream into records of width fields, as it arrives.
 
-    The one splitter for every streamed `git log -z` (worklog.py reads with it too).
+    The splitter for one streamed `git log -z` (worklog.py reads with it too);
+    _merged_records reads several at once with the same _Splitter.
     """
-    fields: list = []
-    tail = b""
+    splitter = _Splitter(width)
     while True:
         chunk = stream.read(_CHUNK)
         if not chunk:
             break
-        pieces = (tail + chunk).split(b"\0")
-        tail = pieces.pop()
-        fields.extend(pieces)
-        done = len(fields) - len(fields) % width
-        for index in range(0, done, width):
-            yield fields[index:index + width]
-        del fields[:done]
-    if tail:
-        fields.append(tail)
-    if len(fields) == width:
-        yield fields
+        yield from splitter.feed(chunk)
+    yield from splitter.end()
 
 
 SETTLE = 0.001  # seconds _merged_records waits for more output once it has read all there was
@@ -346,16 +371,15 @@ def _merged_records(pipes, width: int = _FIELDS):
     """split_records over several unbuffered pipes at once, records in whatever order they come."""
     import selectors
     selector = selectors.DefaultSelector()
-    tails: dict = {}  # fd -> the unfinished field
-    pending: dict = {}  # fd -> the fields of the unfinished record
+    splitters: dict = {}  # fd -> its _Splitter, while the pipe is open
     for pipe in pipes:
         fd = pipe.fileno()
         selector.register(fd, selectors.EVENT_READ)
-        tails[fd], pending[fd] = b"", []
+        splitters[fd] = _Splitter(width)
     drained = False
     total = 0
     try:
-        while tails:
+        while splitters:
             if drained and total > _CHUNK:
                 # git writes a record or two at a time, slower than they are parsed:
                 # once its pipes are drained, a moment's wait lets several records
@@ -365,25 +389,14 @@ def _merged_records(pipes, width: int = _FIELDS):
             drained = True
             for key, _ in selector.select():
                 fd = key.fd
-                fields = pending[fd]
                 chunk = os.read(fd, _CHUNK)
                 total += len(chunk)
                 drained = drained and len(chunk) < _CHUNK
-                if not chunk:
+                if chunk:
+                    yield from splitters[fd].feed(chunk)
+                else:
                     selector.unregister(fd)
-                    tail = tails.pop(fd)
-                    if tail:  # the last record ends without a NUL
-                        fields.append(tail)
-                    if len(fields) == width:
-                        yield fields
-                    continue
-                pieces = (tails[fd] + chunk).split(b"\0")
-                tails[fd] = pieces.pop()
-                fields.extend(pieces)
-                done = len(fields) - len(fields) % width
-                for index in range(0, done, width):
-                    yield fields[index:index + width]
-                del fields[:done]
+                    yield from splitters.pop(fd).end()
     finally:
         selector.close()
 
