@@ -33,6 +33,7 @@ class Repository:
             raise GitError(f"{self.cwd}: no such directory")
         self._digest = None
         self._parents = None
+        self._all_tips = None
         # The two questions are independent: ask them side by side.
         self._config_job = start_git(["config", "-z", "--get-regexp", _CONFIG], self.cwd)
         self._probe_job = None
@@ -209,10 +210,16 @@ class Repository:
         return git_text(["rev-parse", f"{sha}^@", "--"], self.cwd).split()[:-1]
 
     def tips(self, all_refs: bool) -> list:
-        """The commits a walk starts from: HEAD, or every ref and HEAD (as ``git log --all``)."""
+        """The commits a walk starts from: HEAD, or every ref and HEAD (as ``git log --all``).
+
+        Asked once, as HEAD is: whatever reads the history for one command
+        (a remembered report's key, the store) reads it from the same tips.
+        """
         if not all_refs:
             return [self.head] if self.head else []
-        return sorted(set(git_text(["rev-list", "--no-walk", "--all"], self.top_dir).split()))
+        if self._all_tips is None:
+            self._all_tips = sorted(set(git_text(["rev-list", "--no-walk", "--all"], self.top_dir).split()))
+        return list(self._all_tips)
 
 
 def layout_from_files(cwd: str):

@@ -1,8 +1,8 @@
 """The selection flags shared by `hourly report` and `hourly invoice`.
 
-``selection_options`` adds the flags to a click command; ``load_timesheet``
-passes their values to the configuration resolver as its top layer and builds
-the Timesheet from what it resolves.
+``selection_options`` adds the flags to a click command; ``resolve`` passes
+their values to the configuration resolver as its top layer, and ``load``
+builds the Timesheet from what it resolves (``load_timesheet`` does both).
 """
 
 from __future__ import annotations
@@ -53,6 +53,17 @@ def selection_options(command):
                      help="What makes two commits the same person (default: email)."),
     ]
     return functools.reduce(lambda cmd, flag: flag(cmd), reversed(flags), command)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What a report or invoice is to read, and how: all of it decided before any history is read."""
+
+    selection: Selection
+    config: config_module.Config
+    repos: Tuple[Repository, ...]
+    all_refs: bool
+    authors: Tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -131,8 +142,8 @@ def bulk():
             gc.enable()
 
 
-def load_timesheet(params: dict, default_authors: Sequence[str] = ()) -> Loaded:
-    """Read history as the flags and configuration say and build the timesheet."""
+def resolve(params: dict, default_authors: Sequence[str] = ()) -> Resolved:
+    """The flags and configuration resolved into a selection, its repositories and scope."""
     repos = tuple(open_repository(path) for path in (params.get("repo") or (".",)))
     cfg = config_module.load(repos[0].top, flags=selection_flags(params))
     tz = cfg.parsed("tz", periods.zone)
@@ -153,6 +164,18 @@ def load_timesheet(params: dict, default_authors: Sequence[str] = ()) -> Loaded:
         max_session=cfg.parsed("max_session", parse_duration),
         allow_long=tuple(cfg.get("allow_long", ())),
     )
+    return Resolved(selection, cfg, repos, bool(cfg.get("all")), authors)
+
+
+def load(resolved: Resolved) -> Loaded:
+    """Read the history as resolved and build the timesheet."""
+    selection = resolved.selection
     with bulk():
-        sheet = build(selection, read_all(repos, bool(cfg.get("all")), authors, since, selection.exclude))
-    return Loaded(sheet, cfg, repos)
+        sheet = build(selection, read_all(resolved.repos, resolved.all_refs, resolved.authors,
+                                          selection.since, selection.exclude))
+    return Loaded(sheet, resolved.config, resolved.repos)
+
+
+def load_timesheet(params: dict, default_authors: Sequence[str] = ()) -> Loaded:
+    """Read history as the flags and configuration say and build the timesheet."""
+    return load(resolve(params, default_authors))

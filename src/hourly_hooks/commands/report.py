@@ -14,13 +14,11 @@ from hourly_hooks import budget
 from hourly_hooks import report_extras as extras
 from hourly_hooks.chart import for_terminal
 from hourly_hooks.commands.jsonflag import output_format
-from hourly_hooks.commands.options import bulk, load_timesheet, selection_options
+from hourly_hooks.commands.options import bulk, load, load_timesheet, resolve, selection_options
 from hourly_hooks.errors import ConfigError, OutputError, Rejected
 from hourly_hooks.history import shallow_warning
 from hourly_hooks.render import FORMATS, GROUPINGS, RENDERERS, anomaly_lines
-
-
-LEDGER_FILE = ("hourly", "invoices.jsonl")  # btcpay.ledger.LEDGER, without importing it
+from hourly_hooks.report_cache import LEDGER_FILE, Entry, Printed
 
 
 def billed_sessions(repos, sheet=None) -> dict:
@@ -64,36 +62,60 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
     """
     fmt = output_format(fmt, as_json, "table")
     extras.check_flags(fmt, output, worklog, chart)
+    sheet, spent, cut = None, None, []
     with bulk():
-        loaded = load_timesheet(params)
-        sheet = loaded.timesheet
-        cut = [warning for warning in map(shallow_warning, loaded.repos) if warning]
-        for warning in cut:
-            click.echo(f"Warning: {warning}", err=True)
-        log = extras.read_worklog(loaded, params) if extras.wants_worklog(fmt, worklog) else None
-        billed = billed_sessions(loaded.repos, sheet)
-        spent = _budget(loaded, params)
-        # The JSON document carries the budget (null without one) as its last key.
-        text = extras.render(fmt, sheet, by, billed, log, {"budget": spent.to_json() if spent else None})
+        resolved = resolve(params)
+        entry = _entry(resolved, fmt, by, worklog, chart)
+        printed = entry.recall() if entry is not None else None
+        if printed is None:
+            loaded = load(resolved)
+            sheet = loaded.timesheet
+            cut = [warning for warning in map(shallow_warning, loaded.repos) if warning]
+            for warning in cut:
+                click.echo(f"Warning: {warning}", err=True)
+            log = extras.read_worklog(loaded, params) if extras.wants_worklog(fmt, worklog) else None
+            billed = billed_sessions(loaded.repos, sheet)
+            spent = _budget(loaded, params)
+            # The JSON document carries the budget (null without one) as its last key.
+            text = extras.render(fmt, sheet, by, billed, log, {"budget": spent.to_json() if spent else None})
+            printed = Printed(text, tuple(explanation(sheet)), len(sheet.lines), len(sheet.anomalies))
+            if entry is not None:
+                entry.keep(printed)
     if output and output != "-":
-        write_file(output, text)
-        click.echo(f"Wrote {len(sheet.lines)} session(s) to {output}", err=True)
+        write_file(output, printed.text)
+        click.echo(f"Wrote {printed.sessions} session(s) to {output}", err=True)
         if fmt == "timeclock" and not output.endswith(".timeclock"):
             click.echo(f"Warning: hledger reads {output} as a journal, not timeclock: name it *.timeclock, "
                        f"or read it with hledger -f timeclock:{output}", err=True)
     else:
-        write_stdout(text)
-    if chart:
+        write_stdout(printed.text)
+    if chart and sheet is not None:
         write_stdout("\n" + for_terminal(sheet, by))
-    _explain(sheet)
+    for note in printed.notes:
+        click.echo(note, err=True)
     if spent is not None:
         click.echo(spent.line(), err=True)
-    if strict and sheet.anomalies:
-        raise Rejected(f"{len(sheet.anomalies)} anomalies in the period (see above)")
+    if strict and printed.anomalies:
+        raise Rejected(f"{printed.anomalies} anomalies in the period (see above)")
     if strict and cut:
         raise Rejected("the history is cut (shallow clone); see the warning above")
     if strict and spent is not None and spent.exceeded:
         raise Rejected(f"the budget is exceeded: {spent.used} h used of {spent.limit} h")
+
+
+def _entry(resolved, fmt: str, by: str, worklog: bool, chart: bool) -> Optional[Entry]:
+    """Where this report is remembered (see report_cache), or None when it must be computed.
+
+    Not with a budget or contract (their use is counted up to now), nor with
+    what reads each session's commits (--worklog, html) or prints beside the
+    report from the timesheet (--chart), nor over several repositories.
+    """
+    cfg = resolved.config
+    if worklog or chart or fmt == "html" or len(resolved.repos) != 1 \
+            or cfg.get("budget") is not None or cfg.get("contract") is not None:
+        return None
+    return Entry.for_report(resolved.repos[0], resolved.all_refs, resolved.authors, resolved.selection,
+                            (fmt, by))
 
 
 def _budget(loaded, params: dict) -> Optional[budget.Usage]:
@@ -167,14 +189,21 @@ def _silence_stdout() -> None:
         pass
 
 
-def _explain(sheet, err: bool = True) -> None:
-    """What was left out and why, on stderr so redirected output stays clean."""
+def explanation(sheet) -> list:
+    """What was left out and why, to say on stderr so redirected output stays clean."""
+    notes = []
     if sheet.ignored:
         words = ", ".join(repr(text) for text in sheet.selection.ignore)
-        click.echo(f"Ignored {len(sheet.ignored)} session(s) matching {words}.", err=err)
+        notes.append(f"Ignored {len(sheet.ignored)} session(s) matching {words}.")
     lines = anomaly_lines(sheet)
     if lines:  # in one write: a big history has thousands
-        click.echo("\n".join(lines), err=err)
+        notes.append("\n".join(lines))
+    return notes
+
+
+def _explain(sheet, err: bool = True) -> None:
+    for note in explanation(sheet):
+        click.echo(note, err=err)
 
 
 @click.command()
