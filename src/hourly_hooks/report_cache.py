@@ -172,7 +172,7 @@ def canonical(value) -> str:
     if isinstance(value, (tuple, list)):
         return "(" + ", ".join(map(canonical, value)) + ")"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{canonical(k)}: {canonical(v)}" for k, v in sorted(value.items())) + "}"
+        return "{" + ", ".join(sorted(f"{canonical(k)}: {canonical(v)}" for k, v in value.items())) + "}"
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = ", ".join(f"{f.name}={canonical(getattr(value, f.name))}" for f in dataclasses.fields(value))
         return f"{type(value).__name__}({fields})"
