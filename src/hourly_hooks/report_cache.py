@@ -21,12 +21,14 @@ value of a kind the digest does not know makes the report uncacheable
 (computed every time) rather than cached under a key that would miss it.
 
 Only where the inputs are exactly those: not with a budget or contract (their
-use is counted up to the current time), not with --worklog, --chart or the
-HTML timesheet (they read each session's commits), not over several
-repositories, and nowhere the marker store itself is bypassed
-(HOURLY_NO_CACHE=1, a shallow clone, grafts or replace refs). The entries live
-in ``<git common dir>/hourly/reports/``, the newest few only; any failure to
-read or write one is a miss, never an error.
+use is counted up to the current time), not with --worklog or the HTML
+timesheet (they read each session's commits), not with --chart (drawn from
+the timesheet beside the report), not over several repositories, and nowhere
+the marker store itself is bypassed (HOURLY_NO_CACHE=1, a shallow clone,
+grafts or replace refs). The entries live in ``<git common dir>/hourly/reports/``,
+the newest few only; any failure to read or write one is a miss, never an
+error. ``tests/test_report_cache.py`` holds remembered reports to reports
+computed without any store, after random changes of every input above.
 """
 
 from __future__ import annotations

@@ -68,17 +68,7 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
         entry = _entry(resolved, fmt, by, worklog, chart)
         printed = entry.recall() if entry is not None else None
         if printed is None:
-            loaded = load(resolved)
-            sheet = loaded.timesheet
-            cut = [warning for warning in map(shallow_warning, loaded.repos) if warning]
-            for warning in cut:
-                click.echo(f"Warning: {warning}", err=True)
-            log = extras.read_worklog(loaded, params) if extras.wants_worklog(fmt, worklog) else None
-            billed = billed_sessions(loaded.repos, sheet)
-            spent = _budget(loaded, params)
-            # The JSON document carries the budget (null without one) as its last key.
-            text = extras.render(fmt, sheet, by, billed, log, {"budget": spent.to_json() if spent else None})
-            printed = Printed(text, tuple(explanation(sheet)), len(sheet.lines), len(sheet.anomalies))
+            printed, sheet, spent, cut = _computed(resolved, params, fmt, by, worklog)
             if entry is not None:
                 entry.keep(printed)
     if output and output != "-":
@@ -101,6 +91,23 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
         raise Rejected("the history is cut (shallow clone); see the warning above")
     if strict and spent is not None and spent.exceeded:
         raise Rejected(f"the budget is exceeded: {spent.used} h used of {spent.limit} h")
+
+
+def _computed(resolved, params: dict, fmt: str, by: str, worklog: bool) -> tuple:
+    """The report read and computed from the history: (what it prints, its timesheet,
+    the budget's use or None, the shallow-clone warnings, already said on stderr)."""
+    loaded = load(resolved)
+    sheet = loaded.timesheet
+    cut = [warning for warning in map(shallow_warning, loaded.repos) if warning]
+    for warning in cut:
+        click.echo(f"Warning: {warning}", err=True)
+    log = extras.read_worklog(loaded, params) if extras.wants_worklog(fmt, worklog) else None
+    billed = billed_sessions(loaded.repos, sheet)
+    spent = _budget(loaded, params)
+    # The JSON document carries the budget (null without one) as its last key.
+    text = extras.render(fmt, sheet, by, billed, log, {"budget": spent.to_json() if spent else None})
+    printed = Printed(text, tuple(explanation(sheet)), len(sheet.lines), len(sheet.anomalies))
+    return printed, sheet, spent, cut
 
 
 def _entry(resolved, fmt: str, by: str, worklog: bool, chart: bool) -> Optional[Entry]:
