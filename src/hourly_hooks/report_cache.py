@@ -102,7 +102,7 @@ class Entry:
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError):
-            self._forget()
+            _remove(self.path)  # damaged: the next report writes it anew
             return None
         try:
             os.utime(self.path)  # the newest entries are the ones kept
@@ -126,9 +126,6 @@ class Entry:
             _remove(partial)
             return
         self._prune()
-
-    def _forget(self) -> None:
-        _remove(self.path)
 
     def _prune(self) -> None:
         """Keep the newest entries only (see KEEP and KEEP_BYTES)."""

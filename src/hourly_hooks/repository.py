@@ -34,6 +34,7 @@ class Repository:
         self._digest = None
         self._parents = None
         self._all_tips = None
+        self._rewritten = None
         # The two questions are independent: ask them side by side.
         self._config_job = start_git(["config", "-z", "--get-regexp", _CONFIG], self.cwd)
         self._probe_job = None
@@ -192,7 +193,12 @@ class Repository:
         return email.lower()
 
     def rewritten(self) -> bool:
-        """Grafts or replace refs change which commits a tip reaches."""
+        """Grafts or replace refs change which commits a tip reaches (asked once, like tips)."""
+        if self._rewritten is None:
+            self._rewritten = self._has_rewrites()
+        return self._rewritten
+
+    def _has_rewrites(self) -> bool:
         if os.path.exists(os.path.join(self.common_dir, "info", "grafts")):
             return True
         replace = os.path.join(self.common_dir, "refs", "replace")

@@ -119,7 +119,7 @@ def _entry(resolved, fmt: str, by: str, worklog: bool, chart: bool) -> Optional[
     """
     cfg = resolved.config
     if worklog or chart or fmt == "html" or len(resolved.repos) != 1 \
-            or cfg.get("budget") is not None or cfg.get("contract") is not None:
+            or cfg.get("budget") or cfg.get("contract"):  # as budget.spec_of reads them
         return None
     return Entry.for_report(resolved.repos[0], resolved.all_refs, resolved.authors, resolved.selection,
                             (fmt, by))
