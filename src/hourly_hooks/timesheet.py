@@ -246,6 +246,8 @@ def group_key(by: str, line: Line, tz: tzinfo) -> str:
         return line.session.author
     if by == "repo":
         return line.session.repo
+    if by == "currency":  # not a --by choice: a group's rows in each currency (render.csv_text)
+        return line.rate.currency if line.rate else ""
     start = line.session.start.astimezone(tz)
     if by == "day":
         return start.date().isoformat()
