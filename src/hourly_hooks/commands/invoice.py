@@ -52,6 +52,8 @@ def invoice(buyer_email, buyer_name, backend, host, pem, expires, payment_method
     email = None if params.get("author") else _my_email(repo)
     authors = () if email is None else (author_pattern(email),)
     loaded = load_timesheet(params, authors)
+    for warning in loaded.timesheet.warnings:  # a [rates] key that matches no one
+        click.echo(warning, err=True)
     billing.check_sessions(loaded.timesheet, who=email or " / ".join(params["author"]))
     settings = load_settings(repo.top, loaded.config, backend=backend, host=host, pem=pem,
                              insecure=insecure, buyer_email=buyer_email, buyer_name=buyer_name,

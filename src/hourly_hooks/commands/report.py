@@ -186,7 +186,7 @@ def write_stdout(text: str) -> None:
 
 def explanation(sheet) -> list:
     """What was left out and why, to say on stderr so redirected output stays clean."""
-    notes = []
+    notes = list(sheet.warnings)
     if sheet.ignored:
         words = ", ".join(repr(text) for text in sheet.selection.ignore)
         notes.append(f"Ignored {len(sheet.ignored)} session(s) matching {words}.")
