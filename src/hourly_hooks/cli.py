@@ -29,13 +29,17 @@ def _say(text: str) -> None:
         pass
 
 
-def _output_failed(error: OSError) -> None:
-    """A write failed because of where the output goes: say so, unless the reader of
-    the pipe has just gone (`| head`: quiet, errors.py). Either way stdout is silenced,
-    or what stays in its buffer would fail again, with a traceback, at exit."""
+def _output_failed(error: OSError) -> int:
+    """The exit code of a write that failed because of where the output goes (any
+    other error is raised again): say so, unless the reader of the pipe has just
+    gone (`| head`: quiet, errors.py). Either way stdout is silenced, or what stays
+    in its buffer would fail again, with a traceback, at exit."""
+    if error.errno not in OUTPUT_ERRNOS:
+        raise error
     silence_stdout()
     if not reader_gone(error):
         _say(f"Error: cannot write the output: {error.strerror}")
+    return OutputError.exit_code
 
 
 class HourlyGroup(click.Group):
@@ -60,20 +64,14 @@ class HourlyGroup(click.Group):
         try:
             return super().main(*args, **kwargs)
         except OSError as error:
-            if error.errno not in OUTPUT_ERRNOS:
-                raise
-            _output_failed(error)
-            sys.exit(OutputError.exit_code)
+            sys.exit(_output_failed(error))
 
     def make_context(self, *args, **kwargs):
         # `hourly --help | head -1`: click would exit 1 on a closed pipe here.
         try:
             return super().make_context(*args, **kwargs)
         except OSError as error:
-            if error.errno not in OUTPUT_ERRNOS:
-                raise
-            _output_failed(error)
-            raise click.exceptions.Exit(OutputError.exit_code) from None
+            raise click.exceptions.Exit(_output_failed(error)) from None
 
     def invoke(self, ctx: click.Context):
         try:
@@ -91,8 +89,7 @@ class HourlyGroup(click.Group):
         except OSError as error:
             if error.errno not in OUTPUT_ERRNOS or os.environ.get("HOURLY_DEBUG"):
                 raise self._crash(ctx, error)
-            _output_failed(error)
-            ctx.exit(OutputError.exit_code)
+            ctx.exit(_output_failed(error))
         except Exception as error:  # a crash is a bug: say so, in one line
             raise self._crash(ctx, error)
 

@@ -38,7 +38,7 @@ class Rates:
     def unmatched(self, people: Iterable[Tuple[str, str]]) -> List[str]:
         """The per-identity keys that none of people (name, email) has, as for_session
         matches them: its email, its name or "Name <email>", in any case."""
-        spellings = set()
+        spellings: Set[str] = set()
         for name, email in people:
             spellings.update((email.lower(), name.lower(), f"{name} <{email}>".lower()))
         return [key for key in self.by_identity if key.lower() not in spellings]
