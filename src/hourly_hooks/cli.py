@@ -15,6 +15,7 @@ import click
 
 from hourly_hooks import __version__
 from hourly_hooks.errors import EXIT_CRASH, EXIT_INTERRUPTED, HourlyError, OutputError
+from hourly_hooks.pipes import reader_gone, silence_stdout
 
 # A write that fails because of where the output goes, not because of hourly.
 OUTPUT_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EPIPE, errno.EBADF, getattr(errno, "EDQUOT", errno.ENOSPC)}
@@ -26,6 +27,19 @@ def _say(text: str) -> None:
         click.echo(text, err=True)
     except OSError:
         pass
+
+
+def _output_failed(error: OSError) -> int:
+    """The exit code of a write that failed because of where the output goes (any
+    other error is raised again): say so, unless the reader of the pipe has just
+    gone (`| head`: quiet, errors.py). Either way stdout is silenced, or what stays
+    in its buffer would fail again, with a traceback, at exit."""
+    if error.errno not in OUTPUT_ERRNOS:
+        raise error
+    silence_stdout()
+    if not reader_gone(error):
+        _say(f"Error: cannot write the output: {error.strerror}")
+    return OutputError.exit_code
 
 
 class HourlyGroup(click.Group):
@@ -45,16 +59,19 @@ class HourlyGroup(click.Group):
         return super().get_command(ctx, name)
 
     def main(self, *args, **kwargs):
-        # click handles a closed pipe itself, but lets any other failed write
-        # escape as a traceback: `hourly --version > /dev/full`, or a usage
-        # error with stderr on a full disk.
+        # click lets a failed write escape as a traceback: `hourly --version >
+        # /dev/full`, or a usage error with stderr on a full disk.
         try:
             return super().main(*args, **kwargs)
         except OSError as error:
-            if error.errno not in OUTPUT_ERRNOS:
-                raise
-            _say(f"Error: cannot write the output: {error.strerror}")
-            sys.exit(OutputError.exit_code)
+            sys.exit(_output_failed(error))
+
+    def make_context(self, *args, **kwargs):
+        # `hourly --help | head -1`: click would exit 1 on a closed pipe here.
+        try:
+            return super().make_context(*args, **kwargs)
+        except OSError as error:
+            raise click.exceptions.Exit(_output_failed(error)) from None
 
     def invoke(self, ctx: click.Context):
         try:
@@ -72,8 +89,7 @@ class HourlyGroup(click.Group):
         except OSError as error:
             if error.errno not in OUTPUT_ERRNOS or os.environ.get("HOURLY_DEBUG"):
                 raise self._crash(ctx, error)
-            _say(f"Error: cannot write the output: {error.strerror}")
-            ctx.exit(OutputError.exit_code)
+            ctx.exit(_output_failed(error))
         except Exception as error:  # a crash is a bug: say so, in one line
             raise self._crash(ctx, error)
 

@@ -12,8 +12,8 @@ Exit codes (also in the README):
   6  nothing to bill: no billable hours, no rate, or an open session
   70 an unexpected error (a bug: please report it; HOURLY_DEBUG=1 shows the traceback)
   74 output: a report or the invoice ledger cannot be written (a missing folder, a full disk,
-     /dev/full); silent when the reader of a pipe has gone (`| head`)
-  130 interrupted (Ctrl-C)
+     /dev/full); silent when the reader of a pipe has gone (`| head`), whatever the command
+  130 interrupted (Ctrl-C), at the invoice question too (an end of input there is a no: 1)
 """
 
 from __future__ import annotations

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from json.encoder import encode_basestring_ascii as _ascii  # what json.dumps writes a str as
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple, cast
 from zoneinfo import ZoneInfo
 
 from hourly_hooks import money
@@ -202,13 +202,19 @@ def csv_text(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, s
         writer = csv.DictWriter(out, fields, lineterminator="\n")
         writer.writeheader()
         for group in groups(sheet, by):
-            currency = group.sheet.currency
-            writer.writerow({by: group.key, "sessions": len(group.sheet.lines),
-                             "seconds": group.sheet.worked_seconds,
-                             "hours": money.format_hours(group.sheet.hours),
-                             "amount": _total_amount(group.sheet) or "",
-                             "currency": currency or ""})
+            for part in _by_currency(group.sheet):
+                writer.writerow({by: group.key, "sessions": len(part.lines), "seconds": part.worked_seconds,
+                                 "hours": money.format_hours(part.hours), "amount": _total_amount(part) or "",
+                                 "currency": part.currency or ""})
     return out.getvalue()
+
+
+def _by_currency(sheet: Timesheet) -> List[Timesheet]:
+    """A group's sheet, or, when it mixes currencies, its part in each (one CSV row
+    each, as the table lists each amount): their hours and amounts add up to the group's."""
+    if len(sheet.amounts) < 2:
+        return [sheet]
+    return [part.sheet for part in grouped(sheet, "currency")]
 
 
 def _session_record(session: Session, sheet: Timesheet) -> dict:
@@ -350,43 +356,72 @@ def timeclock(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, 
     """hledger's timeclock format: ``i`` and ``o`` lines in sheet's zone, so that
     ``hledger -f FILE balance`` totals exactly the hours the table shows.
 
-    hledger reads the times as wall-clock times, ends an entry that crosses
-    midnight at 23:59:59 (dropping a second) and rounds each entry to the
-    hundredth of an hour. So each session is written as its shown hours
-    (``line.hours``, which add up to the table's total), laid out from its
-    start in wall-clock time and cut before each midnight into pieces that are
-    whole hundredths of an hour (36 s): hledger's rounding then changes
-    nothing. Times may so differ from the session's by up to a minute or so.
+    hledger reads the times as wall-clock times (it ignores any UTC offset
+    written after them), ends an entry that crosses midnight at 23:59:59
+    (dropping a second) and rounds each entry to the hundredth of an hour. So
+    each session is written as its shown hours (``line.hours``, which add up
+    to the table's total), laid out from its start in real time, and cut
+    before each midnight and each change of UTC offset (DST) into pieces that
+    are whole hundredths of an hour (36 s): within a piece, wall-clock time
+    runs as real time, so hledger's difference is the piece's length and its
+    rounding changes nothing, and every time written exists on the wall clock
+    (none in the hour skipped in spring; the hour repeated in autumn is
+    written twice, as it happened). Times may so differ from the session's by
+    up to a minute or so.
     """
+    tz = sheet.selection.tz
     out: List[str] = []
     for line in sorted(sheet.lines, key=lambda l: l.session.start):
         session = line.session
-        start = session.start.astimezone(sheet.selection.tz).replace(tzinfo=None)
         account = " ".join(f"{session.repo}:{session.clock_in.name}".split())
         note = " ".join(session.note.split())
         opening = f" {account}" + (f"  {note}" if note else "")
-        for begin, end in _day_pieces(start, int(line.hours.scaleb(2)) * money.SECONDS_PER_HOURS_PLACE):
+        seconds = int(line.hours.scaleb(2)) * money.SECONDS_PER_HOURS_PLACE
+        for begin, end in _wall_pieces(session.clock_in.effective_epoch, seconds, tz):
             out.append(f"i {begin:%Y/%m/%d %H:%M:%S}{opening}")
             out.append(f"o {end:%Y/%m/%d %H:%M:%S}")
     return "\n".join(out) + ("\n" if out else "")
 
 
-def _day_pieces(start: datetime, seconds: int) -> List[Tuple[datetime, datetime]]:
-    """Wall-clock (begin, end) pieces that sum to seconds from start, each ending by
-    23:59:59 of its day; whole hundredths of an hour each when seconds is."""
+def _wall_pieces(start: int, seconds: int, tz: tzinfo) -> List[Tuple[datetime, datetime]]:
+    """Wall-clock (begin, end) pieces that sum to seconds from the epoch second start,
+    each within one day and one UTC offset, ending by the second before the next
+    midnight or offset change; whole hundredths of an hour each when seconds is."""
     step = money.SECONDS_PER_HOURS_PLACE
     pieces: List[Tuple[datetime, datetime]] = []
     cursor, left = start, seconds
     while True:
-        day_end = datetime.combine(cursor.date(), time(23, 59, 59))
-        room = int((day_end - cursor).total_seconds())
+        begin = datetime.fromtimestamp(cursor, tz)
+        change = _wall_change(cursor, cursor + left, tz)
+        room = left if change is None else change - 1 - cursor
         piece = left if left <= room else room // step * step
         if piece or not pieces and left == 0:
-            pieces.append((cursor, cursor + timedelta(seconds=piece)))
+            pieces.append((begin, begin + timedelta(seconds=piece)))  # same offset: wall = real
         left -= piece
         if left <= 0:
             return pieces
-        cursor = datetime.combine(cursor.date() + timedelta(days=1), time(0))
+        cursor = cast(int, change)
+
+
+def _wall(epoch: int, tz: tzinfo) -> Tuple[date, Optional[timedelta]]:
+    moment = datetime.fromtimestamp(epoch, tz)
+    return moment.date(), moment.utcoffset()
+
+
+def _wall_change(start: int, end: int, tz: tzinfo) -> Optional[int]:
+    """The first epoch second in (start, end] whose day or UTC offset on the wall clock
+    differs from start's, or None; by bisection (once per midnight or DST change)."""
+    first = _wall(start, tz)
+    if _wall(end, tz) == first and end - start < 86400:
+        return None
+    low, high = start, min(end, start + 86400)  # a change within a day, always
+    while high - low > 1:
+        middle = (low + high) // 2
+        if _wall(middle, tz) == first:
+            low = middle
+        else:
+            high = middle
+    return high
 
 
 RENDERERS: Dict[str, Callable[..., str]] = {

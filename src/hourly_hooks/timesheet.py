@@ -10,7 +10,7 @@ from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from fractions import Fraction
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from hourly_hooks import money
 from hourly_hooks.money import Rate, Rounding
@@ -34,6 +34,14 @@ class Rates:
             if key.lower() in lowered:
                 return lowered[key.lower()]
         return self.default
+
+    def unmatched(self, people: Iterable[Tuple[str, str]]) -> List[str]:
+        """The per-identity keys that none of people (name, email) has, as for_session
+        matches them: its email, its name or "Name <email>", in any case."""
+        spellings: Set[str] = set()
+        for name, email in people:
+            spellings.update((email.lower(), name.lower(), f"{name} <{email}>".lower()))
+        return [key for key in self.by_identity if key.lower() not in spellings]
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,10 @@ class Timesheet:
     open: List[Session] = field(default_factory=list)
     anomalies: List[Anomaly] = field(default_factory=list)
     ignored: List[Session] = field(default_factory=list)
+    # (name, email) of every marker read, outside the period too; only with per-identity
+    # rates, whose keys it checks (rate_keys.py).
+    people: Set[Tuple[str, str]] = field(default_factory=set)
+    warnings: List[str] = field(default_factory=list)  # said on stderr with the report
     # A group's share of its parent's totals; computed from the lines otherwise.
     # Init-only, so dataclasses.replace(sheet, lines=fewer) totals the new lines.
     shares: InitVar[Optional[Totals]] = None
@@ -246,6 +258,8 @@ def group_key(by: str, line: Line, tz: tzinfo) -> str:
         return line.session.author
     if by == "repo":
         return line.session.repo
+    if by == "currency":  # not a --by choice: a group's rows in each currency (render.csv_text)
+        return line.rate.currency if line.rate else ""
     start = line.session.start.astimezone(tz)
     if by == "day":
         return start.date().isoformat()
@@ -313,6 +327,9 @@ def build(selection: Selection, commits: Iterable) -> Timesheet:
     exclude = tuple(prefix.lower() for prefix in selection.exclude if prefix)
     if exclude:
         commits = (c for c in commits if not _excluded(c.sha, exclude))
+    people: Set[Tuple[str, str]] = set()
+    if selection.rates.by_identity:
+        commits = _noting(commits, people)
     pairing = pair(commits, selection.identity, max_session=selection.max_session, allow=selection.allow_long)
     since, until = _bound(selection.since), _bound(selection.until)
 
@@ -331,9 +348,17 @@ def build(selection: Selection, commits: Iterable) -> Timesheet:
             ignored.append(session)
             continue
         lines.append(line_of(session))
-    return Timesheet(selection, lines=lines, ignored=ignored,
+    return Timesheet(selection, lines=lines, ignored=ignored, people=people,
                      open=[s for s in pairing.open if inside(s)],
                      anomalies=[a for a in pairing.anomalies if _in_period(a.when, selection)])
+
+
+def _noting(commits: Iterable, people: Set[Tuple[str, str]]) -> Iterator:
+    """commits, each one's (name, email) added to people as it passes."""
+    add = people.add
+    for commit in commits:
+        add((commit.name, commit.email))
+        yield commit
 
 
 class _Lines:

@@ -18,7 +18,7 @@ from hourly_hooks.btcpay.ledger import Ledger
 from hourly_hooks.commands.btcpay import host_and_pem, load_settings
 from hourly_hooks.commands.jsonflag import VERSION, output_format
 from hourly_hooks.commands.options import load_timesheet, selection_options
-from hourly_hooks.errors import HourlyError, Rejected, UsageError
+from hourly_hooks.errors import EXIT_INTERRUPTED, HourlyError, Rejected, UsageError
 from hourly_hooks.gitcmd import run_git
 from hourly_hooks.history import author_pattern, open_repository, refuse_shallow
 
@@ -52,6 +52,8 @@ def invoice(buyer_email, buyer_name, backend, host, pem, expires, payment_method
     email = None if params.get("author") else _my_email(repo)
     authors = () if email is None else (author_pattern(email),)
     loaded = load_timesheet(params, authors)
+    for warning in loaded.timesheet.warnings:  # a [rates] key that matches no one
+        click.echo(warning, err=True)
     billing.check_sessions(loaded.timesheet, who=email or " / ".join(params["author"]))
     settings = load_settings(repo.top, loaded.config, backend=backend, host=host, pem=pem,
                              insecure=insecure, buyer_email=buyer_email, buyer_name=buyer_name,
@@ -86,7 +88,7 @@ class _Output:
         if not sys.stdin.isatty():
             raise Rejected("Not creating an invoice without a confirmation: no terminal to ask on.",
                            hint="Check the preview (or --dry-run), then run again with --yes.")
-        if not click.confirm(question, default=False, err=True):
+        if not _ask(question):
             raise Rejected("Nothing was created.")
 
     def document(self, document: dict, human_title: str) -> None:
@@ -112,6 +114,25 @@ class _Output:
             click.echo(f"It may be paid here: {inv.url}")
         else:
             click.echo(f"Success! Your invoice may be paid here: {inv.url}")
+
+
+def _ask(question: str) -> bool:
+    """click.confirm, but Ctrl-C exits 130 (click would say "Aborted!" and exit 1)
+    and an end of input (Ctrl-D) is a no: neither creates anything."""
+    while True:
+        click.echo(f"{question} [y/N]: ", nl=False, err=True)
+        try:
+            answer = sys.stdin.readline()
+        except KeyboardInterrupt:
+            click.echo("\nInterrupted: nothing was created.", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+        if not answer:  # end of input
+            click.echo(err=True)
+            return False
+        answer = answer.strip().lower()
+        if answer in ("", "n", "no", "y", "yes"):
+            return answer.startswith("y")
+        click.echo("Error: answer y or n.", err=True)
 
 
 # -------------------------------------------------------------- hourly invoices

@@ -173,6 +173,11 @@ def load(resolved: Resolved) -> Loaded:
     with bulk():
         sheet = build(selection, read_all(resolved.repos, resolved.all_refs, resolved.authors,
                                           selection.since, selection.exclude))
+    if selection.rates.by_identity:
+        from hourly_hooks import rate_keys
+
+        whole = selection.since is None and not resolved.authors  # every marker of everyone was read
+        sheet.warnings += rate_keys.warnings(sheet, resolved.config, resolved.repos[0].top, whole)
     return Loaded(sheet, resolved.config, resolved.repos)
 
 

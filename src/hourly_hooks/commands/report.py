@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import errno
 import os
-import sys
 from datetime import datetime
 from typing import Optional
 
@@ -17,6 +15,7 @@ from hourly_hooks.commands.jsonflag import output_format
 from hourly_hooks.commands.options import bulk, load, load_timesheet, resolve, selection_options
 from hourly_hooks.errors import ConfigError, OutputError, Rejected
 from hourly_hooks.history import shallow_warning
+from hourly_hooks.pipes import reader_gone, silence_stdout
 from hourly_hooks.render import FORMATS, GROUPINGS, RENDERERS, anomaly_lines
 from hourly_hooks.report_cache import LEDGER_FILE, Entry, Printed
 
@@ -179,26 +178,15 @@ def write_stdout(text: str) -> None:
     try:
         click.echo(text, nl=False)
     except OSError as error:
-        _silence_stdout()
-        if error.errno == errno.EPIPE:
+        silence_stdout()
+        if reader_gone(error):
             raise click.exceptions.Exit(OutputError.exit_code) from None
         raise OutputError(f"cannot write the report to stdout: {error.strerror or error}") from None
 
 
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null: what stays in its buffer would fail again, with a
-    traceback, when Python flushes it at exit."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):  # no file descriptor (a test's capture)
-        pass
-
-
 def explanation(sheet) -> list:
     """What was left out and why, to say on stderr so redirected output stays clean."""
-    notes = []
+    notes = list(sheet.warnings)
     if sheet.ignored:
         words = ", ".join(repr(text) for text in sheet.selection.ignore)
         notes.append(f"Ignored {len(sheet.ignored)} session(s) matching {words}.")
