@@ -206,8 +206,13 @@ def ledger_digest(repo) -> str:
     """The invoice ledger's content ("none" without one): it marks sessions as billed."""
     try:
         with open(os.path.join(repo.common_dir, *LEDGER_FILE), "rb") as handle:
-            return hashlib.sha256(handle.read()).hexdigest()
+            data = handle.read()
     except FileNotFoundError:
         return "none"
     except OSError as error:
         raise Uncacheable(f"the ledger cannot be read: {error}") from None
+    from hourly_hooks.btcpay.ledger import looks_intact  # standard library only, like this module
+
+    if not looks_intact(data):
+        raise Uncacheable("the ledger has a damaged line, which each report must warn about")
+    return hashlib.sha256(data).hexdigest()
