@@ -44,6 +44,7 @@ from typing import NamedTuple, Optional
 from zoneinfo import ZoneInfo
 
 from hourly_hooks import store
+from hourly_hooks.private import make_private_dirs, open_private
 
 FORMAT = "1"                 # of an entry file, and of the key
 FOLDER = ("hourly", "reports")
@@ -117,8 +118,8 @@ class Entry:
                 "sessions": printed.sessions, "anomalies": printed.anomalies}
         partial = f"{self.path}.{os.getpid()}.tmp"
         try:
-            os.makedirs(self.folder, exist_ok=True)
-            with open(partial, "wb") as handle:
+            make_private_dirs(self.folder)
+            with os.fdopen(open_private(partial), "wb") as handle:
                 handle.write(json.dumps(head).encode("ascii") + b"\n")
                 handle.write(data)
             os.replace(partial, self.path)

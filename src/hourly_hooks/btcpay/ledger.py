@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from hourly_hooks.errors import OutputError
+from hourly_hooks.private import make_private_dirs, open_private
 
 try:  # POSIX; on Windows concurrent runs are simply not serialised
     import fcntl
@@ -90,28 +91,6 @@ def time_json(time) -> Dict[str, List[List[int]]]:
     return {identity: [[int(a), int(b)] for a, b in ranges] for identity, ranges in time.items()}
 
 
-def make_private_dirs(directory) -> None:
-    """Create `directory` and its missing parents 0700, whatever the umask: they hold secrets.
-
-    `directory` itself is narrowed to 0700 when it exists already (another
-    part of the tool may have made it with the umask's mode).
-    """
-    directory = Path(directory)
-    target = directory
-    missing = []
-    while not directory.exists():
-        missing.append(directory)
-        directory = directory.parent
-    for path in reversed(missing):
-        try:
-            os.mkdir(path, 0o700)
-        except FileExistsError:
-            continue
-        os.chmod(path, 0o700)  # a umask such as 0o277 would leave it unusable, 0o000 is fine either way
-    if os.name == "posix" and target.stat().st_mode & 0o077:
-        os.chmod(target, 0o700)
-
-
 def ledger_path(git_common_dir) -> Path:
     return Path(git_common_dir) / LEDGER
 
@@ -144,7 +123,7 @@ class Ledger:
             make_private_dirs(self.path.parent)
             if _ends_mid_line(self.path):
                 line = "\n" + line  # a crash cut the last line short: start a fresh one
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            fd = open_private(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
             try:
                 _write_all(fd, line.encode("utf-8"))
                 os.fsync(fd)  # the pending entry must be on disk before the request goes out
@@ -176,7 +155,7 @@ class Ledger:
         """Serialise look-up-then-create between concurrent runs in this repository."""
         try:
             make_private_dirs(self.path.parent)
-            handle = open(self.path.parent / LOCK.name, "a")
+            handle = os.fdopen(open_private(self.path.parent / LOCK.name, os.O_WRONLY | os.O_CREAT | os.O_APPEND), "a")
         except OSError as error:
             raise LedgerError(self.path.parent / LOCK.name, error) from None
         with handle:
