@@ -73,9 +73,16 @@ def test_greenfield_lookups_do_not_follow_a_redirect(greenfield, fake, elsewhere
     assert invoice_posts(fake) == []  # the look-up failed first: no create was sent
 
 
-def test_a_redirect_that_keeps_the_path_suggests_the_host_to_set(legacy, fake):
-    fake.redirect_location = "https://pay.example.com/invoices/"
+def test_a_redirect_to_https_on_the_same_name_suggests_the_host_to_set(legacy, fake):
+    fake.redirect_location = fake.url.replace("http://", "https://") + "/invoices/"
     fake.fault("redirect", "/invoices", method="POST")
     result = hourly("invoice", *SEED_ARGS, "--yes")
     assert result.exit_code == 5
-    assert "e.g. https://pay.example.com." in result.stderr
+    assert f"e.g. {fake.url.replace('http://', 'https://')}." in result.stderr
+
+
+def test_another_name_is_named_never_suggested(legacy, fake, elsewhere):
+    fake.redirect_location = elsewhere.url + "/invoices/"
+    fake.fault("redirect", "/invoices", method="POST")
+    result = hourly("invoice", *SEED_ARGS, "--yes")
+    assert f"to {elsewhere.url}/invoices/;" in result.stderr and "e.g." not in result.stderr

@@ -331,10 +331,14 @@ def bare_url(url: str) -> str:
 
 
 def _redirected_base(asked: str, target: str, base_url: str) -> str:
-    """The host setting that would have reached `target` directly, when the redirect
-    kept the request's path (http -> https, another name): "" when it did not."""
+    """The host setting that would have reached `target` directly, when the redirect only
+    upgraded http to https on the same name and kept the request's path: "" otherwise.
+    Another server is never suggested: it may be anyone's, and trusting it is the user's call."""
     base = bare_url(base_url)
     if not (base and target and asked.startswith(base)):
+        return ""
+    was, now = urlsplit(base), urlsplit(target)
+    if (was.scheme, now.scheme) != ("http", "https") or was.hostname != now.hostname:
         return ""
     path = asked[len(base):]
     if not path or not target.endswith(path):
