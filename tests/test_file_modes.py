@@ -13,6 +13,7 @@ import pytest
 
 from btcpay_helpers import *  # noqa: F401,F403 (fixtures)
 from btcpay_helpers import SEED_ARGS, assert_ok, hourly
+from hourly_hooks import hook
 
 
 @pytest.fixture
@@ -92,3 +93,10 @@ def test_a_report_written_with_o_gets_the_mode_of_the_user_s_umask(seed):
     finally:
         os.umask(previous)
     assert mode(Path(seed.path) / "march.csv") == 0o640
+
+
+def test_the_prepare_commit_msg_note_is_0600_under_umask_000(seed, umask_000):
+    message = Path(seed.path) / ".git" / "COMMIT_EDITMSG"
+    message.write_text("clock-in\n")
+    assert hook.source_main([str(message), "message"]) == 0
+    assert mode(Path(seed.path) / ".git" / hook.SOURCE_FILE) == 0o600

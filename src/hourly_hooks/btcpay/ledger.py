@@ -181,7 +181,7 @@ class Ledger:
             if not raw.strip():
                 continue
             event, damage = _record(raw)
-            if damage:
+            if event is None:
                 # Skipped, never repaired: the line is the user's evidence, and every
                 # other line still holds its time.
                 _warn_damaged(self.path, number, damage)
