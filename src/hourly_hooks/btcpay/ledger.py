@@ -123,12 +123,15 @@ class Ledger:
             make_private_dirs(self.path.parent)
             if _ends_mid_line(self.path):
                 line = "\n" + line  # a crash cut the last line short: start a fresh one
+            new = not self.path.exists()
             fd = open_private(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
             try:
                 _write_all(fd, line.encode("utf-8"))
                 os.fsync(fd)  # the pending entry must be on disk before the request goes out
             finally:
                 os.close(fd)
+            if new:
+                _fsync_folder(self.path.parent)  # and the new file's name with it
         except OSError as error:  # a read-only git dir, a full disk, a file size limit
             raise LedgerError(self.path, error) from None
 
@@ -298,6 +301,16 @@ def looks_intact(data: bytes) -> bool:
         return False
     lines = (raw.strip() for raw in data.split(b"\n"))
     return all(line[:1] == b"{" and line[-1:] == b"}" for line in lines if line)
+
+
+def _fsync_folder(folder: Path) -> None:
+    if os.name != "posix":
+        return  # pragma: no cover - folders cannot be opened there
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _record(raw: bytes) -> Tuple[Optional[dict], str]:
