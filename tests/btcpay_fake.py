@@ -129,7 +129,7 @@ CAN_CREATE_INVOICE = "btcpay.store.cancreateinvoice"
 CAN_VIEW_INVOICES = "btcpay.store.canviewinvoices"
 CAN_VIEW_STORE = "btcpay.store.canviewstoresettings"
 
-FAULT_KINDS = ("delay", "500", "malformed", "drop_after_create")
+FAULT_KINDS = ("delay", "500", "malformed", "drop_after_create", "redirect")
 
 
 # ---------------------------------------------------------------------------
@@ -790,6 +790,9 @@ class FakeBTCPay:
     def __init__(self):
         self.url = ""
         self.delay_seconds = 5.0
+        # The "redirect" fault's answer: status and Location (a proxy's http -> https, another host).
+        self.redirect_status = 302
+        self.redirect_location = ""
         self.requests: List[dict] = []
         self._lock = threading.RLock()
         self._stores: Dict[str, _Store] = {}
@@ -913,7 +916,8 @@ class FakeBTCPay:
 
         Kinds: "delay" (sleep ``delay_seconds``, then answer normally), "500" (answer 500
         without doing the work), "malformed" (do the work, answer 200 with a non-JSON body),
-        "drop_after_create" (do the work, then close the connection without answering).
+        "drop_after_create" (do the work, then close the connection without answering),
+        "redirect" (answer ``redirect_status`` with ``Location: redirect_location``, without the work).
         A request gets at most one fault: the earliest registered one that matches.
         """
         if kind not in FAULT_KINDS:
@@ -946,6 +950,8 @@ class FakeBTCPay:
             time.sleep(self.delay_seconds)       # outside the lock: other requests go on
         if kind == "500":
             return _Response(500)
+        if kind == "redirect":
+            return _Response(self.redirect_status, b"", {"Location": self.redirect_location})
         try:
             with self._lock:
                 if request.path.lower().startswith("/api/"):

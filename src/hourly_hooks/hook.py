@@ -167,7 +167,10 @@ def source_main(argv=None) -> int:
     git_dir = os.path.dirname(args[0]) or "."
     note = "\n".join([source, rev, _head_token(git_dir), str(int(time.time()))]) + "\n"
     try:
-        with open(os.path.join(git_dir, SOURCE_FILE), "w", encoding="utf-8", errors="surrogateescape") as handle:
+        from hourly_hooks.private import open_private  # 0600 whatever the umask: the check trusts it
+
+        with os.fdopen(open_private(os.path.join(git_dir, SOURCE_FILE)), "w", encoding="utf-8",
+                       errors="surrogateescape") as handle:
             handle.write(note)
     except OSError:
         pass  # a read-only git dir: commit-msg falls back to comparing author dates

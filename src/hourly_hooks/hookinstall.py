@@ -22,14 +22,14 @@ chained hooks back.
 
 from __future__ import annotations
 
+import contextlib
 import os
-import stat
 import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
 from hourly_hooks.gitcmd import git_text
-from hourly_hooks.errors import GitError, Rejected
+from hourly_hooks.errors import GitError, OutputError, Rejected
 from hourly_hooks.worktree import require_work_tree
 
 HOOK = "commit-msg"
@@ -48,6 +48,8 @@ STDLIB_ONLY = ("commit-msg", "prepare-commit-msg")
 # missing it must not block every commit, so that hook only warns.
 NEVER_REFUSES = ("prepare-commit-msg",)
 TEMPLATE = "hook.sh"
+# Hooks and a hooks folder hourly makes: run by git for everyone who commits here, written by the owner only.
+HOOK_MODE = 0o755
 
 
 def signature(hook: str) -> str:
@@ -110,7 +112,14 @@ def install(cwd=None, force: bool = False, python: Optional[str] = None, hooks=t
         if target.exists() and not is_ours(target, hook) and not force and chained.exists():
             raise Rejected(f"{target} is not hourly's, and {chained.name} is taken already.",
                            hint="Merge them by hand, or replace the hooks with: hourly install-hook --force")
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        return _install(directory, hooks, python, force)
+    except OSError as error:  # a read-only .git, a file where the folder should be, a full disk
+        raise _unwritable(directory, error) from None
+
+
+def _install(directory: Path, hooks, python: str, force: bool) -> str:
+    _make_dirs(directory)
     lines = []
     for hook in hooks:
         target, chained = directory / hook, directory / (hook + CHAINED_SUFFIX)
@@ -129,18 +138,46 @@ def install(cwd=None, force: bool = False, python: Optional[str] = None, hooks=t
     return "\n".join(lines)
 
 
+def _make_dirs(directory: Path) -> None:
+    """The hooks folder and its missing parents, 0755 whatever the umask."""
+    missing = [directory, *directory.parents]
+    missing = list(reversed(missing[:next(i for i, p in enumerate(missing) if p.exists())]))
+    for path in missing:
+        path.mkdir(HOOK_MODE)
+        path.chmod(HOOK_MODE)  # the umask only narrows: under 000 it stays 0755, under 077 it opens
+
+
 def _write_executable(path: Path, text: str) -> None:
+    """The hook, 0755 whatever the umask: under umask 000 a hook anyone can rewrite would
+    run their code at everyone's next commit."""
     temporary = path.with_name(path.name + ".hourly-tmp")
-    temporary.write_text(text, encoding="utf-8")
-    mode = temporary.stat().st_mode
-    temporary.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    with contextlib.suppress(FileNotFoundError):
+        temporary.unlink()  # left by a crash, perhaps with another mode
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, HOOK_MODE)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(temporary, HOOK_MODE)  # the umask only narrowed the mode asked for
     os.replace(temporary, path)
+
+
+def _unwritable(directory: Path, error: OSError) -> OutputError:
+    where = error.filename or directory
+    return OutputError(f"cannot change the hooks in {directory}: {error.strerror or error} ({where})",
+                       hint=f"Make {directory} a writable folder (or point core.hooksPath at one) and run "
+                            "`hourly install-hook` again.")
 
 
 def uninstall(cwd=None) -> str:
     """Remove our hooks (and put chained ones back); never touch anyone else's."""
     require_work_tree(cwd)
     directory = hooks_dir(cwd)
+    try:
+        return _uninstall(directory)
+    except OSError as error:
+        raise _unwritable(directory, error) from None
+
+
+def _uninstall(directory: Path) -> str:
     lines: List[str] = []
     foreign: List[Path] = []
     for hook in HOOKS:

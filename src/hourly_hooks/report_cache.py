@@ -44,6 +44,7 @@ from typing import NamedTuple, Optional
 from zoneinfo import ZoneInfo
 
 from hourly_hooks import store
+from hourly_hooks.private import make_private_dirs, open_private
 
 FORMAT = "1"                 # of an entry file, and of the key
 FOLDER = ("hourly", "reports")
@@ -117,8 +118,8 @@ class Entry:
                 "sessions": printed.sessions, "anomalies": printed.anomalies}
         partial = f"{self.path}.{os.getpid()}.tmp"
         try:
-            os.makedirs(self.folder, exist_ok=True)
-            with open(partial, "wb") as handle:
+            make_private_dirs(self.folder)
+            with os.fdopen(open_private(partial), "wb") as handle:
                 handle.write(json.dumps(head).encode("ascii") + b"\n")
                 handle.write(data)
             os.replace(partial, self.path)
@@ -206,8 +207,13 @@ def ledger_digest(repo) -> str:
     """The invoice ledger's content ("none" without one): it marks sessions as billed."""
     try:
         with open(os.path.join(repo.common_dir, *LEDGER_FILE), "rb") as handle:
-            return hashlib.sha256(handle.read()).hexdigest()
+            data = handle.read()
     except FileNotFoundError:
         return "none"
     except OSError as error:
         raise Uncacheable(f"the ledger cannot be read: {error}") from None
+    from hourly_hooks.btcpay.ledger import looks_intact  # standard library only, like this module
+
+    if not looks_intact(data):
+        raise Uncacheable("the ledger has a damaged line, which each report must warn about")
+    return hashlib.sha256(data).hexdigest()

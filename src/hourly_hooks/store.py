@@ -52,6 +52,7 @@ from operator import attrgetter, itemgetter
 from hourly_hooks import markers
 from hourly_hooks.errors import GitError
 from hourly_hooks.gitcmd import finish, git_message, run_git, start_git
+from hourly_hooks.private import make_private_dirs, narrow, open_private
 from hourly_hooks.records import MarkerCommit
 
 FORMAT_VERSION = "3"
@@ -622,7 +623,7 @@ class Store:
             raise Unavailable("no sqlite3") from None
         self.sqlite3 = sqlite3
         try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
+            make_private_dirs(os.path.dirname(path))
             self._open(db)
         except sqlite3.DatabaseError as error:
             if transient(error):
@@ -951,6 +952,13 @@ class Store:
 
 
 def connect(sqlite3, path: str):
+    if not os.path.exists(path):
+        # Made 0600 here, not by SQLite with the umask's mode: SQLite gives its -wal
+        # and -shm files the mode of the database file.
+        os.close(open_private(path, os.O_WRONLY | os.O_CREAT))
+    else:
+        for suffix in ("", "-wal", "-shm"):  # made by an earlier version with the umask's mode
+            narrow(path + suffix)
     return sqlite3.connect(path, timeout=10, isolation_level=None)
 
 

@@ -103,11 +103,6 @@ class GreenfieldBackend:
         if response.status_code >= 400:
             raise transport.http_error(response, api="greenfield", stage=stage, what=what,
                                        secrets=(self._api_key,))
-        if response.status_code >= 300:
-            # A redirect usually means a wrong host or a proxy in front: following
-            # it would resend the POST (or drop the Authorization header).
-            raise BTCPayError(f"BTCPay Server answered with a redirect ({response.status_code}): "
-                              "check BTCPAYSERVER_HOST (scheme, path).")
         try:
             return response.json()
         except ValueError:

@@ -7,6 +7,7 @@ and never accepted as a command-line argument.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -19,9 +20,9 @@ import click
 from btcpay import crypto
 from ecdsa import SECP256k1, SigningKey  # type: ignore[import-untyped]
 
-from hourly_hooks.btcpay.ledger import make_private_dirs
+from hourly_hooks.private import make_private_dirs, open_private
 from hourly_hooks.gitcmd import run_git
-from hourly_hooks.errors import ConfigError, UsageError
+from hourly_hooks.errors import ConfigError, OutputError, UsageError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -38,26 +39,72 @@ def default_pem_path(repo_root: Optional[str]) -> Path:
 def generate_key(path: Path, repo_root: Optional[str]) -> str:
     """Write a new secp256k1 key to `path` (0600); returns its public SIN.
 
-    Returns after making sure git ignores the file when it lies inside the
-    repository.
+    When the key lies inside the repository, git is told to ignore it first:
+    a key is never on disk where `git add .` would take it.
     """
     path = Path(path)
+    _key_folder(path, repo_root)
+    if os.path.lexists(path):
+        raise _exists(path)
     pem = crypto.generate_privkey()
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        if repo_root:
+            ensure_ignored(path, Path(repo_root))
         # O_EXCL: refusing to overwrite is atomic, no check-then-write race.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise UsageError(
-            f"{path} already exists: refusing to overwrite a private key "
-            "(a key that is paired with your store cannot be replaced without pairing again)."
-        ) from None
-    with os.fdopen(fd, "w") as handle:
-        handle.write(pem)
-    os.chmod(path, 0o600)  # in case the umask or filesystem changed it
-    if repo_root:
-        ensure_ignored(path, Path(repo_root))
+        raise _exists(path) from None
+    except OSError as error:  # a read-only work tree, a full disk
+        raise _cannot_write(error, path, "no key was created") from None
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(pem)
+        os.chmod(path, 0o600)  # in case the umask or filesystem changed it
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.unlink(path)  # half a key is no key
+        raise _cannot_write(error, path, "no key was created") from None
     return crypto.get_sin_from_pem(pem)
+
+
+def _key_folder(path: Path, repo_root: Optional[str]) -> None:
+    """Make sure the key's folder is there: made (0700) only inside the repository, where
+    `--pem keys/client.pem` means a folder of this project; anywhere else a missing folder
+    is a typo, and hourly does not create folders at the root of the disk."""
+    folder = path.parent
+    if folder.is_dir():
+        return
+    if os.path.lexists(folder):
+        raise UsageError(f"--pem {path}: {folder} is not a folder.")
+    if repo_root and inside(folder, Path(repo_root)):
+        try:
+            make_private_dirs(folder)
+        except OSError as error:
+            raise _cannot_write(error, folder, "no key was created") from None
+        return
+    raise UsageError(f"--pem {path}: the folder {folder} does not exist: create it first "
+                     "(mkdir), or choose another path.")
+
+
+def inside(path: Path, top: Path) -> bool:
+    try:
+        path.resolve().relative_to(top.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def _exists(path: Path) -> UsageError:
+    return UsageError(
+        f"{path} already exists: refusing to overwrite a private key "
+        "(a key that is paired with your store cannot be replaced without pairing again)."
+    )
+
+
+def _cannot_write(error: OSError, path: Path, outcome: str) -> OutputError:
+    where = error.filename or path
+    return OutputError(f"cannot write {where}: {error.strerror or error}; {outcome}.",
+                       hint="Run it where you can write, or choose a writable place with --pem PATH.")
 
 
 def ensure_ignored(path: Path, repo_root: Path) -> Optional[Path]:
@@ -73,9 +120,9 @@ def ensure_ignored(path: Path, repo_root: Path) -> Optional[Path]:
     if run_git(["check-ignore", "-q", "--no-index", str(relative)], repo_root)[0] == 0:
         return None
     gitignore = repo_root / ".gitignore"
-    existing = gitignore.read_text(encoding="utf-8") if gitignore.exists() else ""
+    existing = gitignore.read_bytes() if gitignore.exists() else b""  # any encoding: only its end is read
     line = "/" + relative.as_posix()
-    prefix = "" if not existing or existing.endswith("\n") else "\n"
+    prefix = "" if not existing or existing.endswith(b"\n") else "\n"
     with open(gitignore, "a", encoding="utf-8") as handle:
         handle.write(f"{prefix}# BTCPay private key (hourly btcpay keygen): never commit it\n{line}\n")
     return gitignore
@@ -124,7 +171,13 @@ def save_user_settings(path: Path, values: dict, table: str = "btcpay") -> None:
     edit, not a TOML round trip, so the user's comments and layout survive.
     """
     path = Path(path)
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        text = ""  # none yet (a file where its folder should be fails below, when writing)
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read {path} ({getattr(error, 'strerror', None) or 'not UTF-8'}): "
+                          f"add the [{table}] settings by hand.") from None
     lines = text.splitlines()
     header = re.compile(rf"^\s*\[\s*{re.escape(table)}\s*\]\s*(#.*)?$")
     start = next((i for i, line in enumerate(lines) if header.match(line)), None)
@@ -153,13 +206,17 @@ def save_user_settings(path: Path, values: dict, table: str = "btcpay") -> None:
         intact = False
     if not intact:
         raise ConfigError(f"Could not update {path} safely: add the [{table}] settings by hand.") from None
-    make_private_dirs(path.parent)
     tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(new_text)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    try:
+        make_private_dirs(path.parent)
+        with os.fdopen(open_private(tmp), "w", encoding="utf-8") as handle:
+            handle.write(new_text)
+        os.replace(tmp, path)
+    except OSError as error:  # a read-only git dir or home, a full disk
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise OutputError(f"cannot write {error.filename or path}: {error.strerror or error}; "
+                          f"{path} is unchanged.") from None
 
 
 # This repository's own BTCPay settings (host, token), inside the git dir so

@@ -17,14 +17,17 @@ invoice. No secret is ever written here.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from hourly_hooks.errors import OutputError
+from hourly_hooks.private import make_private_dirs, open_private
 
 try:  # POSIX; on Windows concurrent runs are simply not serialised
     import fcntl
@@ -88,28 +91,6 @@ def time_json(time) -> Dict[str, List[List[int]]]:
     return {identity: [[int(a), int(b)] for a, b in ranges] for identity, ranges in time.items()}
 
 
-def make_private_dirs(directory) -> None:
-    """Create `directory` and its missing parents 0700, whatever the umask: they hold secrets.
-
-    `directory` itself is narrowed to 0700 when it exists already (another
-    part of the tool may have made it with the umask's mode).
-    """
-    directory = Path(directory)
-    target = directory
-    missing = []
-    while not directory.exists():
-        missing.append(directory)
-        directory = directory.parent
-    for path in reversed(missing):
-        try:
-            os.mkdir(path, 0o700)
-        except FileExistsError:
-            continue
-        os.chmod(path, 0o700)  # a umask such as 0o277 would leave it unusable, 0o000 is fine either way
-    if os.name == "posix" and target.stat().st_mode & 0o077:
-        os.chmod(target, 0o700)
-
-
 def ledger_path(git_common_dir) -> Path:
     return Path(git_common_dir) / LEDGER
 
@@ -142,13 +123,16 @@ class Ledger:
             make_private_dirs(self.path.parent)
             if _ends_mid_line(self.path):
                 line = "\n" + line  # a crash cut the last line short: start a fresh one
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            new = not self.path.exists()
+            fd = open_private(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
             try:
-                os.write(fd, line.encode("utf-8"))
+                _write_all(fd, line.encode("utf-8"))
                 os.fsync(fd)  # the pending entry must be on disk before the request goes out
             finally:
                 os.close(fd)
-        except OSError as error:  # a read-only git dir, a full disk
+            if new:
+                _fsync_folder(self.path.parent)  # and the new file's name with it
+        except OSError as error:  # a read-only git dir, a full disk, a file size limit
             raise LedgerError(self.path, error) from None
 
     def pending(self, order_id: str, **details) -> None:
@@ -174,7 +158,7 @@ class Ledger:
         """Serialise look-up-then-create between concurrent runs in this repository."""
         try:
             make_private_dirs(self.path.parent)
-            handle = open(self.path.parent / LOCK.name, "a")
+            handle = os.fdopen(open_private(self.path.parent / LOCK.name, os.O_WRONLY | os.O_CREAT | os.O_APPEND), "a")
         except OSError as error:
             raise LedgerError(self.path.parent / LOCK.name, error) from None
         with handle:
@@ -190,18 +174,21 @@ class Ledger:
 
     def events(self) -> List[dict]:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            data = self.path.read_bytes()
         except (FileNotFoundError, NotADirectoryError):
             return []  # no ledger yet (or a file where its folder should be: no ledger either)
         except OSError as error:
             raise LedgerError(self.path, error, "read") from None
         events = []
-        for line in text.splitlines():
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue  # a line cut short by a crash: its pending twin is still there
-            if isinstance(event, dict) and event.get("order_id"):
+        for number, raw in enumerate(data.split(b"\n"), 1):
+            if not raw.strip():
+                continue
+            event, damage = _record(raw)
+            if event is None:
+                # Skipped, never repaired: the line is the user's evidence, and every
+                # other line still holds its time.
+                _warn_damaged(self.path, number, damage)
+            else:
                 events.append(event)
         return events
 
@@ -284,3 +271,84 @@ def _ends_mid_line(path: Path) -> bool:
             return handle.read(1) != b"\n"
     except FileNotFoundError:
         return False
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write every byte or raise: a short write (a full disk, a file size limit) must not
+    pass for a record on disk. What this call wrote of a cut record is taken back."""
+    start = os.fstat(fd).st_size
+    written = 0
+    try:
+        while written < len(data):
+            count = os.write(fd, data[written:])
+            if count <= 0:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            written += count
+    except OSError:
+        if written and os.fstat(fd).st_size == start + written:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, start)  # only our own bytes: nobody appended meanwhile
+        raise
+
+
+def looks_intact(data: bytes) -> bool:
+    """False when the ledger's bytes hold a line events() would skip for sure (torn, not
+    UTF-8, not an object): a remembered report must not replay without that warning.
+    Cheap, without parsing: a line that passes may still be skipped by events()."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    lines = (raw.strip() for raw in data.split(b"\n"))
+    return all(line[:1] == b"{" and line[-1:] == b"}" for line in lines if line)
+
+
+def _fsync_folder(folder: Path) -> None:
+    if os.name != "posix":
+        return  # pragma: no cover - folders cannot be opened there
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _record(raw: bytes) -> Tuple[Optional[dict], str]:
+    """(the event, "") for an intact line, else (None, what is wrong with it)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "is not UTF-8"
+    try:
+        event = json.loads(text)
+    except ValueError:
+        return None, "is cut short or not JSON"
+    if not isinstance(event, dict) or not isinstance(event.get("order_id"), str) or not event["order_id"] \
+            or not isinstance(event.get("invoice_id", ""), (str, type(None))):
+        return None, "is not a ledger record"
+    return event, ""
+
+
+# Damaged lines already reported, when no click command is running (see _warned).
+_WARNED: set = set()
+
+
+def _warned() -> set:
+    """The damaged lines reported during this command: a command reads the ledger
+    several times, and says so once. Kept in click's context, which lives exactly as
+    long as the command (several commands may run in one process, as in the tests)."""
+    click = sys.modules.get("click")  # imported by every command; never imported here
+    context = click.get_current_context(silent=True) if click is not None else None
+    if context is None:
+        return _WARNED
+    return context.find_root().meta.setdefault("hourly_hooks.ledger.damaged", set())
+
+
+def _warn_damaged(path: Path, number: int, damage: str) -> None:
+    warned, path = _warned(), Path(os.path.abspath(path))  # the same file read from any folder
+    if (str(path), number) in warned:
+        return
+    warned.add((str(path), number))
+    print(f"Warning: {path} line {number} {damage}: skipped (the file is left as it is). Every other "
+          "record still holds its time; `hourly invoices` reads the server's invoices back into the ledger.",
+          file=sys.stderr)

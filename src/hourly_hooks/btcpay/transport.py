@@ -17,7 +17,7 @@ import warnings
 from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Callable, Mapping, Optional, Sequence
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import click
 import requests
@@ -158,9 +158,10 @@ class Session(requests.Session):
     without forking it.
     """
 
-    def __init__(self, timeout=DEFAULT_TIMEOUT):
+    def __init__(self, timeout=DEFAULT_TIMEOUT, base_url: str = ""):
         super().__init__()
         self.timeout = timeout
+        self.base_url = base_url
         # The environment is consulted once, on purpose, in build_session():
         # with trust_env, requests lets *_PROXY override explicit proxies and
         # a ~/.netrc entry replace our Authorization header.
@@ -168,7 +169,13 @@ class Session(requests.Session):
 
     def request(self, method, url, **kwargs):
         kwargs.setdefault("timeout", self.timeout)
+        # Every request carries credentials (the API key, or the legacy token and
+        # signature): following a redirect would hand them, and the invoice body,
+        # to whatever host the Location names. btcpay-python does not ask.
+        kwargs["allow_redirects"] = False
         response = super().request(method, url, **kwargs)
+        if 300 <= response.status_code < 400:
+            raise redirect_error(response, self.base_url)
         # Money arrives as JSON numbers in the legacy API: never go via float.
         response.json = partial(response.json, parse_float=Decimal)
         return response
@@ -177,7 +184,7 @@ class Session(requests.Session):
 def build_session(base_url: str, *, insecure: bool = False, timeout=DEFAULT_TIMEOUT) -> Session:
     env = os.environ
     require_safe_scheme(base_url)
-    session = Session(timeout=timeout)
+    session = Session(timeout=timeout, base_url=base_url)
     session.proxies = choose_proxies(base_url, env)
     require_private_route(base_url, session.proxies)
     if insecure:
@@ -292,6 +299,51 @@ def http_error(response: requests.Response, *, api: str, stage: Optional[str] = 
         return fail(f"BTCPay Server refused the {what} ({status}): {detail or response.reason}.")
     return fail(f"BTCPay Server failed ({status} {response.reason})" + _tail(stage),
                 maybe_created=stage == "create")
+
+
+def redirect_error(response: requests.Response, base_url: str = "") -> BTCPayError:
+    """A 3xx answer, not followed: one line naming where it pointed (no userinfo, no query)."""
+    location = response.headers.get("Location", "")
+    target = bare_url(urljoin(response.url, location)) if location else ""
+    asked = bare_url(response.url)
+    fix = "set the BTCPay host (--host, BTCPAYSERVER_HOST or [btcpay] host) to the server's own address"
+    suggested = _redirected_base(asked, target, base_url)
+    if suggested:
+        fix += f", e.g. {suggested}"
+    where = f" to {target}" if target else " without a Location"
+    error = failure(f"BTCPay Server at {bare_url(base_url) or asked} answered {response.status_code} (a redirect)"
+                    f"{where}; not followed, so your credentials were not sent there: {fix}.", answered=True)
+    setattr(error, "status", response.status_code)
+    return error
+
+
+def bare_url(url: str) -> str:
+    """scheme://host[:port]/path of `url`: never its userinfo, query or fragment (a key may hide there)."""
+    try:
+        parts = urlsplit(url or "")
+        port = parts.port
+    except ValueError:
+        return "(an address that is not a valid URL)"
+    if not parts.scheme or not parts.hostname:
+        return ""
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return urlunsplit((parts.scheme, host if port is None else f"{host}:{port}", parts.path, "", ""))
+
+
+def _redirected_base(asked: str, target: str, base_url: str) -> str:
+    """The host setting that would have reached `target` directly, when the redirect only
+    upgraded http to https on the same name and kept the request's path: "" otherwise.
+    Another server is never suggested: it may be anyone's, and trusting it is the user's call."""
+    base = bare_url(base_url)
+    if not (base and target and asked.startswith(base)):
+        return ""
+    was, now = urlsplit(base), urlsplit(target)
+    if (was.scheme, now.scheme) != ("http", "https") or was.hostname != now.hostname:
+        return ""
+    path = asked[len(base):]
+    if not path or not target.endswith(path):
+        return ""
+    return target[:len(target) - len(path)]
 
 
 def malformed(*, stage: Optional[str] = None) -> BTCPayError:

@@ -12,7 +12,7 @@ from hourly_hooks import config as config_module
 from hourly_hooks.btcpay import BACKENDS, BTCPaySettings, backend_from, settings_from
 from hourly_hooks.btcpay import keys
 from hourly_hooks.btcpay.legacy import LegacyBackend, check_pairing_code
-from hourly_hooks.errors import BTCPayError, GitError, UsageError
+from hourly_hooks.errors import BTCPayError, ConfigError, GitError, OutputError, UsageError
 from hourly_hooks.history import open_repository
 
 PEM_HELP = "Private key file, or - to read the key from standard input (default: btcpayserver.pem at the top level)."
@@ -71,7 +71,7 @@ def keygen(pem: Optional[str]) -> None:
     path = Path(settings.pem) if settings.pem else keys.default_pem_path(str(top) if top else None)
     sin = keys.generate_key(path, str(top) if top else None)
     click.echo(f"Wrote a new private key to {path} (mode 0600).")
-    if top and _inside(path, top):
+    if top and keys.inside(path, top):
         click.echo("git ignores it (.gitignore); never commit it, and back it up privately.")
     click.echo(f"Public identity (SIN): {sin}")
     click.echo("Next: hourly btcpay pair CODE --host https://your.btcpay.server")
@@ -107,7 +107,13 @@ def pair(code: str, host: Optional[str], pem: Optional[str], save: bool, save_gl
     if save:
         values = {"merchant_token": token, "host": backend.host}
         path = config_module.user_file() if save_global else keys.local_settings_file(repository.git_dir)
-        keys.save_user_settings(path, values)
+        try:
+            keys.save_user_settings(path, values)
+        except (OutputError, ConfigError) as error:
+            # The pairing code is used up: the token is printed, or it would be lost.
+            click.echo(f"export BTCPAYSERVER_MERCHANT={token}")
+            error.hint = "The token is printed above instead: keep it out of tracked files."
+            raise
         click.echo(f"Saved the host and merchant token to {path} (mode 0600).", err=True)
         return
     click.echo(f"export BTCPAYSERVER_MERCHANT={token}")
@@ -132,11 +138,3 @@ def check(host: Optional[str], pem: Optional[str], backend: Optional[str], insec
             click.echo(f"Problem: {problem}", err=True)
         raise BTCPayError(result.problems[0])
     click.echo("Ready to invoice.")
-
-
-def _inside(path: Path, top: Path) -> bool:
-    try:
-        path.resolve().relative_to(top.resolve())
-        return True
-    except ValueError:
-        return False
