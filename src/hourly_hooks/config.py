@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from hourly_hooks.errors import ConfigError, HourlyError, UsageError
+from hourly_hooks.trust import withhold
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -88,10 +89,21 @@ def _check_currencies(values: Sequence[str], config: "Config") -> None:
 def _check_host(value: str, config: "Config") -> None:
     from hourly_hooks.btcpay.transport import normalize_host
     from hourly_hooks.errors import HourlyError
+    from hourly_hooks.trust import refuse_secret_url
+    refuse_secret_url(value)  # first: normalize_host's own errors repeat the URL
     try:
         normalize_host(value)
     except HourlyError as error:  # the layer that set it is named by the caller
         raise ValueError(error.message) from None
+
+
+# A plausible address, not RFC 5322: one @, no spaces, a dotted domain.
+_EMAIL = re.compile(r"[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[^@\s<>(),;:\".]{2,}")
+
+
+def _check_email(value: str, config: "Config") -> None:
+    if not _EMAIL.fullmatch(value):
+        raise ValueError(f"not an email address: {value!r} (expected name@example.com)")
 
 
 def _check_seconds(value: Any, config: "Config") -> None:
@@ -231,6 +243,7 @@ class Layer:
     sources: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # key -> TOML path / variable
     prefix: Tuple[str, ...] = ()     # where the settings sit in the file: ("tool", "hourly")
     text: Optional[str] = None
+    ignored: Dict[str, Any] = field(default_factory=dict)  # user-only keys a repository file set (trust.py)
     _lines: Dict[str, Optional[int]] = field(default_factory=dict, repr=False)
 
     @property
@@ -376,8 +389,10 @@ class Config:
         return sorted(self._effective.values(), key=lambda s: (order.get(s.key, order["rates.default"]), s.key))
 
     def everywhere(self, dotted: str) -> List[Any]:
-        """The key's value in every layer that sets it, highest first."""
-        return [layer.values[dotted] for layer in reversed(self.layers) if dotted in layer.values]
+        """The key's value in every layer that sets it, highest first; ignored ones too (trust.py):
+        the hooks protect every key file any layer names, and protecting more is never a leak."""
+        return [values[dotted] for layer in reversed(self.layers)
+                for values in (layer.values, layer.ignored) if dotted in values]
 
     def parsed(self, dotted: str, parse: Callable[[Any], Any]) -> Any:
         """parse(value), a ValueError reported as the value's layer would report it."""
@@ -507,6 +522,7 @@ def _file_layer(kind: str, path: Path, problems: _Problems, prefix: Tuple[str, .
     if kind in ("pyproject", "repo"):
         _refuse_secrets(data, layer, problems)
     _flatten(data, layer, problems)
+    withhold(layer)
     return layer
 
 
@@ -518,9 +534,24 @@ def _refuse_secrets(settings: Mapping, layer: Layer, problems: _Problems, trail:
             _refuse_secrets(value, layer, problems, path)
         elif key.lower() in SECRET_KEYS or (key == "pem" and "-----BEGIN" in str(value)):
             line = find_line(layer.text or "", layer.prefix + path)
-            problems(ConfigError(
-                f"{layer.name}{f':{line}' if line else ''}: '{name}' is a secret and this file is tracked by git",
-                hint=f"Move it to {user_file()} or an environment variable, and rewrite it out of history."))
+            where = f"{layer.name}{f':{line}' if line else ''}: '{name}' is a secret and this file"
+            if _tracked(Path(layer.name)):
+                problems(ConfigError(f"{where} is tracked by git", hint=f"Move it to {user_file()} or an "
+                                     "environment variable, and rewrite it out of history."))
+            else:  # not committed yet: nothing to rewrite, but the next `git add .` would share it
+                problems(ConfigError(f"{where} is in the work tree, where a commit would share it",
+                                     hint=f"Move it to {user_file()} or an environment variable."))
+
+
+def _tracked(path: Path) -> bool:
+    """Whether git's index holds the file (asked only once a secret is found in it)."""
+    import subprocess
+    try:
+        done = subprocess.run(["git", "ls-files", "--error-unmatch", "--", path.name], cwd=str(path.parent),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    except OSError:
+        return True  # no git to ask: the warning that says more
+    return done.returncode == 0
 
 
 def _flatten(data: Mapping, layer: Layer, problems: _Problems) -> None:
