@@ -182,7 +182,7 @@ KEYS: Dict[str, Key] = {key.name: key for key in (
     Key("btcpay.insecure", "bool", False),
     Key("btcpay.timeout", "seconds", 30, env="BTCPAYSERVER_TIMEOUT", check=_check_seconds),
     Key("btcpay.expires", "string", check=_check_duration, expected='a duration like "24h"'),
-    Key("btcpay.buyer_email", "string"),
+    Key("btcpay.buyer_email", "string", check=_check_email, expected="an email address like name@example.com"),
     Key("btcpay.buyer_name", "string"),
     Key("btcpay.notification_url", "string"),
     Key("btcpay.redirect_url", "string"),
@@ -582,11 +582,32 @@ def _put(layer: Layer, dotted: str, value: Any, source: Tuple[str, ...], problem
     if spec is None:
         problems(layer.error(f"{layer.where(dotted)}: unknown key '{dotted}'{did_you_mean(dotted)}"))
         return
+    if _empty(spec, value):  # never a silent fall back to the default
+        problems(layer.error(_empty_message(layer, dotted, value)))
+        return
     try:
         layer.values[dotted] = _typed(spec, value)
     except TypeError:
         problems(layer.error(f"{layer.where(dotted)}: '{dotted}' must be {spec.describe()}, "
                              f"not {_described(value)}"))
+
+
+def _empty(spec: Key, value: Any) -> bool:
+    """An empty text where a value is needed, or an empty word in a list (it would match everything)."""
+    if isinstance(value, str):
+        return spec.kind in ("string", "choice", "seconds") and not value.strip()
+    return isinstance(value, (list, tuple)) and any(isinstance(v, str) and not v.strip() for v in value)
+
+
+def _empty_message(layer: Layer, dotted: str, value: Any) -> str:
+    where = layer.where(dotted)
+    if not isinstance(value, str):
+        return f"{where}: '{dotted}' holds an empty word, which would match everything: remove it"
+    if layer.kind == "flag":
+        return f"{where} '': an empty value: give one, or leave {where} out to use the default"
+    if layer.kind == "-c":
+        return f"{where}=: '{dotted}' is empty: give it a value, or leave {where} out to use the default"
+    return f"{where}: '{dotted}' is empty: give it a value, or delete it to use the default"
 
 
 def _typed(spec: Key, value: Any) -> Any:
@@ -675,11 +696,11 @@ def _safe_ways(dotted: str) -> str:
 
 
 def flag_layer(flags: Mapping[str, Any], names: Optional[Mapping[str, str]] = None) -> Layer:
-    """Command-line flag values (None, "", False or () = not given) as the top layer."""
+    """Command-line flag values (None, False or () = not given) as the top layer; "" is refused."""
     layer = Layer("flag")
     problems = _Problems(strict=True)
     for dotted, value in flags.items():
-        if value is None or value is False or value == "" or value == ():
+        if value is None or value is False or value == ():
             continue
         name = (names or {}).get(dotted) or _FLAGS.get(dotted) or \
             "--" + dotted.rpartition(".")[2].replace("_", "-")
