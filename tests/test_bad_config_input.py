@@ -191,3 +191,14 @@ def test_a_secret_in_an_untracked_repository_file_is_not_called_tracked(worked):
     result = run("report")
     assert "this file is tracked by git" in result.stderr and "rewrite it out of history" in result.stderr
     assert "0123456789abcdef" not in result.output + result.stderr
+
+
+@pytest.mark.parametrize("args, start", [
+    (["--since", THOUSANDS], "Error: --since: not a date: '9999"),
+    (["--until", f"2026-03-01 {THOUSANDS}"], "Error: --until: not a date: '2026-03-01 9999"),
+    (["--tz", THOUSANDS], "Error: --tz: unknown time zone '9999"),
+])
+def test_a_date_or_zone_of_thousands_of_characters_is_one_short_line(worked, args, start):
+    line = one_line(run("report", *args), 2)
+    assert line.startswith(start) and " characters)" in line
+    assert len(line) < 400                              # the hint stays; the value is cut

@@ -11,6 +11,7 @@ from functools import lru_cache
 from math import gcd
 from typing import Iterable, List, Sequence, Tuple, Union
 
+from hourly_hooks.errors import quoted
 from hourly_hooks.markers import format_duration, parse_duration
 
 # Digits after the point that an amount is rounded to: ISO 4217's minor units
@@ -47,7 +48,7 @@ _NUMBER = r"[0-9][0-9_,]*(?:\.[0-9]*)?|\.[0-9]+"
 MAX_RATE = Decimal(10) ** 9
 MAX_RATE_DECIMALS = 8
 MAX_ROUNDING = timedelta(hours=24)
-_LONGEST = 40  # characters of a bad value an error repeats
+_LONGEST = 40  # characters of a bad value an error repeats (errors.quoted cuts there too)
 _RATE = re.compile(rf"^\s*(?:(?P<a>{_NUMBER})\s*(?P<c>[A-Za-z]{{3,5}})"
                    rf"|(?P<c2>[A-Za-z]{{3,5}})\s*(?P<a2>{_NUMBER}))\s*$")
 
@@ -239,12 +240,6 @@ def _rate_amount(digits: str, text) -> Decimal:
 def _rate_bounds(text) -> str:
     return (f"the rate {quoted(text)} is out of bounds: at most {MAX_RATE:,f} an hour, with at most "
             f"{MAX_RATE_DECIMALS} decimals (a typo?)")
-
-
-def quoted(text) -> str:
-    """A bad value as an error repeats it: cut short past _LONGEST characters."""
-    text = str(text)
-    return repr(text) if len(text) <= _LONGEST else f"{text[:_LONGEST]!r}... ({len(text)} characters)"
 
 
 def _comma_hint(raw: str) -> str:

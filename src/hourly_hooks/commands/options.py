@@ -73,13 +73,6 @@ class Loaded:
     repos: Tuple[Repository, ...]
 
 
-def _usage(call, *args):
-    try:
-        return call(*args)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
-
-
 def selection_flags(params: dict) -> dict:
     """The selection flags that are configuration keys, as the resolver's flag layer."""
     return {"tz": params.get("tz"), "rates.default": params.get("rate"), "round": params.get("round"),
@@ -126,7 +119,10 @@ def _when(params: dict, name: str, tz):
         return None
     if not text.strip():
         raise UsageError(f"--{name} '': an empty date: give one (like 2026-01-06), or leave --{name} out")
-    return _usage(periods.parse_when, text, tz)
+    try:
+        return periods.parse_when(text, tz)
+    except ValueError as error:
+        raise UsageError(f"--{name}: {error}") from None
 
 
 @contextmanager
