@@ -94,7 +94,7 @@ def user_greenfield(fake, seed, monkeypatch) -> dict:
 
 
 def _notice_keys(stderr: str) -> list:
-    return re.findall(r"^Warning: \S+: '(btcpay\.\w+)' is ignored: ", stderr, re.MULTILINE)
+    return re.findall(r"^Warning: \S+: '(btcpay\.\w+)' is ignored \(", stderr, re.MULTILINE)
 
 
 USER_ONLY = ["btcpay.host", "btcpay.insecure", "btcpay.store_id", "btcpay.backend", "btcpay.pem",
@@ -121,10 +121,13 @@ def test_a_cloned_repository_cannot_send_greenfield_credentials_elsewhere(user_g
         assert "Accept" not in result.stderr and "self-signed" not in result.stderr.lower()
     name = ".hourly.toml" if where == "repo" else "pyproject.toml"
     line = next(line for line in made.stderr.splitlines() if "'btcpay.host'" in line)
-    assert line == (f"Warning: {name}:5: 'btcpay.host' is ignored: a repository's files may not choose "
-                    "where your credentials and invoices go or how they are sent; set it in your user file "
-                    "~/.config/hourly/config.toml (under [btcpay]), this clone's .git/hourly/config.toml, BTCPAYSERVER_HOST "
-                    "or --host.")
+    assert line == (f"Warning: {name}:5: 'btcpay.host' is ignored (a repository's files may not choose "
+                    "where your credentials and invoices go, or how): set it in your user file "
+                    "~/.config/hourly/config.toml [btcpay], this clone's .git/hourly/config.toml, "
+                    "BTCPAYSERVER_HOST or --host.")
+    redirect = next(line for line in made.stderr.splitlines() if "'btcpay.redirect_url'" in line)
+    assert redirect.endswith("this clone's .git/hourly/config.toml or -c btcpay.redirect_url=VALUE.")
+    assert _notice_keys(made.stderr) == USER_ONLY                           # in the file's order
 
 
 def test_a_cloned_repository_cannot_send_the_legacy_token_elsewhere(legacy, fake, seed, attacker, monkeypatch):

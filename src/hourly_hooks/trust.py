@@ -40,9 +40,8 @@ def withhold(layer: "Layer") -> None:
     """A repository file's user-only keys moved out of its values into ``layer.ignored``."""
     if layer.kind not in SHARED:
         return
-    for key in USER_ONLY:
-        if key in layer.values:
-            layer.ignored[key] = layer.values.pop(key)
+    for key in [key for key in layer.values if key in USER_ONLY]:  # in the file's order
+        layer.ignored[key] = layer.values.pop(key)
 
 
 def ignored(config: "Config") -> List[Any]:
@@ -54,23 +53,22 @@ def ignored(config: "Config") -> List[Any]:
 def notice(setting: Any) -> str:
     """One line: the file and line, the key, why it is not used and where to set it."""
     key = setting.key
-    return (f"Warning: {str(setting.origin)[len('file:'):]}: '{key}' is ignored: a repository's files may not "
-            f"choose where your credentials and invoices go or how they are sent; set it in "
-            f"{_places(key, setting.layer.name)}.")
+    return (f"Warning: {str(setting.origin)[len('file:'):]}: '{key}' is ignored (a repository's files may not "
+            f"choose where your credentials and invoices go, or how): set it in {_places(key, setting.layer.name)}.")
 
 
 def _places(key: str, repo_file: str) -> str:
     from hourly_hooks import config as config_module
 
     name = key.partition(".")[2]
-    places = [f"your user file {_home(config_module.user_file())} (under [btcpay])"]
+    places = [f"your user file {_home(config_module.user_file())} [btcpay]"]
     local = config_module.local_file(_top_of(repo_file))
     if local is not None:
         places.append(f"this clone's {_home(local)}")
     spec = config_module.KEYS[key]
     if spec.env:
         places.append(spec.env)
-    places.append(_FLAG.get(key, f"-c {key}={'true' if name == 'insecure' else '...'}"))
+    places.append(_FLAG.get(key, f"-c {key}={'true' if name == 'insecure' else 'VALUE'}"))
     return ", ".join(places[:-1]) + " or " + places[-1]
 
 
