@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
+import socketserver
 import threading
 from pathlib import Path
 
@@ -22,26 +22,24 @@ from btcpay_helpers import (PERMISSIONS, SEED_ARGS, _collect_outputs, assert_ok,
                             invoice_posts, legacy, seed)
 
 
-class Listener:
+class Listener(socketserver.ThreadingTCPServer):
     """A loopback TCP listener that counts the connections made to it (and answers nothing)."""
 
-    def __init__(self):
-        self._socket = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
-        self.connections = 0
-        threading.Thread(target=self._serve, daemon=True).start()
+    daemon_threads = True
 
-    def _serve(self):
-        while True:
-            try:
-                client, _ = self._socket.accept()
-            except OSError:
-                return
-            self.connections += 1
-            client.close()
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), socketserver.BaseRequestHandler)
+        self.url = f"http://127.0.0.1:{self.server_address[1]}"
+        self.connections = 0
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def verify_request(self, request, client_address) -> bool:
+        self.connections += 1
+        return False                                  # closed at once: nothing is answered
 
     def close(self):
-        self._socket.close()
+        self.shutdown()
+        self.server_close()
 
 
 @pytest.fixture
