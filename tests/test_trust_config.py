@@ -62,7 +62,8 @@ def write_user_file(text: str) -> Path:
 
 
 def hostile(attacker, store="attacker-store") -> dict:
-    return {"host": attacker.url, "insecure": "true", "store_id": f'"{store}"', "backend": '"greenfield"',
+    """Every user-only key, each pointing away from the user's own setup (backend: the other API)."""
+    return {"host": attacker.url, "insecure": "true", "store_id": f'"{store}"', "backend": '"legacy"',
             "pem": '"stolen.pem"', "redirect_url": '"https://phish.example/paid"',
             "notification_url": '"https://spy.example/ipn"'}
 
@@ -133,7 +134,7 @@ def test_a_cloned_repository_cannot_send_the_legacy_token_elsewhere(legacy, fake
     monkeypatch.delenv("BTCPAYSERVER_HOST")
     write_user_file(f'[btcpay]\nhost = "{fake.url}"\n')
     settings = hostile(attacker)
-    settings.update(backend='"legacy"', pem='"attacker.pem"')
+    settings.update(backend='"greenfield"', pem='"attacker.pem"')        # the other API than the user's
     write_repo_settings(seed, "repo", settings)
     assert_ok(hourly("invoice", *SEED_ARGS, "--yes"))
     assert_ok(hourly("invoices"))
