@@ -3,8 +3,12 @@
 Precedence, highest first:
 
     command-line flags > ``hourly -c KEY=VALUE`` > environment > ``.hourly.toml``
-    > ``[tool.hourly]`` in ``pyproject.toml`` > the user file
-    (``$XDG_CONFIG_HOME/hourly/config.toml``) > defaults
+    > ``[tool.hourly]`` in ``pyproject.toml`` > this clone's ``<git dir>/hourly/config.toml``
+    > the user file (``$XDG_CONFIG_HOME/hourly/config.toml``) > defaults
+
+except that the two repository files cannot set where credentials go or how
+they are sent (``trust.USER_ONLY``): there those keys are set aside, unused,
+and the BTCPay commands say so (trust.py).
 
 Every layer is checked against one schema (``KEYS``): an unknown key, a value
 of the wrong type or outside its set, a time zone, rate or rounding that does
@@ -12,8 +16,8 @@ not parse, is refused in one line naming the file, line and key. Every value
 remembers its layer (``Setting.origin``), which ``hourly config`` shows.
 
 Secrets (API keys, merchant tokens, private keys) are refused in the
-repository files: they are tracked by git, so secrets belong in the user file
-or the environment. On the command line (``-c``) they are refused too: the
+repository files: they are, or would be, committed, so secrets belong in the
+user file, the clone's git-dir file or the environment. On the command line (``-c``) they are refused too: the
 process list and the shell history would show them.
 
 The commit-msg hook must stay cheap: this module imports tomllib, so the hook
@@ -31,7 +35,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from hourly_hooks.errors import ConfigError, HourlyError, UsageError
-from hourly_hooks.trust import withhold
+from hourly_hooks.trust import refuse_secrets, withhold
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -520,38 +524,10 @@ def _file_layer(kind: str, path: Path, problems: _Problems, prefix: Tuple[str, .
         problems(ConfigError(f"{layer.where('')}: '{'.'.join(prefix)}' must be a table"))
         return layer
     if kind in ("pyproject", "repo"):
-        _refuse_secrets(data, layer, problems)
+        refuse_secrets(data, layer, problems)
     _flatten(data, layer, problems)
     withhold(layer)
     return layer
-
-
-def _refuse_secrets(settings: Mapping, layer: Layer, problems: _Problems, trail: Tuple[str, ...] = ()) -> None:
-    for key, value in settings.items():
-        path = trail + (key,)
-        name = ".".join(path)
-        if isinstance(value, dict):
-            _refuse_secrets(value, layer, problems, path)
-        elif key.lower() in SECRET_KEYS or (key == "pem" and "-----BEGIN" in str(value)):
-            line = find_line(layer.text or "", layer.prefix + path)
-            where = f"{layer.name}{f':{line}' if line else ''}: '{name}' is a secret and this file"
-            if _tracked(Path(layer.name)):
-                problems(ConfigError(f"{where} is tracked by git", hint=f"Move it to {user_file()} or an "
-                                     "environment variable, and rewrite it out of history."))
-            else:  # not committed yet: nothing to rewrite, but the next `git add .` would share it
-                problems(ConfigError(f"{where} is in the work tree, where a commit would share it",
-                                     hint=f"Move it to {user_file()} or an environment variable."))
-
-
-def _tracked(path: Path) -> bool:
-    """Whether git's index holds the file (asked only once a secret is found in it)."""
-    import subprocess
-    try:
-        done = subprocess.run(["git", "ls-files", "--error-unmatch", "--", path.name], cwd=str(path.parent),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    except OSError:
-        return True  # no git to ask: the warning that says more
-    return done.returncode == 0
 
 
 def _flatten(data: Mapping, layer: Layer, problems: _Problems) -> None:

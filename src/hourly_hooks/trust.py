@@ -44,6 +44,38 @@ def withhold(layer: "Layer") -> None:
         layer.ignored[key] = layer.values.pop(key)
 
 
+def refuse_secrets(settings: Mapping, layer: "Layer", problems: Any, trail: Tuple[str, ...] = ()) -> None:
+    """Each secret in a repository file, a problem naming its line (and whether git tracks the file)."""
+    from hourly_hooks.config import SECRET_KEYS, find_line, user_file
+    from hourly_hooks.errors import ConfigError
+
+    for key, value in settings.items():
+        path = trail + (key,)
+        if isinstance(value, dict):
+            refuse_secrets(value, layer, problems, path)
+        elif key.lower() in SECRET_KEYS or (key == "pem" and "-----BEGIN" in str(value)):
+            line = find_line(layer.text or "", layer.prefix + path)
+            where = f"{layer.name}{f':{line}' if line else ''}: '{'.'.join(path)}' is a secret and this file"
+            if _tracked(layer.name):
+                problems(ConfigError(f"{where} is tracked by git", hint=f"Move it to {user_file()} or an "
+                                     "environment variable, and rewrite it out of history."))
+            else:  # not committed yet: nothing to rewrite, but the next `git add .` would share it
+                problems(ConfigError(f"{where} is in the work tree, where a commit would share it",
+                                     hint=f"Move it to {user_file()} or an environment variable."))
+
+
+def _tracked(name: str) -> bool:
+    """Whether git's index holds the file (asked only once a secret is found in it)."""
+    import subprocess
+    folder, base = os.path.split(name)
+    try:
+        done = subprocess.run(["git", "ls-files", "--error-unmatch", "--", base], cwd=folder or ".",
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    except OSError:
+        return True  # no git to ask: the message that says more
+    return done.returncode == 0
+
+
 def ignored(config: "Config") -> List[Any]:
     """Every user-only setting a repository file tried to set, as Settings (file order)."""
     from hourly_hooks.config import Setting
@@ -183,5 +215,5 @@ def exposed(layer: "Layer") -> Optional[str]:
             f"(mode {mode:04o}): chmod 600 {path}")
 
 
-__all__ = ["USER_ONLY", "SHARED", "withhold", "ignored", "notice", "notices", "exposures", "shown", "money_rows", "refuse_secret_url",
+__all__ = ["USER_ONLY", "SHARED", "withhold", "refuse_secrets", "ignored", "notice", "notices", "exposures", "shown", "money_rows", "refuse_secret_url",
            "safe_url", "exposed"]
