@@ -67,8 +67,10 @@ def test_success_line_and_one_invoice_on_a_second_run(greenfield, fake):
 
 def test_buyer_redirect_and_payment_methods_go_into_the_request(greenfield, fake, seed):
     (Path(seed.path) / ".hourly.toml").write_text(
-        '[btcpay]\nbuyer_name = "ACME Corp"\nredirect_url = "https://acme.example/thanks"\n'
-        'payment_methods = ["onchain", "lightning"]\n')
+        '[btcpay]\nbuyer_name = "ACME Corp"\npayment_methods = ["onchain", "lightning"]\n')
+    local = Path(seed.path) / ".git" / "hourly" / "config.toml"  # where the payer goes: the user's file only
+    local.parent.mkdir(parents=True)
+    local.write_text('[btcpay]\nredirect_url = "https://acme.example/thanks"\n')
     assert_ok(hourly("invoice", *SEED_ARGS, "--yes", "--buyer-email", "ap@acme.example"))
     body = json.loads(invoice_posts(fake)[0]["body"])
     assert body["metadata"]["buyerName"] == "ACME Corp"

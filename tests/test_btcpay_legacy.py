@@ -247,8 +247,11 @@ def test_a_store_without_a_wallet_passes_the_server_message_through(fake, seed, 
 
 def test_payment_methods_from_config_become_payment_currencies(legacy, fake, seed):
     (Path(seed.path) / ".hourly.toml").write_text(
-        '[btcpay]\npayment_methods = ["onchain", "lightning"]\nbuyer_email = "ap@acme.example"\n'
-        'notification_url = "https://acme.example/ipn"\nredirect_url = "https://acme.example/thanks"\n')
+        '[btcpay]\npayment_methods = ["onchain", "lightning"]\nbuyer_email = "ap@acme.example"\n')
+    local = Path(seed.path) / ".git" / "hourly" / "config.toml"  # where invoices go: the user's file only
+    local.parent.mkdir(parents=True)
+    local.write_text('[btcpay]\nnotification_url = "https://acme.example/ipn"\n'
+                     'redirect_url = "https://acme.example/thanks"\n')
     assert_ok(hourly("invoice", *SEED_ARGS, "--yes", "--buyer-name", "ACME Corp"))
     body = json.loads(invoice_posts(fake)[0]["body"])
     assert body["paymentCurrencies"] == ["BTC", "BTC-LN"]

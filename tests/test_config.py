@@ -125,6 +125,7 @@ def test_the_new_keys_are_accepted_and_shown(worked):
 def test_a_secret_in_a_tracked_file_is_refused_with_its_line(worked):
     (worked.path / "pyproject.toml").write_text('[tool.hourly]\ntz = "UTC"\n\n[tool.hourly.btcpay]\n'
                                                 'merchant_token = "0123456789abcdef"\n')
+    worked.git("add", "pyproject.toml")
     result = run("report", "--repo", worked.path)
     assert result.exit_code == 4
     assert "pyproject.toml:5: 'btcpay.merchant_token' is a secret and this file is tracked by git" in result.stderr
@@ -330,7 +331,7 @@ def test_listed_currencies_are_accepted_in_rates_and_unlisted_refused(repo):
     assert "100.00 XYZ" in run("--rate", "100 XYZ").stdout
 
 
-def test_this_clones_git_dir_file_is_a_layer_below_the_repository_files(repo, tmp_path):
+def test_this_clones_git_dir_file_outranks_the_repository_files_for_the_host(repo, tmp_path):
     # `hourly btcpay pair --save` writes <git dir>/hourly/config.toml: untracked, this clone only.
     from click.testing import CliRunner
     from hourly_hooks.cli import main
@@ -343,8 +344,10 @@ def test_this_clones_git_dir_file_is_a_layer_below_the_repository_files(repo, tm
     assert "https://clone.example" in shown.stdout and "tok-local-123456" not in shown.stdout
     assert "config.toml:2" in shown.stdout
     (repo.path / ".hourly.toml").write_text('[btcpay]\nhost = "https://team.example"\n')
-    shown = CliRunner().invoke(main, ["config", "--repo", str(repo.path), "--json"])
-    assert "https://team.example" in shown.stdout and "https://clone.example" not in shown.stdout
+    shown = json.loads(CliRunner().invoke(main, ["config", "--repo", str(repo.path), "--json"]).stdout)
+    # Where credentials go is the user's choice: a repository file's host is ignored (trust.py).
+    assert [s["value"] for s in shown["settings"] if s["key"] == "btcpay.host"] == ["https://clone.example"]
+    assert [s["value"] for s in shown["ignored"]] == ["https://team.example"]
     # A linked worktree reads the same clone file.
     repo.commit("first", "2026-03-02T09:00:00+00:00")
     repo.git("worktree", "add", "-q", str(tmp_path / "wt"))

@@ -3,8 +3,12 @@
 Precedence, highest first:
 
     command-line flags > ``hourly -c KEY=VALUE`` > environment > ``.hourly.toml``
-    > ``[tool.hourly]`` in ``pyproject.toml`` > the user file
-    (``$XDG_CONFIG_HOME/hourly/config.toml``) > defaults
+    > ``[tool.hourly]`` in ``pyproject.toml`` > this clone's ``<git dir>/hourly/config.toml``
+    > the user file (``$XDG_CONFIG_HOME/hourly/config.toml``) > defaults
+
+except that the two repository files cannot set where credentials go or how
+they are sent (``trust.USER_ONLY``): there those keys are set aside, unused,
+and the BTCPay commands say so (trust.py).
 
 Every layer is checked against one schema (``KEYS``): an unknown key, a value
 of the wrong type or outside its set, a time zone, rate or rounding that does
@@ -12,8 +16,8 @@ not parse, is refused in one line naming the file, line and key. Every value
 remembers its layer (``Setting.origin``), which ``hourly config`` shows.
 
 Secrets (API keys, merchant tokens, private keys) are refused in the
-repository files: they are tracked by git, so secrets belong in the user file
-or the environment. On the command line (``-c``) they are refused too: the
+repository files: they are, or would be, committed, so secrets belong in the
+user file, the clone's git-dir file or the environment. On the command line (``-c``) they are refused too: the
 process list and the shell history would show them.
 
 The commit-msg hook must stay cheap: this module imports tomllib, so the hook
@@ -31,6 +35,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from hourly_hooks.errors import ConfigError, HourlyError, UsageError
+from hourly_hooks.trust import refuse_secrets, withhold
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -88,10 +93,21 @@ def _check_currencies(values: Sequence[str], config: "Config") -> None:
 def _check_host(value: str, config: "Config") -> None:
     from hourly_hooks.btcpay.transport import normalize_host
     from hourly_hooks.errors import HourlyError
+    from hourly_hooks.trust import refuse_secret_url
+    refuse_secret_url(value)  # first: normalize_host's own errors repeat the URL
     try:
         normalize_host(value)
     except HourlyError as error:  # the layer that set it is named by the caller
         raise ValueError(error.message) from None
+
+
+# A plausible address, not RFC 5322: one @, no spaces, a dotted domain.
+_EMAIL = re.compile(r"[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[^@\s<>(),;:\".]{2,}")
+
+
+def _check_email(value: str, config: "Config") -> None:
+    if not _EMAIL.fullmatch(value):
+        raise ValueError(f"not an email address: {value!r} (expected name@example.com)")
 
 
 def _check_seconds(value: Any, config: "Config") -> None:
@@ -170,7 +186,7 @@ KEYS: Dict[str, Key] = {key.name: key for key in (
     Key("btcpay.insecure", "bool", False),
     Key("btcpay.timeout", "seconds", 30, env="BTCPAYSERVER_TIMEOUT", check=_check_seconds),
     Key("btcpay.expires", "string", check=_check_duration, expected='a duration like "24h"'),
-    Key("btcpay.buyer_email", "string"),
+    Key("btcpay.buyer_email", "string", check=_check_email, expected="an email address like name@example.com"),
     Key("btcpay.buyer_name", "string"),
     Key("btcpay.notification_url", "string"),
     Key("btcpay.redirect_url", "string"),
@@ -231,6 +247,7 @@ class Layer:
     sources: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # key -> TOML path / variable
     prefix: Tuple[str, ...] = ()     # where the settings sit in the file: ("tool", "hourly")
     text: Optional[str] = None
+    ignored: Dict[str, Any] = field(default_factory=dict)  # user-only keys a repository file set (trust.py)
     _lines: Dict[str, Optional[int]] = field(default_factory=dict, repr=False)
 
     @property
@@ -376,8 +393,10 @@ class Config:
         return sorted(self._effective.values(), key=lambda s: (order.get(s.key, order["rates.default"]), s.key))
 
     def everywhere(self, dotted: str) -> List[Any]:
-        """The key's value in every layer that sets it, highest first."""
-        return [layer.values[dotted] for layer in reversed(self.layers) if dotted in layer.values]
+        """The key's value in every layer that sets it, highest first; ignored ones too (trust.py):
+        the hooks protect every key file any layer names, and protecting more is never a leak."""
+        return [values[dotted] for layer in reversed(self.layers)
+                for values in (layer.values, layer.ignored) if dotted in values]
 
     def parsed(self, dotted: str, parse: Callable[[Any], Any]) -> Any:
         """parse(value), a ValueError reported as the value's layer would report it."""
@@ -505,22 +524,10 @@ def _file_layer(kind: str, path: Path, problems: _Problems, prefix: Tuple[str, .
         problems(ConfigError(f"{layer.where('')}: '{'.'.join(prefix)}' must be a table"))
         return layer
     if kind in ("pyproject", "repo"):
-        _refuse_secrets(data, layer, problems)
+        refuse_secrets(data, layer, problems)
     _flatten(data, layer, problems)
+    withhold(layer)
     return layer
-
-
-def _refuse_secrets(settings: Mapping, layer: Layer, problems: _Problems, trail: Tuple[str, ...] = ()) -> None:
-    for key, value in settings.items():
-        path = trail + (key,)
-        name = ".".join(path)
-        if isinstance(value, dict):
-            _refuse_secrets(value, layer, problems, path)
-        elif key.lower() in SECRET_KEYS or (key == "pem" and "-----BEGIN" in str(value)):
-            line = find_line(layer.text or "", layer.prefix + path)
-            problems(ConfigError(
-                f"{layer.name}{f':{line}' if line else ''}: '{name}' is a secret and this file is tracked by git",
-                hint=f"Move it to {user_file()} or an environment variable, and rewrite it out of history."))
 
 
 def _flatten(data: Mapping, layer: Layer, problems: _Problems) -> None:
@@ -551,11 +558,32 @@ def _put(layer: Layer, dotted: str, value: Any, source: Tuple[str, ...], problem
     if spec is None:
         problems(layer.error(f"{layer.where(dotted)}: unknown key '{dotted}'{did_you_mean(dotted)}"))
         return
+    if _empty(spec, value):  # never a silent fall back to the default
+        problems(layer.error(_empty_message(layer, dotted, value)))
+        return
     try:
         layer.values[dotted] = _typed(spec, value)
     except TypeError:
         problems(layer.error(f"{layer.where(dotted)}: '{dotted}' must be {spec.describe()}, "
                              f"not {_described(value)}"))
+
+
+def _empty(spec: Key, value: Any) -> bool:
+    """An empty text where a value is needed, or an empty word in a list (it would match everything)."""
+    if isinstance(value, str):
+        return spec.kind in ("string", "choice", "seconds") and not value.strip()
+    return isinstance(value, (list, tuple)) and any(isinstance(v, str) and not v.strip() for v in value)
+
+
+def _empty_message(layer: Layer, dotted: str, value: Any) -> str:
+    where = layer.where(dotted)
+    if not isinstance(value, str):
+        return f"{where}: '{dotted}' holds an empty word, which would match everything: remove it"
+    if layer.kind == "flag":
+        return f"{where} '': an empty value: give one, or leave {where} out to use the default"
+    if layer.kind == "-c":
+        return f"{where}=: '{dotted}' is empty: give it a value, or leave {where} out to use the default"
+    return f"{where}: '{dotted}' is empty: give it a value, or delete it to use the default"
 
 
 def _typed(spec: Key, value: Any) -> Any:
@@ -644,11 +672,11 @@ def _safe_ways(dotted: str) -> str:
 
 
 def flag_layer(flags: Mapping[str, Any], names: Optional[Mapping[str, str]] = None) -> Layer:
-    """Command-line flag values (None, "", False or () = not given) as the top layer."""
+    """Command-line flag values (None, False or () = not given) as the top layer; "" is refused."""
     layer = Layer("flag")
     problems = _Problems(strict=True)
     for dotted, value in flags.items():
-        if value is None or value is False or value == "" or value == ():
+        if value is None or value is False or value == ():
             continue
         name = (names or {}).get(dotted) or _FLAGS.get(dotted) or \
             "--" + dotted.rpartition(".")[2].replace("_", "-")

@@ -75,5 +75,11 @@ class OutputError(HourlyError):
     exit_code = 74  # EX_IOERR in sysexits.h, beside 70 (EX_SOFTWARE) for bugs
 
 
+def quoted(text, longest: int = 40) -> str:
+    """A bad value as an error message repeats it: cut short (thousands of digits help no one)."""
+    text = str(text)
+    return repr(text) if len(text) <= longest else f"{text[:longest]!r}... ({len(text)} characters)"
+
+
 EXIT_CRASH = 70
 EXIT_INTERRUPTED = 130

@@ -11,6 +11,7 @@ from functools import lru_cache
 from math import gcd
 from typing import Iterable, List, Sequence, Tuple, Union
 
+from hourly_hooks.errors import quoted
 from hourly_hooks.markers import format_duration, parse_duration
 
 # Digits after the point that an amount is rounded to: ISO 4217's minor units
@@ -40,6 +41,14 @@ MINOR_UNITS = {
 HOURS_PLACES = Decimal("0.01")
 _SECONDS_PER_HOUR = 3600
 _NUMBER = r"[0-9][0-9_,]*(?:\.[0-9]*)?|\.[0-9]+"
+# Bounds on what a rate or a rounding may be. A billion an hour is past any
+# real rate in any currency (in SATS, 10 BTC an hour; in the weakest
+# currencies, tens of thousands of dollars); eight decimals is the satoshi.
+# A rounding step longer than a day would bill every session as days.
+MAX_RATE = Decimal(10) ** 9
+MAX_RATE_DECIMALS = 8
+MAX_ROUNDING = timedelta(hours=24)
+_LONGEST = 40  # characters of a bad value an error repeats (errors.quoted cuts there too)
 _RATE = re.compile(rf"^\s*(?:(?P<a>{_NUMBER})\s*(?P<c>[A-Za-z]{{3,5}})"
                    rf"|(?P<c2>[A-Za-z]{{3,5}})\s*(?P<a2>{_NUMBER}))\s*$")
 
@@ -196,22 +205,41 @@ def parse_rate(text, known: Iterable[str] = ()) -> Rate:
         raise ValueError(f"a rate needs a currency: {text} (try \"{text} USD\")")
     match = _RATE.match(str(text))
     if not match:
-        raise ValueError(f"not a rate: {text!r} (expected a positive amount and a currency, like \"100 USD\")")
+        raise ValueError(f"not a rate: {quoted(text)} (expected a positive amount and a currency, like \"100 USD\")")
     raw = match["a"] or match["a2"]
     currency = (match["c"] or match["c2"]).upper()
     if "," in raw:
         raise ValueError(f"a comma in the rate {text!r}: rates take a decimal point and no thousands separator "
                          f"(use {_comma_hint(raw)} {currency})")
-    try:
-        amount = Decimal(raw.replace("_", ""))
-    except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
-        raise ValueError(f"not a rate: {text!r}") from None
-    if not amount.is_finite() or amount <= 0:
-        raise ValueError(f"a rate must be a positive amount: {text!r}")
+    amount = _rate_amount(raw.replace("_", ""), text)
     if currency not in known_currencies(known):
         raise ValueError(f"unknown currency {currency!r} in the rate {text!r} (expected an ISO 4217 "
                          "code like USD or EUR, BTC or SATS; list other codes in the `currencies` setting)")
     return Rate(amount, currency)
+
+
+def _rate_amount(digits: str, text) -> Decimal:
+    """The amount of a rate, within MAX_RATE and MAX_RATE_DECIMALS; ValueError otherwise.
+
+    Bounded on the text, before any arithmetic: thousands of digits would
+    otherwise reach int() and Decimal's limits in the middle of a report."""
+    whole, _, fraction = digits.partition(".")
+    if len(whole.lstrip("0")) > len(str(MAX_RATE)) or len(fraction.rstrip("0")) > MAX_RATE_DECIMALS:
+        raise ValueError(_rate_bounds(text))
+    try:
+        amount = Decimal(digits)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
+        raise ValueError(f"not a rate: {quoted(text)}") from None
+    if amount <= 0:
+        raise ValueError(f"a rate must be a positive amount: {quoted(text)}")
+    if amount > MAX_RATE:
+        raise ValueError(_rate_bounds(text))
+    return amount
+
+
+def _rate_bounds(text) -> str:
+    return (f"the rate {quoted(text)} is out of bounds: at most {MAX_RATE:,f} an hour, with at most "
+            f"{MAX_RATE_DECIMALS} decimals (a typo?)")
 
 
 def _comma_hint(raw: str) -> str:
@@ -244,16 +272,25 @@ def parse_rounding(text: str, mode: str | None = None) -> Rounding:
     """``"6m"``, ``"15m nearest"`` (or a separate mode) -> Rounding; ValueError otherwise."""
     words = str(text).split()
     if not words or len(words) > 2:
-        raise ValueError(f"not a rounding: {text!r} (expected an increment like 6m, and up|nearest|down)")
+        raise ValueError(f"not a rounding: {quoted(text)} (expected an increment like 6m, and up|nearest|down)")
     if len(words) == 2:
         mode = mode or words[1]
     mode = (mode or "up").lower()
     if mode not in _MODES:
-        raise ValueError(f"unknown rounding mode {mode!r} (expected up, nearest or down)")
-    seconds = int(parse_duration(words[0]).total_seconds())
+        raise ValueError(f"unknown rounding mode {quoted(mode)} (expected up, nearest or down)")
+    return Rounding(_rounding_seconds(words[0], text), mode)
+
+
+def _rounding_seconds(step: str, text) -> int:
+    """The increment in seconds, above zero and at most MAX_ROUNDING; ValueError otherwise."""
+    # Past _LONGEST characters no increment is within bounds; parse_duration would repeat it all.
+    seconds = int(parse_duration(step).total_seconds()) if len(step) <= _LONGEST else None
+    if seconds is None or seconds > MAX_ROUNDING.total_seconds():
+        raise ValueError(f"the rounding {quoted(text)} is out of bounds: an increment of at most "
+                         f"{MAX_ROUNDING.total_seconds() // 3600:.0f}h, like 6m or 15m")
     if seconds <= 0:
-        raise ValueError(f"a rounding increment must be positive: {text!r}")
-    return Rounding(seconds, mode)
+        raise ValueError(f"a rounding increment must be positive: {quoted(text)}")
+    return seconds
 
 
 # A hundredth of an hour, the unit hours are shown in, is 36 seconds.

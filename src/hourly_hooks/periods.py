@@ -9,6 +9,8 @@ from typing import Optional, Tuple
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from hourly_hooks.errors import quoted
+
 PERIODS = ("today", "yesterday", "this-week", "last-week", "this-month", "last-month",
            "this-year", "last-year")
 
@@ -52,7 +54,7 @@ def zone(name: Optional[str]) -> tzinfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ValueError(f"unknown time zone {name!r} (expected an IANA name like Europe/Paris or UTC)") from None
+        raise ValueError(f"unknown time zone {quoted(name)} (expected an IANA name like Europe/Paris or UTC)") from None
 
 
 def local_zone() -> tzinfo:
@@ -96,7 +98,7 @@ def parse_day(text: str, today: date) -> date:
             try:
                 return date.fromisocalendar(int(year_text), int(week), int(weekday or 1))
             except ValueError:
-                raise ValueError(f"not a date: {text!r} (there is no week {week} in {year_text})") from None
+                raise ValueError(f"not a date: {quoted(text)} (there is no week {week} in {year_text})") from None
         if kind in ("mdy", "dmy"):
             month_name, day_text, year_text = match.groups() if kind == "mdy" else \
                 (match.group(2), match.group(1), match.group(3))
@@ -110,7 +112,7 @@ def parse_day(text: str, today: date) -> date:
             if match.group(1) and back == 0:
                 back = 7
             return today - timedelta(days=back)
-    raise _UnknownForm(f"not a date: {text!r} (try {DATE_FORMS})")
+    raise _UnknownForm(f"not a date: {quoted(text)} (try {DATE_FORMS})")
 
 
 class _UnknownForm(ValueError):
@@ -121,7 +123,7 @@ def _date(year: int, month: int, day: int, text: str) -> date:
     try:
         return date(year, month, day)
     except ValueError as error:
-        raise ValueError(f"not a date: {text!r} ({error})") from None
+        raise ValueError(f"not a date: {quoted(text)} ({error})") from None
 
 
 def _time_of_day(match, text: str) -> time:
@@ -130,7 +132,7 @@ def _time_of_day(match, text: str) -> time:
     if groups.get("ampm"):
         hour, minute, second, fraction = int(groups["h12"]), int(groups["m12"] or 0), 0, ""
         if not 1 <= hour <= 12:
-            raise ValueError(f"not a time: {text!r} (a 12-hour clock runs from 1 to 12)")
+            raise ValueError(f"not a time: {quoted(text)} (a 12-hour clock runs from 1 to 12)")
         hour = hour % 12 + (12 if groups["ampm"] == "pm" else 0)
     else:
         hour, minute, second = int(groups["h"]), int(groups["m"]), int(groups["s"] or 0)
@@ -138,7 +140,7 @@ def _time_of_day(match, text: str) -> time:
     try:
         return time(hour, minute, second, int(fraction.ljust(6, "0")) if fraction else 0)
     except ValueError as error:
-        raise ValueError(f"not a time: {text!r} ({error})") from None
+        raise ValueError(f"not a time: {quoted(text)} ({error})") from None
 
 
 def _offset(text: Optional[str]) -> Optional[tzinfo]:
@@ -150,7 +152,7 @@ def _offset(text: Optional[str]) -> Optional[tzinfo]:
     digits = text[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:] or 0)
     if hours > 23 or minutes > 59:
-        raise ValueError(f"not a UTC offset: {text!r}")
+        raise ValueError(f"not a UTC offset: {quoted(text)}")
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
@@ -180,7 +182,7 @@ def parse_when(text: str, tz: tzinfo, now: Optional[datetime] = None) -> datetim
         pass
     parts = _split_time(words)
     if parts is None:
-        raise ValueError(f"not a date: {text.strip()!r} (try {DATE_FORMS})")
+        raise ValueError(f"not a date: {quoted(text.strip())} (try {DATE_FORMS})")
     day_text, clock, offset = parts
     day = parse_day(day_text, today)
     return datetime.combine(day, clock, tzinfo=offset or tz)
@@ -205,10 +207,10 @@ def parse_at(text: str, now: datetime) -> datetime:
             return datetime.combine(parse_day(day_text, now.date()), clock, tzinfo=offset or zone_now)
         parse_day(words, now.date())
     except _UnknownForm:
-        raise ValueError(f"{text.strip()!r}: expected {AT_FORMS}") from None
+        raise ValueError(f"{quoted(text.strip())}: expected {AT_FORMS}") from None
     except ValueError as error:
         raise ValueError(f"{error}; expected {AT_FORMS}") from None
-    raise ValueError(f"{text.strip()!r} is a day without a time: give one too, e.g. '{text.strip()} 17:30'")
+    raise ValueError(f"{quoted(text.strip())} is a day without a time: give one too, e.g. '{text.strip()} 17:30'")
 
 
 def midnight(day: date, tz: tzinfo) -> datetime:
@@ -219,7 +221,7 @@ def period(name: str, tz: tzinfo, now: Optional[datetime] = None) -> Tuple[datet
     """[start, end) of a named period around now, in tz. Weeks start on Monday."""
     name = name.lower()
     if name not in PERIODS:
-        raise ValueError(f"unknown period {name!r} (expected one of {', '.join(PERIODS)})")
+        raise ValueError(f"unknown period {quoted(name)} (expected one of {', '.join(PERIODS)})")
     today = (now or datetime.now(tz)).astimezone(tz).date()
     if name in ("today", "yesterday"):
         day = today - timedelta(days=0 if name == "today" else 1)

@@ -233,6 +233,8 @@ class BTCPaySettings:
     redirect_url: Optional[str] = None
     payment_methods: Tuple[str, ...] = ()
     expires: Optional[int] = None                           # minutes; None: the store's setting
+    # Where the money settings came from ("rates.default" -> "file:.hourly.toml:2"), for the preview.
+    origins: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def secrets(self) -> Tuple[Optional[str], ...]:
@@ -295,7 +297,15 @@ def settings_from(table: Optional[Mapping] = None, env: Optional[Mapping[str, st
         redirect_url=text("redirect_url"),
         payment_methods=cfg.parsed("btcpay.payment_methods", normalize_payment_methods),
         expires=cfg.parsed("btcpay.expires", _minutes),
+        origins=_money_origins(cfg),
     )
+
+
+def _money_origins(cfg) -> Dict[str, str]:
+    """Each rate's and the rounding's origin, as `hourly config` prints them."""
+    keys = [key for key in ("rates.default", "round", "round_mode") if cfg.setting(key) is not None]
+    keys += [f"rates.{name}" for name in cfg.table("rates") if name != "default"]
+    return {key: str(cfg.setting(key).origin) for key in keys}
 
 
 def choose_backend(settings: BTCPaySettings) -> str:

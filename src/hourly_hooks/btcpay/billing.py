@@ -403,6 +403,7 @@ def _nothing_left(parts: Split, ui: UI, tz) -> None:
 
 
 def _preview(ui: UI, request: InvoiceRequest, sheet, backend, settings: BTCPaySettings) -> None:
+    from hourly_hooks import trust
     buyer = " ".join(filter(None, [request.buyer_name,
                                    f"<{request.buyer_email}>" if request.buyer_email else None]))
     expiry = "(the store's)"
@@ -410,6 +411,7 @@ def _preview(ui: UI, request: InvoiceRequest, sheet, backend, settings: BTCPaySe
         expiry = f"{request.expires_minutes} minutes"
     rows = [
         ("Amount", f"{request.amount_text} {request.currency}"),
+        *trust.money_rows(sheet, settings.origins),  # a rate a cloned repository set is seen here
         ("Item", request.item_desc),
         ("Sessions", f"{len(sheet.lines)} ({', '.join(sorted({s.author for s in sheet.sessions}))})"),
         ("Order id", request.order_id),

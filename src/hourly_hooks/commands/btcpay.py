@@ -9,6 +9,7 @@ from typing import Optional
 import click
 
 from hourly_hooks import config as config_module
+from hourly_hooks import trust
 from hourly_hooks.btcpay import BACKENDS, BTCPaySettings, backend_from, settings_from
 from hourly_hooks.btcpay import keys
 from hourly_hooks.btcpay.legacy import LegacyBackend, check_pairing_code
@@ -42,6 +43,8 @@ def load_settings(top: Optional[Path], config=None, **flags) -> BTCPaySettings:
     """Settings from config (this clone's `pair --save` file included), environment and flags;
     `pem="-"` reads the key from stdin."""
     cfg = config if config is not None else config_module.load(top)
+    for line in trust.notices(cfg):  # before anything is sent: what a repository file tried to set
+        click.echo(line, err=True)
     pem_text = None
     if flags.get("pem") == "-":
         pem_text = keys.read_pem_stdin()

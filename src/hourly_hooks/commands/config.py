@@ -9,6 +9,7 @@ from typing import Optional
 import click
 
 from hourly_hooks import config as config_module
+from hourly_hooks import trust
 from hourly_hooks.commands.jsonflag import VERSION
 from hourly_hooks.errors import GitError, UsageError
 from hourly_hooks.history import open_repository
@@ -26,7 +27,7 @@ def effective(repo: Optional[str]) -> config_module.Config:
 
 
 def as_json(setting: config_module.Setting) -> dict:
-    value = setting.value
+    value = trust.shown(setting.key, setting.value) if setting.key == "btcpay.host" else setting.value
     if setting.secret:
         value = config_module.MASK if value else ""
     elif isinstance(value, tuple):
@@ -50,20 +51,29 @@ def show_config(key: Optional[str], repo: Optional[str], json_output: bool) -> N
       hourly -c tz=UTC config tz
       hourly config --json
     """
-    settings = effective(repo).settings()
+    config = effective(repo)
+    settings, ignored = config.settings(), trust.ignored(config)
     if key is not None:
         wanted = "rates.default" if key == "rate" else key
         if config_module.key_spec(wanted) is None:
             raise UsageError(f"unknown key '{key}'{config_module.did_you_mean(wanted)}")
         settings = [setting for setting in settings if setting.key == wanted]
+        ignored = [setting for setting in ignored if setting.key == wanted]
+    for line in [trust.notice(setting) for setting in ignored] + trust.exposures(config):
+        click.echo(line, err=True)
     if json_output:
         document = {"version": VERSION, "settings": [as_json(setting) for setting in settings]}
+        if ignored:  # only then: the document's usual shape stays as it was
+            document["ignored"] = [as_json(setting) for setting in ignored]
         click.echo(json.dumps(document, indent=2))
         return
-    if not settings:
+    if not settings and not ignored:
         click.echo(f"{key} is not set.", err=True)
         return
-    width = max(len(str(setting.origin)) for setting in settings)
+    width = max(len(str(setting.origin)) for setting in settings + ignored)
     for setting in settings:
         click.echo(f"{str(setting.origin):<{width}}  {setting.key}={setting.shown()}")
+    for setting in ignored:  # below the effective values: never read as one of them
+        click.echo(f"{str(setting.origin):<{width}}  {setting.key}={trust.shown(setting.key, setting.value)}"
+                   "  (ignored: set only by you, see the warning)")
 

@@ -156,6 +156,8 @@ def invoices(repo: Optional[str], backend: Optional[str], host: Optional[str], p
         settings = load_settings(repository.top, backend=backend, host=host, pem=pem,
                                  insecure=insecure)
         client = backend_from(settings)
+    except UsageError:  # a value typed on this command line is never passed over
+        raise
     except HourlyError as error:  # no credentials here: still list what the ledger knows
         if ledger.orders():
             problem = error.message

@@ -73,13 +73,6 @@ class Loaded:
     repos: Tuple[Repository, ...]
 
 
-def _usage(call, *args):
-    try:
-        return call(*args)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
-
-
 def selection_flags(params: dict) -> dict:
     """The selection flags that are configuration keys, as the resolver's flag layer."""
     return {"tz": params.get("tz"), "rates.default": params.get("rate"), "round": params.get("round"),
@@ -113,11 +106,23 @@ def _window(params: dict, tz) -> tuple:
         raise UsageError("--period cannot be combined with --since or --until")
     if params.get("period"):
         return periods.period(params["period"], tz)
-    since = _usage(periods.parse_when, params["since"], tz) if params.get("since") else None
-    until = _usage(periods.parse_when, params["until"], tz) if params.get("until") else None
+    since, until = _when(params, "since", tz), _when(params, "until", tz)
     if since and until and until <= since:
         raise UsageError(f"--until ({params['until']}) must be after --since ({params['since']})")
     return since, until
+
+
+def _when(params: dict, name: str, tz):
+    """--since / --until as a moment; None when not given, and an empty value refused, not ignored."""
+    text = params.get(name)
+    if text is None:
+        return None
+    if not text.strip():
+        raise UsageError(f"--{name} '': an empty date: give one (like 2026-01-06), or leave --{name} out")
+    try:
+        return periods.parse_when(text, tz)
+    except ValueError as error:
+        raise UsageError(f"--{name}: {error}") from None
 
 
 @contextmanager
@@ -148,6 +153,8 @@ def resolve(params: dict, default_authors: Sequence[str] = ()) -> Resolved:
     cfg = config_module.load(repos[0].top, flags=selection_flags(params))
     tz = cfg.parsed("tz", periods.zone)
     since, until = _window(params, tz)
+    if any(not word.strip() for word in params.get("ignore") or ()):
+        raise UsageError("--ignore '': an empty word would drop every session: give a word, or leave --ignore out")
     authors = tuple(params.get("author") or ()) or tuple(default_authors)
     if params.get("author"):
         check_author_patterns(repos[0], authors)
