@@ -83,6 +83,9 @@ def settle_race(backend, ledger, order_id: str, created: Invoice, ui) -> Invoice
     try:
         marked = backend.mark_invalid(created.id)
     except (NotImplementedError, BTCPayError) as error:
+        # Remembered, so `hourly invoices` here names the same one to invalidate.
+        ledger.append({"event": "status", "order_id": order_id, "invoice_id": created.id,
+                       "duplicate_of": winner.id})
         raise _by_hand(created, winner, error) from None
     ledger.status(order_id, marked, backend)
     ui.line(f"Another run billed the same time at the same moment; its invoice {winner.id} was created first. "
@@ -113,6 +116,7 @@ class _Record:
         self.url = record.get("url")
         self.time = time_of(record.get("time")) or order.time
         self.authors = time_of(record.get("authors")) or time_of(order.details.get("authors"))
+        self.duplicate_of = record.get("duplicate_of")
 
 
 def overlapping_groups(orders) -> List[List[_Record]]:
@@ -125,7 +129,7 @@ def overlapping_groups(orders) -> List[List[_Record]]:
         joined = [g for g in groups if any(same_time(record, other) for other in g)]
         merged = [record] + [r for g in joined for r in g]
         groups = [g for g in groups if g not in joined] + [merged]
-    return [sorted(g, key=lambda r: (r.created, r.id)) for g in groups if len(g) > 1]
+    return [sorted(g, key=lambda r: (r.created, bool(r.duplicate_of), r.id)) for g in groups if len(g) > 1]
 
 
 def group_note(group: Sequence[_Record]) -> str:
@@ -135,9 +139,14 @@ def group_note(group: Sequence[_Record]) -> str:
     if len(paid) > 1:
         return (f"Paid twice: invoices {names} bill the same time and more than one was paid: "
                 f"refund one (BTCPay: Invoices, the invoice, Refund).")
-    keep = paid[0] if paid else group[0]
-    others = ", ".join(r.id for r in group if r is not keep)
-    return (f"Duplicate: invoices {names} bill the same time: keep {keep.id} and mark {others} Invalid "
+    candidates = paid or [r for r in group if not r.duplicate_of] or list(group)
+    first = [r for r in candidates if r.created == candidates[0].created]
+    if len(first) > 1:   # made in the same second: only the run that made them knew the order
+        return (f"Duplicate: invoices {names} bill the same time: keep one of {', '.join(r.id for r in first)} "
+                "(the one `hourly invoice` pointed at) and mark the others Invalid in BTCPay "
+                "(Invoices, the invoice, Mark as invalid).")
+    others = ", ".join(r.id for r in group if r is not first[0])
+    return (f"Duplicate: invoices {names} bill the same time: keep {first[0].id} and mark {others} Invalid "
             "in BTCPay (Invoices, the invoice, Mark as invalid).")
 
 
