@@ -76,7 +76,7 @@ def time_of_lines(lines) -> Dict[str, Ranges]:
     return {identity: tuple(sorted(ranges)) for identity, ranges in time.items()}
 
 
-def _overlaps(start: int, end: int, ranges: Ranges) -> List[Tuple[int, int]]:
+def _overlaps(start: int, end: int, ranges: Sequence[Tuple[int, int]]) -> List[Tuple[int, int]]:
     if end <= start:  # a zero-length session is covered when its instant is
         return [(start, start)] if any(a <= start < b for a, b in ranges) else []
     return [(max(start, a), min(end, b)) for a, b in ranges if a < end and b > start]
