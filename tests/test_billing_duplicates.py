@@ -89,6 +89,7 @@ def test_simultaneous_runs_leave_one_payable_invoice(fake, tmp_path, runs, trial
         assert len(losing) == len(made) - 1
         for d in losing:
             assert "marked Invalid, so only one can be paid" in d.stdout, d.stdout
+            assert "The invoice to pay is the other run's (open" in d.stdout and "no new one" not in d.stdout
     assert raced, "no trial created more than one invoice: the race was not exercised"
 
 
@@ -130,6 +131,9 @@ def test_a_loser_that_cannot_mark_names_the_duplicate_and_both_are_flagged(fake,
     assert f"Mark {loser['id']} Invalid by hand" in lost.stderr and winner["id"] in lost.stderr
     if api != "legacy":
         assert MODIFY in lost.stderr                         # what makes it automatic
+    else:
+        check = _hourly(clones[0], {**clones[0].env, **env}, "btcpay", "check")
+        assert "Duplicates:" in check.stdout and "marked by hand: the legacy API cannot" in check.stdout
     clone = clones[done.index(lost)]
     env = {**clone.env, **env}
     listing = _hourly(clone, env, "invoices")

@@ -11,6 +11,7 @@ the session's (see `held_ranges`).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import Dict, FrozenSet, Iterable, List, Mapping, Tuple
 
 from hourly_hooks.gitcmd import run_git
@@ -89,6 +90,27 @@ def held_ranges(holder, session, span: Tuple[int, int], raw: RawAuthors) -> List
         # identity, is this session (two people never clock the same seconds).
         ranges.extend(r for rs in holder.time.values() for r in rs if r == span)
     return ranges
+
+
+def touching(lines, holders) -> list:
+    """The lines any holder's time reaches at all, whoever it is held for: the only
+    ones whose raw authors are worth asking git for (a report may hold thousands).
+    A superset (closed intervals): `split` decides."""
+    merged: List[List[int]] = []
+    for a, b in sorted({r for h in holders for rs in (*h.time.values(), *h.authors.values()) for r in rs}):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    starts = [a for a, _ in merged]
+    shas = {sha for h in holders for sha in h.shas}
+    result = []
+    for line in lines:
+        start, end = int(line.session.start.timestamp()), int(line.session.end.timestamp())
+        index = bisect_right(starts, end) - 1
+        if line.session.clock_in.sha in shas or (index >= 0 and merged[index][1] >= start):
+            result.append(line)
+    return result
 
 
 def overlapping(a: Mapping[str, Ranges], b: Mapping[str, Ranges]) -> bool:

@@ -297,7 +297,9 @@ class UI(Protocol):
         """Return when the user agrees; raise Rejected otherwise."""
         ...
     def document(self, document: dict, human_title: str) -> None: ...
-    def invoice(self, invoice: Invoice, existing: bool) -> None: ...
+    def invoice(self, invoice: Invoice, existing: bool, raced: bool = False) -> None:
+        """Show the invoice to pay; `raced`: this run's own was a same-moment duplicate, now invalid."""
+        ...
     def nothing_left(self, rows: List[dict]) -> None: ...
 
 
@@ -379,7 +381,7 @@ def invoice(sheet, settings: BTCPaySettings, ledger: Ledger, ui: UI, *, who: str
                           "holds the time, and the next run finds the invoice on the server by its order id.")
             raise
     winner = duplicates.settle_race(backend, ledger, request.order_id, created, ui)
-    ui.invoice(winner, existing=winner.id != created.id)
+    ui.invoice(winner, existing=winner.id != created.id, raced=winner.id != created.id)
     return winner
 
 

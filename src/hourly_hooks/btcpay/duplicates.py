@@ -42,8 +42,15 @@ def confirm(backend, invoice_id: str) -> Optional[Invoice]:
 
 
 def confirm_created(backend, ledger, order_id: str, created: Invoice) -> Invoice:
-    """The created invoice, confirmed by a GET before it holds any time."""
-    confirmed = confirm(backend, created.id)
+    """The created invoice, confirmed by a GET before it holds any time.
+
+    Only a "no such invoice" answer disowns it: when the GET itself fails, the
+    create's answer is recorded, and later runs ask for it again (known_time).
+    """
+    try:
+        confirmed = confirm(backend, created.id)
+    except BTCPayError:
+        return created
     if confirmed is not None:
         return confirmed
     ledger.failed(order_id, f"the create answered with invoice {created.id}, which the server does not have")
@@ -69,7 +76,12 @@ def race_key(invoice: Invoice, rank: int) -> Tuple:
 
 def settle_race(backend, ledger, order_id: str, created: Invoice, ui) -> Invoice:
     """The invoice to pay for this time: `created`, unless a same-moment run's was earlier."""
-    listed = backend.hourly_invoices()                   # newest first, like the server lists them
+    try:
+        listed = backend.hourly_invoices()               # newest first, like the server lists them
+    except BTCPayError as error:
+        ui.line(f"Warning: could not check for a same-moment duplicate ({error.message}): "
+                "run `hourly invoices`, which names any.")
+        return created
     ranks = {inv.id: len(listed) - index for index, inv in enumerate(listed)}
     ranks.setdefault(created.id, len(listed) + 1)        # not listed yet: the newest
     rivals = {inv.id: inv for inv in listed

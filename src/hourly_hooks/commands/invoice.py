@@ -103,11 +103,14 @@ class _Output:
         if self.as_json:
             click.echo(json.dumps({"version": VERSION, "created": None, "left_out": rows}, indent=2))
 
-    def invoice(self, inv: Invoice, existing: bool) -> None:
+    def invoice(self, inv: Invoice, existing: bool, raced: bool = False) -> None:
         if self.as_json:
             click.echo(json.dumps({"version": VERSION, **inv.to_json(), "existing": existing}, indent=2))
             return
-        if existing:
+        if raced:
+            click.echo(f"The invoice to pay is the other run's ({inv.status}, {inv.amount} {inv.currency}).")
+            click.echo(f"It may be paid here: {inv.url}")
+        elif existing:
             paid = f", paid {inv.paid}" if inv.paid else ""
             click.echo(f"An invoice for this time already exists ({inv.status}{paid}, "
                        f"{inv.amount} {inv.currency}); no new one was created.")

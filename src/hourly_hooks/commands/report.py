@@ -31,14 +31,14 @@ def billed_sessions(repos, sheet) -> tuple:
     with_ledger = [repo for repo in repos if repo.git_dir.joinpath(*LEDGER_FILE).exists()]
     if not with_ledger or sheet is None:
         return {}, []  # the common case: no invoice yet, and no need to load the BTCPay code
-    from hourly_hooks.btcpay.authors import raw_authors
+    from hourly_hooks.btcpay.authors import raw_authors, touching
     from hourly_hooks.btcpay.billing import ledger_holders, split
     from hourly_hooks.btcpay.duplicates import group_note, overlapping_groups
     from hourly_hooks.btcpay.ledger import Ledger
 
     orders = [Ledger(repo.git_dir).orders() for repo in with_ledger]
     holders = [holder for each in orders for holder in ledger_holders(each)]
-    parts = split(sheet.lines, holders, raw_authors(repos, sheet.lines))
+    parts = split(sheet.lines, holders, raw_authors(repos, touching(sheet.lines, holders)))
     billed = {line.session.clock_in.sha: holder.ref for line, holder in parts.covered + parts.waiting}
     groups = [group for each in orders for group in overlapping_groups(each)]
     together = {r.id: " + ".join(other.id for other in group) for group in groups for r in group}
