@@ -14,6 +14,7 @@ import click
 
 from hourly_hooks.btcpay import BACKENDS, BTCPaySettings, Invoice, backend_from, billing
 from hourly_hooks.btcpay.authors import raw_authors
+from hourly_hooks.btcpay.listing import listing
 from hourly_hooks.btcpay import transport
 from hourly_hooks.btcpay.ledger import Ledger
 from hourly_hooks.commands.btcpay import host_and_pem, load_settings
@@ -143,7 +144,7 @@ def invoices(repo: Optional[str], backend: Optional[str], host: Optional[str], p
     except HourlyError as error:  # no credentials here: still list what the ledger knows
         if ledger.orders():
             problem = error.message
-    listed = billing.listing(ledger, client)
+    listed = listing(ledger, client)
     problem = listed.problem or problem
     if as_json:
         notes = {"notes": listed.notes} if listed.notes else {}  # only when invoices bill the same time
