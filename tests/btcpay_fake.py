@@ -128,8 +128,9 @@ _INCLUDED_POLICIES = {
 CAN_CREATE_INVOICE = "btcpay.store.cancreateinvoice"
 CAN_VIEW_INVOICES = "btcpay.store.canviewinvoices"
 CAN_VIEW_STORE = "btcpay.store.canviewstoresettings"
+CAN_MODIFY_INVOICES = "btcpay.store.canmodifyinvoices"
 
-FAULT_KINDS = ("delay", "500", "malformed", "drop_after_create", "redirect")
+FAULT_KINDS = ("delay", "500", "malformed", "drop_after_create", "redirect", "phantom")
 
 
 # ---------------------------------------------------------------------------
@@ -917,7 +918,9 @@ class FakeBTCPay:
         Kinds: "delay" (sleep ``delay_seconds``, then answer normally), "500" (answer 500
         without doing the work), "malformed" (do the work, answer 200 with a non-JSON body),
         "drop_after_create" (do the work, then close the connection without answering),
-        "redirect" (answer ``redirect_status`` with ``Location: redirect_location``, without the work).
+        "redirect" (answer ``redirect_status`` with ``Location: redirect_location``, without the work),
+        "phantom" (answer normally, then forget every invoice the request created: an id
+        the server does not have).
         A request gets at most one fault: the earliest registered one that matches.
         """
         if kind not in FAULT_KINDS:
@@ -961,11 +964,23 @@ class FakeBTCPay:
         except Exception:   # a bug in the fake: say so loudly rather than drop the connection
             return _Response(500, traceback.format_exc().encode(), {"Content-Type": "text/plain; charset=utf-8",
                                                                    "X-Fake-BTCPay-Error": "1"})
+        if kind == "phantom":
+            self._forget_invoices_in(response)
         if kind == "malformed":
             return _malformed_body()
         if kind == "drop_after_create":
             return _DROP
         return response
+
+    def _forget_invoices_in(self, response: _Response) -> None:
+        try:
+            answer = json.loads(response.body)
+        except ValueError:
+            return
+        answer = answer.get("data", answer) if isinstance(answer, dict) else answer
+        with self._lock:
+            if isinstance(answer, dict):
+                self._invoices.pop(str(answer.get("id")), None)
 
     def _record_and_take_fault(self, request: _Request) -> Optional[_Fault]:
         with self._lock:
@@ -1451,6 +1466,15 @@ class _GreenfieldApi:
         # Since 2.4.0, and the only GET of one invoice in the 2.4.1 OpenAPI document: the
         # permission is checked against the invoice's own store.
         _route("GET", "/api/v1/invoices/{invoice_id}", "_get_invoice_storeless", _ANY_KEY),
+        # Mark status, archive, unarchive: 2.4.1 documents the store-less routes (the store
+        # is the invoice's); the store-scoped ones are what older servers have.
+        _route("POST", "/api/v1/invoices/{invoice_id}/status", "_mark_status_storeless", _ANY_KEY),
+        _route("POST", "/api/v1/stores/{store_id}/invoices/{invoice_id}/status", "_mark_status", CAN_MODIFY_INVOICES),
+        _route("DELETE", "/api/v1/invoices/{invoice_id}", "_archive_storeless", _ANY_KEY),
+        _route("DELETE", "/api/v1/stores/{store_id}/invoices/{invoice_id}", "_archive", CAN_MODIFY_INVOICES),
+        _route("POST", "/api/v1/invoices/{invoice_id}/unarchive", "_unarchive_storeless", _ANY_KEY),
+        _route("POST", "/api/v1/stores/{store_id}/invoices/{invoice_id}/unarchive", "_unarchive",
+               CAN_MODIFY_INVOICES),
     )
 
     def __init__(self, fake: FakeBTCPay):
@@ -1560,6 +1584,67 @@ class _GreenfieldApi:
         if invoice is None or not self.fake._key_grants(key, CAN_VIEW_INVOICES, invoice.store_id):
             return _missing_permission(CAN_VIEW_INVOICES)
         return _json(200, self.fake._greenfield_snapshot(invoice, request.base_url, time.time()))
+
+
+    # -- mark status, archive, unarchive (GreenfieldInvoiceController) -----------------
+
+    def _own_invoice(self, key: _ApiKey, invoice_id: str, store_id: Optional[str] = None
+                     ) -> Union[_Invoice, _Response]:
+        """The invoice, else the answer: store-less, an unknown id is 403 (no store to check
+        the permission against); store-scoped, 404 invoice-not-found."""
+        invoice = self.fake._invoices.get(invoice_id)
+        if store_id is None:
+            if invoice is None or not self.fake._key_grants(key, CAN_MODIFY_INVOICES, invoice.store_id):
+                return _missing_permission(CAN_MODIFY_INVOICES)
+        elif invoice is None or invoice.store_id != store_id:
+            return _api_error(404, "invoice-not-found", "The invoice was not found")
+        return invoice
+
+    def _mark_status(self, request: _Request, key: _ApiKey, invoice_id: str, store_id: Optional[str] = None
+                     ) -> _Response:
+        invoice = self._own_invoice(key, invoice_id, store_id)
+        if isinstance(invoice, _Response):
+            return invoice
+        try:
+            body = json.loads(request.body or b"null")
+        except ValueError:
+            return _malformed_body_error()
+        wanted = body.get("status") if isinstance(body, dict) else None
+        if not isinstance(body, dict) or set(body) - {"status"} or wanted not in ("Invalid", "Settled"):
+            return _validation_error([("status", "Status can only be Invalid or Settled")])
+        invoice.refresh(time.time())
+        if wanted not in _markable_statuses(invoice):
+            return _validation_error([("Status", "Status can only be marked to invalid or settled within "
+                                                 "certain conditions.")])
+        invoice.status, invoice.additional_status = wanted, "Marked"
+        return _json(200, greenfield_view(invoice, request.base_url))
+
+    def _mark_status_storeless(self, request: _Request, key: _ApiKey, invoice_id: str) -> _Response:
+        return self._mark_status(request, key, invoice_id)
+
+    def _archive(self, request: _Request, key: _ApiKey, invoice_id: str, store_id: Optional[str] = None,
+                 archived: bool = True) -> _Response:
+        invoice = self._own_invoice(key, invoice_id, store_id)
+        if isinstance(invoice, _Response):
+            return invoice
+        invoice.archived = archived
+        if archived:
+            return _Response(200)                      # "The invoice has been archived": no body
+        return _json(200, greenfield_view(invoice, request.base_url))
+
+    def _archive_storeless(self, request: _Request, key: _ApiKey, invoice_id: str) -> _Response:
+        return self._archive(request, key, invoice_id)
+
+    def _unarchive(self, request: _Request, key: _ApiKey, invoice_id: str, store_id: Optional[str] = None
+                   ) -> _Response:
+        return self._archive(request, key, invoice_id, store_id, archived=False)
+
+    def _unarchive_storeless(self, request: _Request, key: _ApiKey, invoice_id: str) -> _Response:
+        return self._archive(request, key, invoice_id, archived=False)
+
+
+def _malformed_body_error() -> _Response:
+    return _validation_error([("", "The request body is not valid JSON")])
 
 
 def _query_int(request: _Request, name: str, errors: List[Tuple[str, str]]) -> Optional[int]:

@@ -25,7 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCUMENT = "btcpay-v2.4.1-openapi.json"
 
 # Routes the server serves that its 2.4.1 document leaves out, checked as the documented one.
-ALIASES = {"/api/v1/stores/{storeId}/invoices/{invoiceId}": "/api/v1/invoices/{invoiceId}"}
+ALIASES = {"/api/v1/stores/{storeId}/invoices/{invoiceId}": "/api/v1/invoices/{invoiceId}",
+           "/api/v1/stores/{storeId}/invoices/{invoiceId}/status": "/api/v1/invoices/{invoiceId}/status",
+           "/api/v1/stores/{storeId}/invoices/{invoiceId}/unarchive": "/api/v1/invoices/{invoiceId}/unarchive"}
 
 
 def document_dir() -> Path:

@@ -35,6 +35,8 @@ METADATA_KEY = "hourlyHooks"     # inside metadata.posData (legacy: the posData 
 # Permissions a Greenfield key needs: create, and view so that "never twice"
 # (reading the store's hourly invoices before creating) is possible at all.
 REQUIRED_PERMISSIONS = ("btcpay.store.cancreateinvoice", "btcpay.store.canviewinvoices")
+# Optional: lets the run whose invoice lost a same-moment race mark it Invalid itself.
+MODIFY_PERMISSION = "btcpay.store.canmodifyinvoices"
 
 _METHOD_ALIASES = {
     "onchain": "BTC-CHAIN", "on-chain": "BTC-CHAIN", "chain": "BTC-CHAIN", "btc": "BTC-CHAIN",
@@ -45,6 +47,9 @@ _METHOD_ALIASES = {
 }
 
 # Time an invoice bills: identity -> sorted (start, end) pairs, unix seconds, end exclusive.
+# The same time keyed by the marker commits' raw author emails (as git recorded
+# them, before .mailmap and identity rules) is an invoice's `authors`: what
+# holds the time whatever identity rule or .mailmap a later run uses.
 TimeRanges = Mapping[str, Tuple[Tuple[int, int], ...]]
 
 
@@ -91,6 +96,7 @@ class InvoiceRequest:
     time: TimeRanges = field(default_factory=dict)
     hours: Optional[str] = None
     expires_minutes: Optional[int] = None
+    authors: TimeRanges = field(default_factory=dict)
 
     def __post_init__(self):
         if not isinstance(self.amount, Decimal):
@@ -102,10 +108,15 @@ class InvoiceRequest:
         return fixed_amount(self.amount, self.currency)
 
     def hourly_data(self) -> dict:
-        """What the invoice carries about the time it bills (read back by `time_from`)."""
-        return {"v": 1, "hours": self.hours,
-                "time": {identity: [[_iso(start), _iso(end)] for start, end in ranges]
-                         for identity, ranges in sorted(self.time.items())}}
+        """What the invoice carries about the time it bills (read back by `time_from`).
+
+        v2 adds `authors` (raw author emails) beside `time` (identities): a
+        v1 reader ignores it, and a v1 invoice still holds its time by identity.
+        """
+        data = {"v": 2 if self.authors else 1, "hours": self.hours, "time": _ranges_data(self.time)}
+        if self.authors:
+            data["authors"] = _ranges_data(self.authors)
+        return data
 
     def search_terms(self) -> List[str]:
         return [ITEM_CODE] + [identity_term(identity) for identity in sorted(self.time)]
@@ -120,6 +131,10 @@ def fixed_amount(amount: Decimal, currency: str) -> str:
     return format(amount.quantize(money.quantum(currency)), "f")
 
 
+def _ranges_data(time: TimeRanges) -> dict:
+    return {key: [[_iso(start), _iso(end)] for start, end in ranges] for key, ranges in sorted(time.items())}
+
+
 def _iso(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -131,8 +146,11 @@ def _seconds(text) -> int:
     return int(value.timestamp())
 
 
-def time_from(pos_data) -> Tuple[Dict[str, Tuple[Tuple[int, int], ...]], Optional[str]]:
-    """(time ranges, hours) from an invoice's posData, ({}, None) when it carries none.
+Ranges = Dict[str, Tuple[Tuple[int, int], ...]]
+
+
+def time_from(pos_data) -> Tuple[Ranges, Optional[str], Ranges]:
+    """(time ranges, hours, raw-author ranges) from an invoice's posData; ({}, None, {}) when it carries none.
 
     Tolerant: an invoice someone else made, or edited, is not an hourly one.
     """
@@ -140,20 +158,26 @@ def time_from(pos_data) -> Tuple[Dict[str, Tuple[Tuple[int, int], ...]], Optiona
         try:
             pos_data = json.loads(pos_data)
         except ValueError:
-            return {}, None
+            return {}, None, {}
     data = pos_data.get(METADATA_KEY) if isinstance(pos_data, dict) else None
     if not isinstance(data, dict) or not isinstance(data.get("time"), dict):
-        return {}, None
-    time: Dict[str, Tuple[Tuple[int, int], ...]] = {}
+        return {}, None, {}
     try:
-        for identity, ranges in data["time"].items():
-            pairs = tuple(sorted((_seconds(start), _seconds(end)) for start, end in ranges))
-            if pairs:
-                time[str(identity)] = pairs
+        time = _parse_ranges(data["time"])
+        authors = _parse_ranges(data["authors"]) if isinstance(data.get("authors"), dict) else {}
     except (TypeError, ValueError):
-        return {}, None
+        return {}, None, {}
     hours = data.get("hours")
-    return time, None if hours is None else str(hours)
+    return time, None if hours is None else str(hours), authors
+
+
+def _parse_ranges(value: dict) -> Ranges:
+    result: Ranges = {}
+    for key, ranges in value.items():
+        pairs = tuple(sorted((_seconds(start), _seconds(end)) for start, end in ranges))
+        if pairs:
+            result[str(key)] = pairs
+    return result
 
 
 @dataclass(frozen=True)
@@ -170,6 +194,7 @@ class Invoice:
     paid: Optional[str] = None        # "what was paid of what was asked", when partly paid
     time: TimeRanges = field(default_factory=dict)
     hours: Optional[str] = None
+    authors: TimeRanges = field(default_factory=dict)   # raw author email -> ranges (v2 posData)
 
     @property
     def live(self) -> bool:
@@ -207,7 +232,12 @@ class Backend(Protocol):
         """Every invoice of the store that carries hourly time (see ITEM_CODE)."""
         ...
     def create(self, request: InvoiceRequest) -> Invoice: ...
-    def get(self, invoice_id: str) -> Invoice: ...
+    def get(self, invoice_id: str) -> Invoice:
+        """The invoice; a BTCPayError with `status` 404 when the server has no such invoice."""
+        ...
+    def mark_invalid(self, invoice_id: str) -> Invoice:
+        """Mark an invoice Invalid (Greenfield); NotImplementedError where the API cannot."""
+        ...
     def check(self) -> CheckResult: ...
     def describe(self, request: InvoiceRequest) -> dict:
         """The exact request `create` would send, secrets masked (for --dry-run)."""

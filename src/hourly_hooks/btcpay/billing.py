@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Dict, FrozenSet, List, Optional, Protocol, Sequence, Tuple
+from datetime import datetime, timedelta
+from typing import Dict, FrozenSet, List, Mapping, Optional, Protocol, Sequence, Tuple
 
 from hourly_hooks.btcpay import (PARTLY_PAID, VOID, Backend, BTCPaySettings, Invoice, InvoiceRequest,
                                  order_id_for, parse_expires)
-from hourly_hooks.btcpay.ledger import VOID_STATUSES, Ledger, LedgerError, Order, same_server, time_json, time_of
+from hourly_hooks.btcpay import duplicates
+from hourly_hooks.btcpay.authors import RawAuthors, authors_of_lines, held_ranges
+from hourly_hooks.btcpay.ledger import (VOID_STATUSES, Ledger, LedgerError, Order, same_server, server_of,
+                                        time_json, time_of)
 from hourly_hooks.errors import BTCPayError, NothingToBill, Rejected, UsageError
 
 PENDING = "pending"
@@ -50,6 +53,7 @@ class Holder:
     shas: FrozenSet[str] = frozenset()  # clock-in SHAs, for ledgers that predate time ranges
     url: Optional[str] = None
     invoice: Optional[Invoice] = None
+    authors: Mapping[str, Ranges] = field(default_factory=dict)  # raw author email -> ranges (see authors.py)
 
 
 @dataclass
@@ -72,7 +76,7 @@ def time_of_lines(lines) -> Dict[str, Ranges]:
     return {identity: tuple(sorted(ranges)) for identity, ranges in time.items()}
 
 
-def _overlaps(start: int, end: int, ranges: Ranges) -> List[Tuple[int, int]]:
+def _overlaps(start: int, end: int, ranges: Sequence[Tuple[int, int]]) -> List[Tuple[int, int]]:
     if end <= start:  # a zero-length session is covered when its instant is
         return [(start, start)] if any(a <= start < b for a, b in ranges) else []
     return [(max(start, a), min(end, b)) for a, b in ranges if a < end and b > start]
@@ -89,8 +93,12 @@ def _covered_seconds(parts: List[Tuple[int, int]]) -> int:
     return total
 
 
-def split(lines, holders: Sequence[Holder]) -> Split:
-    """Sort lines into billable, covered (wholly inside held time) and partly covered."""
+def split(lines, holders: Sequence[Holder], raw: RawAuthors = {}) -> Split:
+    """Sort lines into billable, covered (wholly inside held time) and partly covered.
+
+    `raw`: the marker commits' raw authors (authors.raw_authors), by which held
+    time is matched whatever identity rule or .mailmap is in use now.
+    """
     result = Split()
     for line in lines:
         session = line.session
@@ -103,7 +111,7 @@ def split(lines, holders: Sequence[Holder]) -> Split:
                 hits.append((holder, max(end - start, 1)))
                 whole = True
                 continue
-            found = _overlaps(start, end, holder.time.get(session.identity, ()))
+            found = _overlaps(start, end, held_ranges(holder, session, (start, end), raw))
             if found:
                 hits.append((holder, sum(b - a for a, b in found) or 1))
                 parts.extend(found)
@@ -148,7 +156,7 @@ def check_priced(sheet) -> None:
         raise NothingToBill("The amount to bill is zero.")
 
 
-def build_request(sheet, settings: BTCPaySettings) -> InvoiceRequest:
+def build_request(sheet, settings: BTCPaySettings, raw: RawAuthors = {}) -> InvoiceRequest:
     tz = sheet.selection.tz
     start = sheet.start.astimezone(tz).isoformat(timespec="seconds")
     end = sheet.end.astimezone(tz).isoformat(timespec="seconds")
@@ -166,29 +174,37 @@ def build_request(sheet, settings: BTCPaySettings) -> InvoiceRequest:
         time=time,
         hours=str(sheet.hours),
         expires_minutes=parse_expires(settings.expires),
+        authors=authors_of_lines(sheet.lines, raw),
     )
 
 
 # ------------------------------------------------------------- what holds time
 
-def _ledger_holders(orders: Dict[str, Order], skip: FrozenSet[str]) -> List[Holder]:
+def ledger_holders(orders: Dict[str, Order], skip: FrozenSet[str] = frozenset()) -> List[Holder]:
+    """What holds time by this repository's ledger alone (`hourly report` uses it too)."""
     holders = []
     for order in orders.values():
+        authors = time_of(order.details.get("authors"))
         if order.unsettled:
-            holders.append(Holder(order.order_id, PENDING, order.time, frozenset(order.clock_ins)))
+            holders.append(Holder(order.order_id, PENDING, order.time, frozenset(order.clock_ins),
+                                  authors=authors))
             continue
         for invoice_id, record in order.invoices.items():
             if invoice_id in skip or record.get("status") in VOID_STATUSES:
                 continue
             time = time_of(record.get("time")) or order.time
             holders.append(Holder(invoice_id, str(record.get("status")), time,
-                                  frozenset(order.clock_ins) if not time else frozenset(), record.get("url")))
+                                  frozenset(order.clock_ins) if not time else frozenset(), record.get("url"),
+                                  authors=time_of(record.get("authors")) or authors))
     return holders
+
+
+_ledger_holders = ledger_holders
 
 
 def _holder_of(invoice: Invoice) -> Holder:
     return Holder(invoice.id, invoice.status, {k: tuple(v) for k, v in invoice.time.items()},
-                  url=invoice.url, invoice=invoice)
+                  url=invoice.url, invoice=invoice, authors=dict(invoice.authors))
 
 
 def _remember(ledger: Ledger, invoice: Invoice, backend, orders: Dict[str, Order]) -> None:
@@ -198,7 +214,7 @@ def _remember(ledger: Ledger, invoice: Invoice, backend, orders: Dict[str, Order
     if record is None:
         ledger.created(order_id, invoice, backend, reused=True)
     elif record.get("status") != invoice.status or record.get("paid") != invoice.paid \
-            or (invoice.time and not record.get("time")):
+            or (invoice.time and not record.get("time")) or (invoice.authors and not record.get("authors")):
         ledger.status(order_id, invoice, backend)
 
 
@@ -209,6 +225,7 @@ class Known:
     holders: List[Holder]
     server: Dict[str, Invoice]
     unresolved: List[Order]           # pending creates the server does not show (yet)
+    notes: List[str] = field(default_factory=list)   # what the user must be told (released records)
 
 
 def known_time(ledger: Ledger, backend: Backend, *, write: bool = True) -> Known:
@@ -237,22 +254,31 @@ def known_time(ledger: Ledger, backend: Backend, *, write: bool = True) -> Known
         for invoice in server.values():
             _remember(ledger, invoice, backend, orders)
         orders = ledger.orders()
-    # Invoices this ledger knows on this server but that do not carry time
-    # (made before invoices carried it): their status is asked one by one.
+    # Invoices this ledger knows on this server that the store's hourly ones do
+    # not include (made before invoices carried time, or an id the server never
+    # had): their status is asked one by one, and one the server does not have
+    # is released rather than holding its time forever.
+    notes = []
     for order in orders.values():
         for invoice_id, record in list(order.invoices.items()):
             if invoice_id in server or not same_server(record, backend) or record.get("status") in VOID_STATUSES:
                 continue
-            if record.get("time"):
+            current = duplicates.confirm(backend, invoice_id)
+            if current is None:
+                notes.append(f"Note: invoice {invoice_id} (order {order.order_id}) is not on the server "
+                             f"{backend.host}: the time it held is released.")
+                if write:
+                    ledger.append({"event": "status", "order_id": order.order_id, "invoice_id": invoice_id,
+                                   "status": VOID, "missing": True, **server_of(backend)})
+                record["status"] = VOID
                 continue
-            current = backend.get(invoice_id)
             if write and current.status != record.get("status"):
                 ledger.status(order.order_id, current, backend)
             record["status"] = current.status
     holders = [_holder_of(inv) for inv in server.values() if inv.status != VOID]
     holders += _ledger_holders(orders, frozenset(server))
     unresolved = [order for order in orders.values() if order.unsettled]
-    return Known(holders, server, unresolved)
+    return Known(holders, server, unresolved, notes)
 
 
 def _ledger_only(ledger: Ledger) -> Known:
@@ -271,7 +297,9 @@ class UI(Protocol):
         """Return when the user agrees; raise Rejected otherwise."""
         ...
     def document(self, document: dict, human_title: str) -> None: ...
-    def invoice(self, invoice: Invoice, existing: bool) -> None: ...
+    def invoice(self, invoice: Invoice, existing: bool, raced: bool = False) -> None:
+        """Show the invoice to pay; `raced`: this run's own was a same-moment duplicate, now invalid."""
+        ...
     def nothing_left(self, rows: List[dict]) -> None: ...
 
 
@@ -281,13 +309,15 @@ def _when(moment: datetime, tz) -> str:
 
 def _wait_message(order_ref: str, since: Optional[datetime]) -> str:
     when = f" at {since.isoformat(timespec='seconds')}" if since else ""
+    minutes = int(PENDING_GRACE.total_seconds() // 60)
+    until = f" (until {(since + PENDING_GRACE).isoformat(timespec='seconds')})" if since else ""
     return (f"An earlier request for this time (order {order_ref}, sent{when}) got no answer and the server "
-            "does not show that invoice yet; nothing was created. Wait a minute and run again, "
-            "or run `hourly invoices` to settle it.")
+            f"does not show that invoice yet; nothing was created. It may still turn up for {minutes} minutes"
+            f"{until}: run again then, or run `hourly invoices` after that to settle it.")
 
 
 def invoice(sheet, settings: BTCPaySettings, ledger: Ledger, ui: UI, *, who: str, backend: Backend,
-            dry_run: bool = False, replace: Sequence[str] = ()) -> Optional[Invoice]:
+            dry_run: bool = False, replace: Sequence[str] = (), raw: RawAuthors = {}) -> Optional[Invoice]:
     """Bill the sessions of `sheet` that no invoice holds yet; returns the invoice made or found."""
     check_sessions(sheet, who)
     if dry_run:
@@ -299,8 +329,10 @@ def invoice(sheet, settings: BTCPaySettings, ledger: Ledger, ui: UI, *, who: str
             known = _ledger_only(ledger)
     else:
         known = known_time(ledger, backend)
+    for note in known.notes:
+        ui.line(note)
     holders = _apply_replace(known, replace, ui)
-    parts = split(sheet.lines, holders)
+    parts = split(sheet.lines, holders, raw)
     if parts.waiting:
         pending = parts.waiting[0][1]
         order = next((o for o in known.unresolved if o.order_id == pending.ref), None)
@@ -311,7 +343,7 @@ def invoice(sheet, settings: BTCPaySettings, ledger: Ledger, ui: UI, *, who: str
         return None
     bill = dataclasses.replace(sheet, lines=parts.billable)
     check_priced(bill)
-    request = build_request(bill, settings)
+    request = build_request(bill, settings, raw)
     _preview(ui, request, bill, backend, settings)
     _left_out(ui, parts, tz)
     earlier = [inv for inv in known.server.values() if inv.order_id == request.order_id and not inv.live]
@@ -328,7 +360,7 @@ def invoice(sheet, settings: BTCPaySettings, ledger: Ledger, ui: UI, *, who: str
             _remember(ledger, live[0], backend, ledger.orders())
             ui.invoice(live[0], existing=True)
             return live[0]
-        again = split(bill.lines, _ledger_holders(ledger.orders(), frozenset(known.server) | frozenset(replace)))
+        again = split(bill.lines, _ledger_holders(ledger.orders(), frozenset(known.server) | frozenset(replace)), raw)
         if again.waiting or again.covered or again.partial:
             raise Rejected("Another run billed some of this time meanwhile; nothing was created: run again.")
         ledger.pending(request.order_id, **_ledger_details(request, bill, backend))
@@ -340,6 +372,7 @@ def invoice(sheet, settings: BTCPaySettings, ledger: Ledger, ui: UI, *, who: str
             elif getattr(error, "answered", False):
                 ledger.unclear(request.order_id, error.message)
             raise
+        created = duplicates.confirm_created(backend, ledger, request.order_id, created)
         try:
             ledger.created(request.order_id, created, backend)
         except LedgerError as error:
@@ -347,8 +380,9 @@ def invoice(sheet, settings: BTCPaySettings, ledger: Ledger, ui: UI, *, who: str
             error.hint = ("The invoice was created, but the ledger could not record it; its pending entry "
                           "holds the time, and the next run finds the invoice on the server by its order id.")
             raise
-    ui.invoice(created, existing=False)
-    return created
+    winner = duplicates.settle_race(backend, ledger, request.order_id, created, ui)
+    ui.invoice(winner, existing=winner.id != created.id, raced=winner.id != created.id)
+    return winner
 
 
 def _apply_replace(known: Known, replace: Sequence[str], ui: UI) -> List[Holder]:
@@ -450,66 +484,6 @@ def _ledger_details(request: InvoiceRequest, sheet, backend) -> dict:
         "hours": str(sheet.hours),
         "item_desc": request.item_desc,
         "time": time_json(request.time),
+        "authors": time_json(request.authors),
         "clock_ins": [s.clock_in.sha for s in sheet.sessions],
     }
-
-
-# ------------------------------------------------------------ hourly invoices
-
-def listing(ledger: Ledger, backend: Optional[Backend], *, now: Optional[datetime] = None
-            ) -> Tuple[List[dict], Optional[str]]:
-    """The ledger's invoices (and the store's hourly ones), refreshed from the server.
-
-    Returns (rows, problem): with no backend or an unreachable server, the
-    last known statuses are listed and `problem` says why.
-    """
-    problem = None
-    if backend is not None:
-        with ledger.lock():  # a concurrent `hourly invoice` may be creating a pending order
-            try:
-                known_time(ledger, backend)
-                _settle_pending(ledger, backend, now or datetime.now(timezone.utc))
-            except BTCPayError as error:
-                problem = error.message
-    rows: List[dict] = []
-    for order in ledger.orders().values():
-        rows.extend(_rows(order))
-    return rows, problem
-
-
-def _settle_pending(ledger: Ledger, backend: Backend, now: datetime) -> None:
-    """A pending create the server still does not show after PENDING_GRACE never happened."""
-    for order in ledger.orders().values():
-        since = order.pending_since
-        if since is None or not same_server(order.details, backend):
-            continue
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=timezone.utc)
-        if now - since >= PENDING_GRACE and not backend.find(order.order_id):
-            ledger.failed(order.order_id, "not on the server")
-
-
-def _rows(order: Order) -> List[dict]:
-    details = order.details
-    base = {"order_id": order.order_id, "item_desc": details.get("item_desc"), "backend": details.get("backend")}
-    if not order.invoices:
-        if order.state == "pending":
-            state = "pending (no answer yet: wait and run again)"
-        else:
-            state = "not created"
-        return [dict(base, id=None, url=None, amount=details.get("amount"), currency=details.get("currency"),
-                     status=state, paid=None, hours=details.get("hours"), sessions=_count(order.time),
-                     created=None)]
-    rows = []
-    for invoice_id, rec in order.invoices.items():
-        time = time_of(rec.get("time")) or order.time
-        rows.append(dict(base, id=invoice_id, url=rec.get("url"), amount=rec.get("amount"),
-                         currency=rec.get("currency"), status=rec.get("status"), paid=rec.get("paid"),
-                         hours=rec.get("hours") or details.get("hours"),
-                         sessions=_count(time) or len(order.clock_ins), created=rec.get("created"),
-                         backend=rec.get("backend") or details.get("backend")))
-    return rows
-
-
-def _count(time) -> int:
-    return sum(len(ranges) for ranges in time.values())

@@ -15,13 +15,13 @@ from urllib.parse import quote
 
 import requests
 
-from hourly_hooks.btcpay import (ITEM_CODE, METADATA_KEY, REQUIRED_PERMISSIONS, BTCPaySettings, CheckResult,
-                                 Invoice, InvoiceRequest, PARTLY_PAID, state_of, time_from)
+from hourly_hooks.btcpay import (ITEM_CODE, METADATA_KEY, MODIFY_PERMISSION, REQUIRED_PERMISSIONS, BTCPaySettings,
+                                 CheckResult, Invoice, InvoiceRequest, PARTLY_PAID, state_of, time_from)
 from hourly_hooks.btcpay import transport
 from hourly_hooks.errors import BTCPayError, ConfigError
 
 # Broader permissions that include the two billing needs (BTCPay's policy map).
-_INCLUDES = ("btcpay.store.canmodifyinvoices", "btcpay.store.canmodifystoresettings", "unrestricted")
+_INCLUDES = (MODIFY_PERMISSION, "btcpay.store.canmodifystoresettings", "unrestricted")
 
 # Invoices asked for per page when reading the store's hourly invoices back.
 PAGE = 100
@@ -30,14 +30,17 @@ PAGE = 100
 def broader_than_needed(granted: List[str]) -> List[str]:
     """The permissions of a key that reach beyond invoicing one store.
 
-    Billing needs only canviewinvoices and cancreateinvoice on one store: an
+    Billing needs only canviewinvoices and cancreateinvoice on one store, and
+    canmodifyinvoices on it to mark a same-moment duplicate Invalid: an
     unscoped store permission (every store of the user), `unrestricted`, or a
-    permission that can change invoices or settings is more than a leaked key
-    should be able to do.
+    permission that can change settings is more than a leaked key should be
+    able to do.
     """
     broad = []
     for permission in granted:
         name, _, scope = str(permission).partition(":")
+        if name == MODIFY_PERMISSION and scope:
+            continue
         if name == "unrestricted" or name in _INCLUDES:
             broad.append(str(permission))
         elif name.startswith("btcpay.store.") and not scope:
@@ -143,6 +146,20 @@ class GreenfieldBackend:
             data = self._request("GET", self._store_path("invoices", invoice_id), what="invoice")
         return transport.parse_answer(_invoice, data)
 
+    def mark_invalid(self, invoice_id: str) -> Invoice:
+        """POST /api/v1/invoices/{id}/status {"status": "Invalid"} (2.4.1's documented route;
+        older servers answer it with a bare 404 and have the store-scoped one)."""
+        body = {"status": "Invalid"}
+        try:
+            data = self._request("POST", "/api/v1/invoices/" + quote(invoice_id, safe="") + "/status",
+                                 body=body, what="invoice")
+        except BTCPayError as error:
+            if not (getattr(error, "status", None) == 404 and not getattr(error, "has_body", True)):
+                raise
+            data = self._request("POST", self._store_path("invoices", invoice_id, "status"), body=body,
+                                 what="invoice")
+        return transport.parse_answer(_invoice, data)
+
     def check(self) -> CheckResult:
         result = CheckResult()
         result.lines.append(("Backend", "greenfield (BTCPay Server REST API)"))
@@ -163,11 +180,13 @@ class GreenfieldBackend:
             result.lines.append((permission, state))
         for permission in missing:
             result.problems.append(f"The API key lacks {permission} for store {self.store_id}.")
+        result.lines.append(_modify_line(has_permission(granted, MODIFY_PERMISSION, self.store_id)))
         broad = broader_than_needed(granted)
         if broad and not missing:
             result.lines.append(("Warning", f"the key is broader than needed ({', '.join(broad)}): "
                                             f"btcpay.store.canviewinvoices:{self.store_id} and "
-                                            f"btcpay.store.cancreateinvoice:{self.store_id} suffice"))
+                                            f"btcpay.store.cancreateinvoice:{self.store_id} suffice "
+                                            f"(with {MODIFY_PERMISSION}:{self.store_id} to mark duplicates)"))
         if "btcpay.store.canviewinvoices" not in missing:
             # Proves the store id: an unknown store answers 403/404 here.
             self._request("GET", self._store_path("invoices"), params={"take": 1}, what="store")
@@ -206,6 +225,14 @@ class GreenfieldBackend:
         }
 
 
+def _modify_line(granted: bool) -> tuple:
+    if granted:
+        return (MODIFY_PERMISSION, "ok (a duplicate made by two runs at the same moment is marked Invalid "
+                                   "automatically)")
+    return (MODIFY_PERMISSION, "missing (optional: with it, a duplicate made by two runs at the same moment "
+                               "is marked Invalid automatically; without it you are told which to mark by hand)")
+
+
 # 1.x servers before the 1.4 rename
 _OLD_STATUS = {"paid": "Processing", "complete": "Settled", "confirmed": "Settled"}
 
@@ -220,7 +247,7 @@ def _invoice(data: dict) -> Invoice:
     paid = None
     if status == PARTLY_PAID and data.get("paidAmount") not in (None, ""):
         paid = f"{Decimal(str(data['paidAmount']))} of {amount} {currency}"
-    ranges, hours = time_from(metadata.get("posData"))
+    ranges, hours, authors = time_from(metadata.get("posData"))
     return Invoice(
         id=str(data["id"]),
         url=str(data["checkoutLink"]),
@@ -232,4 +259,5 @@ def _invoice(data: dict) -> Invoice:
         paid=paid,
         time=ranges,
         hours=hours,
+        authors=authors,
     )

@@ -258,6 +258,8 @@ def _invoice_fields(invoice) -> dict:
     }
     if invoice.time:
         fields.update(time=time_json(invoice.time), hours=invoice.hours)
+    if getattr(invoice, "authors", None):  # raw author emails (btcpay/authors.py)
+        fields.update(authors=time_json(invoice.authors))
     return fields
 
 

@@ -142,6 +142,10 @@ class LegacyBackend:
         data = self._call(lambda c: c.get_invoice(invoice_id), what="invoice")
         return transport.parse_answer(_invoice, data)
 
+    def mark_invalid(self, invoice_id: str) -> Invoice:
+        # The BitPay-compatible API has no way to change an invoice's status.
+        raise NotImplementedError("the legacy API cannot mark an invoice invalid")
+
     def check(self) -> CheckResult:
         result = CheckResult()
         result.lines.append(("Backend", "legacy (BitPay-compatible API, btcpay-python)"))
@@ -153,6 +157,8 @@ class LegacyBackend:
         # Listing invoices needs a paired key: 401 bad signature, 403 unpaired.
         self._call(lambda c: c.get_invoices(limit=1), what="store")
         result.lines.append(("Store", "the key is paired; invoices can be listed and created"))
+        result.lines.append(("Duplicates", "marked by hand: the legacy API cannot mark an invoice Invalid (the "
+                                           "Greenfield API with btcpay.store.canmodifyinvoices does it automatically)"))
         return result
 
     def payload(self, request: InvoiceRequest) -> dict:
@@ -209,7 +215,7 @@ def _invoice(data: dict) -> Invoice:
     paid = None
     if status == PARTLY_PAID and data.get("btcPaid") not in (None, "") and data.get("btcPrice"):
         paid = f"{Decimal(str(data['btcPaid']))} of {Decimal(str(data['btcPrice']))} BTC"
-    ranges, hours = time_from(data.get("posData"))
+    ranges, hours, authors = time_from(data.get("posData"))
     return Invoice(
         id=str(data["id"]),
         url=str(data["url"]),
@@ -221,4 +227,5 @@ def _invoice(data: dict) -> Invoice:
         paid=paid,
         time=ranges,
         hours=hours,
+        authors=authors,
     )

@@ -13,6 +13,8 @@ from typing import List, Optional, Tuple
 import click
 
 from hourly_hooks.btcpay import BACKENDS, BTCPaySettings, Invoice, backend_from, billing
+from hourly_hooks.btcpay.authors import raw_authors
+from hourly_hooks.btcpay.listing import listing
 from hourly_hooks.btcpay import transport
 from hourly_hooks.btcpay.ledger import Ledger
 from hourly_hooks.commands.btcpay import host_and_pem, load_settings
@@ -60,8 +62,9 @@ def invoice(buyer_email, buyer_name, backend, host, pem, expires, payment_method
                              expires=expires, payment_methods=payment_methods)
     chosen = backend_from(settings)
     ui = _Output(as_json, settings, yes)
+    raw = raw_authors(loaded.repos, loaded.timesheet.lines)
     billing.invoice(loaded.timesheet, settings, Ledger(repo.git_dir), ui, who=email or " / ".join(params["author"]),
-                    backend=chosen, dry_run=dry_run, replace=tuple(replace))
+                    backend=chosen, dry_run=dry_run, replace=tuple(replace), raw=raw)
 
 
 def _my_email(repo) -> str:
@@ -103,11 +106,14 @@ class _Output:
         if self.as_json:
             click.echo(json.dumps({"version": VERSION, "created": None, "left_out": rows}, indent=2))
 
-    def invoice(self, inv: Invoice, existing: bool) -> None:
+    def invoice(self, inv: Invoice, existing: bool, raced: bool = False) -> None:
         if self.as_json:
             click.echo(json.dumps({"version": VERSION, **inv.to_json(), "existing": existing}, indent=2))
             return
-        if existing:
+        if raced:
+            click.echo(f"The invoice to pay is the other run's ({inv.status}, {inv.amount} {inv.currency}).")
+            click.echo(f"It may be paid here: {inv.url}")
+        elif existing:
             paid = f", paid {inv.paid}" if inv.paid else ""
             click.echo(f"An invoice for this time already exists ({inv.status}{paid}, "
                        f"{inv.amount} {inv.currency}); no new one was created.")
@@ -161,12 +167,15 @@ def invoices(repo: Optional[str], backend: Optional[str], host: Optional[str], p
     except HourlyError as error:  # no credentials here: still list what the ledger knows
         if ledger.orders():
             problem = error.message
-    rows, refresh_problem = billing.listing(ledger, client)
-    problem = refresh_problem or problem
+    listed = listing(ledger, client)
+    problem = listed.problem or problem
     if as_json:
-        click.echo(json.dumps({"version": VERSION, "invoices": rows}, indent=2))
+        notes = {"notes": listed.notes} if listed.notes else {}  # only when invoices bill the same time
+        click.echo(json.dumps({"version": VERSION, "invoices": listed.rows, **notes}, indent=2))
     else:
-        _table(rows)
+        _table(listed.rows)
+    for note in listed.notes:
+        click.echo(note, err=True)
     if problem:
         click.echo(f"Warning: statuses not refreshed from the server: {problem}", err=True)
 
@@ -178,8 +187,10 @@ def _table(rows: list) -> None:
     for row in rows:
         when = (row["created"] or "")[:10] or "-"
         paid = f"  paid {row['paid']}" if row.get("paid") else ""
+        status = row["status"] + (f" (last seen {row['last_status']})" if row.get("last_status") else "")
+        same = f"  SAME TIME AS {', '.join(row['same_time_as'])}" if row.get("same_time_as") else ""
         click.echo(f"{when}  {row['id'] or '-':<24} {row['amount'] or '?':>10} {row['currency'] or '':<4} "
-                   f"{row['status']:<11} {row['hours'] or '?'} h  {row['url'] or ''}{paid}")
+                   f"{status:<11} {row['hours'] or '?'} h  {row['url'] or ''}{paid}{same}")
 
 
 __all__: Tuple[str, ...] = ("invoice", "invoices")

@@ -20,22 +20,29 @@ from hourly_hooks.render import FORMATS, GROUPINGS, RENDERERS, anomaly_lines
 from hourly_hooks.report_cache import LEDGER_FILE, Entry, Printed
 
 
-def billed_sessions(repos, sheet=None) -> dict:
-    """clock-in SHA -> invoice id for the sessions of `sheet` whose time an invoice holds.
+def billed_sessions(repos, sheet) -> tuple:
+    """(clock-in SHA -> invoice ids, notes about invoices that bill the same time).
 
-    By time, from each repository's invoice ledger (no network call): a
-    session rebased or amended since it was billed is still billed.
+    Matched by the marker commits' raw authors and time (btcpay/authors.py),
+    so a changed identity rule or .mailmap still shows billed time as billed.
+    A session two live invoices hold shows both ids until one is invalid.
     """
     with_ledger = [repo for repo in repos if repo.git_dir.joinpath(*LEDGER_FILE).exists()]
     if not with_ledger or sheet is None:
-        return {}  # the common case: no invoice yet, and no need to load the BTCPay code
-    from hourly_hooks.btcpay.billing import Holder, split
-    from hourly_hooks.btcpay.ledger import held_time
+        return {}, []  # the common case: no invoice yet, and no need to load the BTCPay code
+    from hourly_hooks.btcpay.authors import raw_authors, touching
+    from hourly_hooks.btcpay.billing import ledger_holders, split
+    from hourly_hooks.btcpay.duplicates import group_note, overlapping_groups
+    from hourly_hooks.btcpay.ledger import Ledger
 
-    holders = [Holder(ref, "held", time, frozenset(shas) if not time else frozenset())
-               for repo in with_ledger for ref, time, shas in held_time(repo.git_dir)]
-    parts = split(sheet.lines, holders)
-    return {line.session.clock_in.sha: holder.ref for line, holder in parts.covered + parts.waiting}
+    orders = [Ledger(repo.git_dir).orders() for repo in with_ledger]
+    holders = [holder for each in orders for holder in ledger_holders(each)]
+    parts = split(sheet.lines, holders, raw_authors(repos, touching(sheet.lines, holders)))
+    billed = {line.session.clock_in.sha: holder.ref for line, holder in parts.covered + parts.waiting}
+    groups = [group for each in orders for group in overlapping_groups(each)]
+    together = {r.id: " + ".join(other.id for other in group) for group in groups for r in group}
+    billed = {sha: together.get(ref, ref) for sha, ref in billed.items()}
+    return billed, [group_note(group) for group in groups]
 
 
 @click.command()
@@ -101,11 +108,12 @@ def _computed(resolved, params: dict, fmt: str, by: str, worklog: bool) -> tuple
     for warning in cut:
         click.echo(f"Warning: {warning}", err=True)
     log = extras.read_worklog(loaded, params) if extras.wants_worklog(fmt, worklog) else None
-    billed = billed_sessions(loaded.repos, sheet)
+    billed, billing_notes = billed_sessions(loaded.repos, sheet)
     spent = _budget(loaded, params)
     # The JSON document carries the budget (null without one) as its last key.
     text = extras.render(fmt, sheet, by, billed, log, {"budget": spent.to_json() if spent else None})
-    printed = Printed(text, tuple(explanation(sheet)), len(sheet.lines), len(sheet.anomalies))
+    printed = Printed(text, tuple(explanation(sheet)) + tuple(billing_notes), len(sheet.lines),
+                      len(sheet.anomalies))
     return printed, sheet, spent, cut
 
 

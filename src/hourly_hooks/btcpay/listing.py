@@ -1,0 +1,100 @@
+"""`hourly invoices`: the ledger's invoices and the store's hourly ones, refreshed.
+
+What is listed and how it is flagged: an unreachable server's invoices are
+unknown, a pending create the server never made is settled after
+PENDING_GRACE, and invoices that bill the same time are named (duplicates.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Dict, List, Optional
+
+from hourly_hooks.btcpay import VOID, Backend
+from hourly_hooks.btcpay import duplicates
+from hourly_hooks.btcpay.billing import PENDING_GRACE, known_time
+from hourly_hooks.btcpay.ledger import Ledger, Order, same_server, time_of
+from hourly_hooks.errors import BTCPayError
+
+@dataclass
+class Listing:
+    rows: List[dict]
+    problem: Optional[str] = None               # why the statuses were not refreshed
+    notes: List[str] = field(default_factory=list)   # duplicates, paid twice, released records
+
+
+def listing(ledger: Ledger, backend: Optional[Backend], *, now: Optional[datetime] = None) -> Listing:
+    """The ledger's invoices (and the store's hourly ones), refreshed from the server.
+
+    With no backend or a server that cannot be asked, the last known statuses
+    are listed and `problem` says why; an unreachable server's invoices show
+    as unknown. Invoices that bill the same time are flagged in their rows and
+    explained in `notes`.
+    """
+    result = Listing([])
+    unreachable = False
+    if backend is not None:
+        with ledger.lock():  # a concurrent `hourly invoice` may be creating a pending order
+            try:
+                result.notes += known_time(ledger, backend).notes
+                _settle_pending(ledger, backend, now or datetime.now(timezone.utc))
+            except BTCPayError as error:
+                result.problem = error.message
+                unreachable = not getattr(error, "answered", False)
+    orders = ledger.orders()
+    for order in orders.values():
+        result.rows.extend(_rows(order))
+    if unreachable and backend is not None:
+        _unknown(result.rows, orders, backend)
+    result.notes += duplicates.flag(result.rows, orders)
+    return result
+
+
+def _unknown(rows: List[dict], orders: Dict[str, Order], backend: Backend) -> None:
+    """The server could not be reached: what it says now is unknown, not the last status seen."""
+    for row in rows:
+        order = orders[row["order_id"]]
+        record = order.invoices.get(row["id"], order.details) if row["id"] else order.details
+        if row["id"] and same_server(record, backend) and row["status"] != VOID:
+            row["last_status"] = row["status"]
+            row["status"] = "unknown, server unreachable"
+
+
+def _settle_pending(ledger: Ledger, backend: Backend, now: datetime) -> None:
+    """A pending create the server still does not show after PENDING_GRACE never happened."""
+    for order in ledger.orders().values():
+        since = order.pending_since
+        if since is None or not same_server(order.details, backend):
+            continue
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=timezone.utc)
+        if now - since >= PENDING_GRACE and not backend.find(order.order_id):
+            ledger.failed(order.order_id, "not on the server")
+
+
+def _rows(order: Order) -> List[dict]:
+    details = order.details
+    base = {"order_id": order.order_id, "item_desc": details.get("item_desc"), "backend": details.get("backend")}
+    if not order.invoices:
+        if order.state == "pending":
+            state = "pending (no answer yet: wait and run again)"
+        else:
+            state = "not created"
+        return [dict(base, id=None, url=None, amount=details.get("amount"), currency=details.get("currency"),
+                     status=state, paid=None, hours=details.get("hours"), sessions=_count(order.time),
+                     created=None)]
+    rows = []
+    for invoice_id, rec in order.invoices.items():
+        time = time_of(rec.get("time")) or order.time
+        status = "not on the server (released)" if rec.get("missing") else rec.get("status")
+        rows.append(dict(base, id=invoice_id, url=rec.get("url"), amount=rec.get("amount"),
+                         currency=rec.get("currency"), status=status, paid=rec.get("paid"),
+                         hours=rec.get("hours") or details.get("hours"),
+                         sessions=_count(time) or len(order.clock_ins), created=rec.get("created"),
+                         backend=rec.get("backend") or details.get("backend")))
+    return rows
+
+
+def _count(time) -> int:
+    return sum(len(ranges) for ranges in time.values())
