@@ -136,9 +136,13 @@ def test_a_loser_that_cannot_mark_names_the_duplicate_and_both_are_flagged(fake,
         assert "Duplicates:" in check.stdout and "marked by hand: the legacy API cannot" in check.stdout
     clone = clones[done.index(lost)]
     env = {**clone.env, **env}
-    listing = _hourly(clone, env, "invoices")
     note = f"Duplicate: invoices {winner['id']} (open), {loser['id']} (open) bill the same time: " \
            f"keep {winner['id']} and mark {loser['id']} Invalid"
+    offline = {**env, "BTCPAYSERVER_HOST": "http://127.0.0.1:9"}   # the losing clone's report needs no server
+    report = _hourly(clone, offline, "report", "--format", "json")
+    assert {s["invoice"] for s in json.loads(report.stdout)["sessions"]} == {f"{winner['id']} + {loser['id']}"}
+    assert note in report.stderr
+    listing = _hourly(clone, env, "invoices")
     assert note in listing.stderr, listing.stderr
     assert f"SAME TIME AS {loser['id']}" in listing.stdout and f"SAME TIME AS {winner['id']}" in listing.stdout
     report = _hourly(clone, env, "report", "--format", "json")

@@ -76,3 +76,14 @@ def test_an_invoice_of_the_previous_version_still_holds_after_a_change(fake, mon
     assert_ok(result)
     assert [inv["id"] for inv in fake.invoices(store)] == [old["id"]], result.stdout
     assert old["id"] in result.stdout
+
+
+def test_your_own_address_mapped_by_mailmap_is_still_yours(api, fake, month):
+    """`hourly invoice` finds your sessions by git user.email; once .mailmap maps that address,
+    history reads it mapped, so the invoice looks for the mapped one (and still bills nothing twice)."""
+    assert_ok(hourly("invoice", *MONTH, "--yes"))
+    _change("mailmap", month)
+    again = hourly("invoice", *MONTH, "--yes")
+    assert_ok(again)
+    assert "Nothing left to bill" in again.stdout and "Alice Newname <alice@new.example>" in again.stdout
+    assert len(invoice_posts(fake)) == 1

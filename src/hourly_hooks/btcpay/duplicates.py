@@ -95,7 +95,9 @@ def settle_race(backend, ledger, order_id: str, created: Invoice, ui) -> Invoice
     try:
         marked = backend.mark_invalid(created.id)
     except (NotImplementedError, BTCPayError) as error:
-        # Remembered, so `hourly invoices` here names the same one to invalidate.
+        # Both remembered, so `hourly report` and `hourly invoices` here flag the pair
+        # (offline too) and name the same one to invalidate.
+        ledger.created(winner.order_id or order_id, winner, backend, reused=True)
         ledger.append({"event": "status", "order_id": order_id, "invoice_id": created.id,
                        "duplicate_of": winner.id})
         raise _by_hand(created, winner, error) from None

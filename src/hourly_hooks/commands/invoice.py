@@ -68,10 +68,13 @@ def invoice(buyer_email, buyer_name, backend, host, pem, expires, payment_method
 
 
 def _my_email(repo) -> str:
+    """Your address as history reads it: git user.email, through .mailmap (which may map it)."""
     email = run_git(["config", "user.email"], repo.top)[1].decode("utf-8", "replace").strip()
     if not email:
         raise UsageError("git user.email is not set: set it, or choose whose hours to bill with --author.")
-    return email
+    code, out, _ = run_git(["check-mailmap", f"<{email}>"], repo.top)
+    mapped = out.decode("utf-8", "replace").strip().rpartition("<")[2].rstrip(">") if code == 0 else ""
+    return mapped or email
 
 
 class _Output:
