@@ -17,7 +17,7 @@ import os
 import sys
 import time
 
-from hourly_hooks.errors import GitError, HourlyError, Rejected, UsageError
+from hourly_hooks.errors import HourlyError, Rejected, UsageError
 
 # markers and clockrules (with datetime) are imported only once a message
 # mentions "clock": an ordinary commit pays for Python's start and this module
@@ -31,7 +31,6 @@ AMEND_WINDOW = 2  # seconds: an --amend of a commit younger than this is not tol
 # message file (so in the worktree's own git dir, where HEAD lives too).
 SOURCE_FILE = "hourly-commit-source"
 SOURCE_EXPIRY = 6 * 3600  # seconds: an older note is from an aborted commit
-PROG_KEYS = "hourly-protect-keys"
 
 
 # ------------------------------------------------------------------ commit-msg
@@ -318,110 +317,10 @@ def _say(prog: str, text: str, hint=None) -> None:
 # ------------------------------------------------------------------ pre-commit
 
 def protect_keys_main(argv=None) -> int:
-    """``hourly-protect-keys [FILE...]``: refuse to commit a private key or a BTCPay secret.
-
-    pre-commit passes the staged files (its stash makes the work tree equal
-    the index); run without files it reads the staged blobs from the index.
-    """
-    args = sys.argv[1:] if argv is None else list(argv)
-    if args and args[0] in ("-h", "--help"):
-        print(f"usage: {PROG_KEYS} [FILE...]\n\npre-commit hook: refuses staged private keys, "
-              "the BTCPay PEM file and files holding the BTCPay merchant token or API key.")
-        return 0
-    try:
-        rules = KeyRules.configured()
-        contents = _working_tree(args) if args else _staged()
-        found = [(path, why) for path, data in contents for why in [rules.why(path, data)] if why]
-    except HourlyError as error:
-        _say(PROG_KEYS, error.message, error.hint)
-        return error.exit_code
-    for path, why in found:
-        _say(PROG_KEYS, f"refusing to commit {path}: {why}.")
-    if found:
-        print(_unstage_advice([path for path, _ in found]), file=sys.stderr)
-        return 1
-    return 0
-
-
-class KeyRules:
-    """What counts as a secret: key blocks by content, the PEM file by name, tokens by value."""
-
-    # -----BEGIN PRIVATE KEY-----, EC / RSA / DSA / OPENSSH / ENCRYPTED ..., PGP ... BLOCK
-    BLOCK = rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
-
-    def __init__(self, pem_names, secrets):
-        import re
-        self.block = re.compile(self.BLOCK)
-        self.pem_names = {name for name in pem_names if name}
-        self.secrets = [(label, value.encode()) for label, value in secrets if value and len(value) >= 8]
-
-    @classmethod
-    def configured(cls) -> "KeyRules":
-        """From every configuration layer that sets a BTCPay secret or key file: the
-        environment, the user file, and a repository file even when it is refused."""
-        config = _configuration()
-        pems = [str(pem) for pem in config.everywhere("btcpay.pem") if "-----BEGIN" not in str(pem)]
-        pem_names = ["btcpayserver.pem"] + [os.path.basename(pem) for pem in pems]
-        labels = (("btcpay.merchant_token", "the BTCPay merchant token (BTCPAYSERVER_MERCHANT)"),
-                  ("btcpay.api_key", "the BTCPay API key (BTCPAYSERVER_API_KEY)"))
-        secrets = [(label, str(value)) for key, label in labels for value in config.everywhere(key) if value]
-        return cls(pem_names, secrets)
-
-    def why(self, path: str, data: bytes):
-        """The reason path must not be committed, or None."""
-        match = self.block.search(data)
-        if match:
-            return f"it holds a private key ({match.group().decode()})"
-        if os.path.basename(path) in self.pem_names:
-            return "it is the BTCPay private key file"
-        for label, value in self.secrets:
-            if value in data:
-                return f"it contains {label}"
-        return None
-
-
-def _configuration():
-    """The resolved configuration, leniently: a broken file is reported by the
-    command that needs it, and must not stop this hook from using the rest."""
-    # Only here, not on the clock path: config pulls in tomllib.
-    from pathlib import Path
-
-    from hourly_hooks import config
-    return config.resolve(Path("."), strict=False, checks=False)
-
-
-def _working_tree(paths) -> list:
-    contents = []
-    for path in paths:
-        try:
-            with open(path, "rb") as handle:
-                contents.append((path, handle.read()))
-        except (IsADirectoryError, FileNotFoundError):
-            continue  # a deletion or a submodule: nothing is added
-        except OSError as error:
-            raise GitError(f"cannot read {path}: {error.strerror}") from None
-    return contents
-
-
-def _staged() -> list:
-    """(path, staged bytes) of every added or modified file in the index."""
-    from hourly_hooks.gitcmd import git_text, run_git
-    names = git_text(["diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR"])
-    contents = []
-    for path in filter(None, names.split("\0")):
-        code, data, _ = run_git(["cat-file", "blob", f":{path}"])
-        if code == 0:
-            contents.append((path, data))
-    return contents
-
-
-def _unstage_advice(paths) -> str:
-    lines = ["Unstage it and keep it out of git:"]
-    for path in paths:
-        lines += [f"    git restore --staged -- '{path}'    (or: git rm --cached -- '{path}')",
-                  f"    echo '/{path}' >> .gitignore"]
-    lines.append("If it was ever pushed, treat it as leaked: revoke it on your BTCPay Server and make a new one.")
-    return "\n".join(lines)
+    """``hourly-protect-keys [FILE...]``: the key check lives in keycheck (imported
+    only here, so the commit-msg hook never loads it)."""
+    from hourly_hooks.keycheck import main as keycheck_main
+    return keycheck_main(argv)
 
 
 def main(argv=None) -> int:
