@@ -26,6 +26,8 @@ from hourly_hooks.errors import HourlyError, Rejected, UsageError
 
 PROG_CLOCK = "hourly-clock"
 PROG_SOURCE = "hourly-clock-source"
+AMEND_PREFIX = "amend!"  # an amend! commit may change a marker without naming one (see autosquash)
+BOM = "\ufeff"  # markers.BOM, without importing markers for it
 AMEND_WINDOW = 2  # seconds: an --amend of a commit younger than this is not told by its date
 # What prepare-commit-msg learnt from git, left for commit-msg next to the
 # message file (so in the worktree's own git dir, where HEAD lives too).
@@ -54,7 +56,7 @@ def clock_main(argv=None) -> int:
 def check_message_file(path: str) -> int:
     """The whole commit-msg check on one message file; 0 accepted, raises Rejected."""
     original = _read(path)
-    if "clock" not in original.lower():
+    if "clock" not in original.lower() and AMEND_PREFIX not in original:
         return 0  # cheapest possible exit: no "clock" anywhere, no git call
     from hourly_hooks.repository import Repository
     repo = Repository.started()  # git config runs while the rest is imported
@@ -75,10 +77,14 @@ def _check(path: str, original: str, repo, prefetched) -> int:
     kept = markers.kept_lines(lines, repo.comment_char(original))
     message = "\n".join(lines[i] for i in kept)
     if markers.passes_through(message):
+        _check_autosquash(repo, message, path)
         return 0
     marker = markers.parse(message)
     if marker is None:
         return 0
+    events = markers.events(message)
+    if len(events) > 1:
+        raise Rejected(_refusal(_two_events_text(events, lines, kept), path, _TWO_EVENTS_FIXES))
     if marker.problem:
         raise Rejected(_refusal(_problem_text(marker), path, _problem_fixes(marker)))
     name, email, authored, tz = author_of_commit(repo)
@@ -103,6 +109,33 @@ def _check(path: str, original: str, repo, prefetched) -> int:
     _write_canonical(path, lines, kept, message, marker)
     _confirm(marker, authored, tz, last)
     return 0
+
+
+def _check_autosquash(repo, message: str, path: str) -> None:
+    """Refuse an amend! / squash! commit that would change a clock marker at autosquash."""
+    if not message.lstrip("\n").startswith(("amend!", "squash!")):
+        return  # a merge, a revert, or a fixup! (whose message autosquash drops)
+    from hourly_hooks import autosquash
+    found = autosquash.problem(repo, message)
+    if found:
+        raise Rejected(_refusal(found[0], path, found[1]))
+
+
+_TWO_EVENTS_FIXES = ["keep one of them: delete the other line",
+                     "to record both, make two commits, one event each (`hourly in` / `hourly out`, "
+                     "with --at for a past time)"]
+
+
+def _two_events_text(events: list, lines: list, kept: list) -> str:
+    """Which clock events the message carries, as written."""
+    shown = []
+    for event in events:
+        written = lines[kept[event.line]].strip().lstrip(BOM)
+        written = written if len(written) <= 60 else written[:57] + "..."
+        where = "the subject" if event.form == "subject" else f"a trailer, line {kept[event.line] + 1}"
+        shown.append(f"`{written}` ({where})")
+    return (f"This message carries {len(events)} clock events: {' and '.join(shown)}. "
+            f"One commit is one clock event.")
 
 
 def _last_before_this_commit(repo, identity: str, authored: int, tz: int, path: str, kind=None,
@@ -264,10 +297,12 @@ def _write_canonical(path: str, lines: list, kept: list, message: str, marker) -
     ending = "\r" if lines[index].endswith("\r") else ""
     indent = "" if marker.form == "subject" else lines[index][:len(lines[index]) - len(lines[index].lstrip())]
     rewritten = indent + marker.canonical + ending
-    if lines[index] == rewritten:
+    if lines[index] == rewritten and not lines[0].startswith(BOM):
         return
     lines = list(lines)
     lines[index] = rewritten
+    if lines[0].startswith(BOM):
+        lines[0] = lines[0][1:]  # an editor's byte-order mark: read as nothing, so written as nothing
     with open(path, "wb") as handle:
         handle.write("\n".join(lines).encode("utf-8", "surrogateescape"))
 

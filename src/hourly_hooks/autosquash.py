@@ -1,0 +1,135 @@
+"""What `git rebase --autosquash` will make of an ``amend!`` or ``squash!`` commit's clock markers.
+
+``git commit --fixup=amend:<commit>`` (and ``--fixup=reword:``) makes an
+``amend!`` commit whose message, below its ``amend! <subject>`` line, is the
+target's *future* message: autosquash replaces the target's message with it,
+and no hook runs then. A ``squash!`` commit's message is appended to the
+target's. So a clock-in could become a clock-out, or a marker appear or
+vanish, with nothing checking it against the clock state (and until it is
+squashed, the report would read the amend! commit's own trailer as one more
+clock event).
+
+The choice made here: such a commit is refused when it would add, remove or
+change a clock marker, with the way that is checked: reword the marker
+commit in `git rebase -i` (the commit-msg hook runs on a reword, against the
+clock state at that commit), or record the right event with a new marker.
+An amend! that leaves markers alone (the target has none and the new message
+has none) and a plain fixup! (the target's message is kept) pass.
+
+Imported by the commit-msg hook only for such messages.
+"""
+
+from __future__ import annotations
+
+from hourly_hooks import markers
+
+AMEND, SQUASH = "amend!", "squash!"
+_PREFIXES = ("fixup!", SQUASH, AMEND)
+_MAX_CANDIDATES = 20  # commits with the target's subject whose messages are read
+
+
+def problem(repo, message: str):
+    """(text, fixes) when the amend! / squash! message changes a clock marker at autosquash, else None."""
+    subject, _, future = message.lstrip("\n").partition("\n")
+    future = future.lstrip("\n")
+    target = _target_subject(subject)
+    if subject.startswith(SQUASH):
+        added = markers.events(target + "\n\n" + future)  # read as it will be: below the target's message
+        added = [event for event in added if event.form != "subject"]
+        if not added:
+            return None
+        return (f"A squash! commit's message is added to the message of `{target}` when "
+                f"`git rebase --autosquash` squashes it, and no hook checks that: this one would add "
+                f"{_shown(added)}.",
+                ["take the marker line out of this message",
+                 "record a clock event in a commit of its own (`hourly in` / `hourly out`, with --at for a past time)"])
+    if not subject.startswith(AMEND) or not future.strip():
+        return None  # an empty new message: the rebase stops at it (git refuses an empty message)
+    new = markers.events(future)
+    sha, old = _target_events(repo, target)
+    if not new and not old:
+        return None
+    return (f"An amend! commit replaces the message of `{target}` when `git rebase --autosquash` applies it, "
+            f"and no hook checks that: this one would {_change(old, new)}.",
+            _fixes(sha))
+
+
+def _target_subject(subject: str) -> str:
+    """The target's subject (or commit) as the fixup!/squash!/amend! subject names it, prefixes dropped."""
+    text = subject
+    while text.startswith(_PREFIXES):
+        text = text.split("!", 1)[1].lstrip(" ")
+    return text.strip()
+
+
+def _target_events(repo, target: str) -> tuple:
+    """(sha or None, the clock events of the commit autosquash would amend).
+
+    A subject that is itself a marker tells without git; otherwise the commits
+    reachable from HEAD with that subject (as autosquash matches it, exactly
+    or else as a prefix), or the commit it names, are read; any of them
+    carrying a marker counts, since which one autosquash picks depends on the
+    range rebased.
+    """
+    own = markers.events(target)
+    shas = _candidates(repo, target)
+    only = shas[0] if len(shas) == 1 else None  # named in the hint only when it is surely the one
+    if own:
+        return only, own
+    for sha, text in _messages(repo, shas):
+        found = markers.events(text)
+        if found:
+            return only, found
+    return only, []
+
+
+def _candidates(repo, target: str) -> list:
+    from hourly_hooks.gitcmd import run_git
+    if not repo.head or not target:
+        return []
+    code, out, _ = run_git(["log", "-z", "--format=%H %s", "HEAD"], repo.cwd)
+    exact, prefix = [], []
+    for record in out.decode("utf-8", "replace").split("\0") if code == 0 else []:
+        sha, _, subject = record.strip("\n").partition(" ")
+        if subject == target:
+            exact.append(sha)
+        elif subject.startswith(target):
+            prefix.append(sha)
+    if exact or prefix:
+        return (exact or prefix)[:_MAX_CANDIDATES]
+    if target.startswith("-"):
+        return []  # not a revision: rev-parse would read it as an option
+    code, out, _ = run_git(["rev-parse", "-q", "--verify", target + "^{commit}"], repo.cwd)
+    return [out.decode("ascii", "replace").strip()] if code == 0 else []
+
+
+def _messages(repo, shas: list) -> list:
+    """[(sha, full message)] of the commits."""
+    if not shas:
+        return []
+    from hourly_hooks.gitcmd import run_git
+    code, out, _ = run_git(["log", "--no-walk=unsorted", "-z", "--format=%H%n%B", *shas], repo.cwd)
+    if code != 0:
+        return []
+    return [tuple(record.lstrip("\n").split("\n", 1)) for record in out.decode("utf-8", "replace").split("\0")
+            if "\n" in record.lstrip("\n")]
+
+
+def _shown(events: list) -> str:
+    return " and ".join(f"`{event.canonical}`" for event in events)
+
+
+def _change(old: list, new: list) -> str:
+    if old and new:
+        if [(e.kind, e.offset) for e in old] == [(e.kind, e.offset) for e in new]:
+            return f"rewrite its clock marker {_shown(old)} unchecked"
+        return f"turn {_shown(old)} into {_shown(new)}"
+    return f"add {_shown(new)}" if new else f"remove {_shown(old)}"
+
+
+def _fixes(sha) -> list:
+    base = f"{sha[:12]}^" if sha else "<marker commit>^"
+    return [f"to change a clock marker, reword its commit: `git rebase -i {base}`, mark it `reword` "
+            f"(the hook checks a reword against the clock state at that commit)",
+            "or record the right clock event with a new marker: `hourly in --at TIME` / `hourly out --at TIME`",
+            "to change only the commit's content, use `git commit --fixup=<commit>` (its message is kept)"]
