@@ -3,9 +3,11 @@
 
 ``hourly-clock`` runs on every commit, so its import path is part of the
 product: standard library plus ``markers``, ``errors``, ``clockrules``,
-``repository`` and ``store`` only (``sqlite3`` only once a marker is found)
+``repository`` and ``store`` only (``sqlite3`` only once a marker is found;
+``autosquash`` only for an ``amend!`` / ``squash!`` message)
 (check with ``python -X importtime -m hourly_hooks.hook``). An ordinary commit
-without a marker costs no git call at all.
+without a marker costs no git call at all. The key check (``hourly-protect-keys``)
+lives in ``keycheck``, imported by its entry point only.
 
 Exit codes: 0 accepted, 1 refused (the message says why and what to do),
 2 usage, 3 git could not answer.
