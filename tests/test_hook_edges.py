@@ -111,7 +111,8 @@ def fixup(repo: HookedRepo, spec: str, edit: str, when: str, *args: str):
 
 
 def autosquash(repo: HookedRepo, base: str, **env):
-    return repo.run("git", "rebase", "-i", "--autosquash", base, env={"GIT_SEQUENCE_EDITOR": "true", **env})
+    return repo.run("git", "rebase", "-i", "--autosquash", base,
+                    env={"GIT_SEQUENCE_EDITOR": "true", "GIT_EDITOR": "true", **env})
 
 
 @pytest.fixture
@@ -190,6 +191,21 @@ def test_squash_adding_a_marker_is_refused_a_plain_one_passes(worked):
     assert done.returncode == 0, done.stderr
     done = worked.try_commit(when=at("09:45"), args=(f"--fixup={sha_of(worked, 'clock-in')}",))
     assert done.returncode == 0, done.stderr  # a fixup! keeps the target's message
+    done = worked.try_commit(when=at("09:46"), args=(f"--squash={sha_of(worked, 'clock-in')}", "-m", "details"))
+    assert done.returncode == 0, done.stderr  # "clock-in\n\ndetails" is the same clock-in
+    done = autosquash(worked, sha_of(worked, "base"))
+    assert done.returncode == 0, done.stderr
+    assert worked.git("log", "--format=%B", "-1", "HEAD~1").strip() == "clock-in\n\ndetails"
+    worked.accept("clock-out", when=at("10:00"))
+    assert sessions(worked) == [3600]
+
+
+def test_squash_pushing_a_trailer_out_of_the_last_paragraph_is_refused(worked):
+    worked.accept("parser", "handles CRLF", "Clock: out", when=at("10:00"), files={"p.txt": "p\n"})
+    done = worked.try_commit(when=at("10:05"), args=(f"--squash={sha_of(worked, 'parser')}", "-m", "and LF"))
+    assert done.returncode == 1
+    assert "squash! commit's message is added to the message of `parser`" in done.stderr
+    assert "this one would remove `Clock: out`" in done.stderr
 
 
 def test_the_reword_the_hint_suggests_is_checked(worked):

@@ -111,6 +111,9 @@ KEY_FORMS = {
     "encrypted, YAML block": (("key: |\n  " + body(ENCRYPTED_PEM).replace("\n", "\n  ") + "\nname: x\n").encode(),
                               "it holds a private key (encrypted PKCS#8 DER, base64)"),
     "OpenSSH body, base64": (body(OPENSSH_PEM).encode(), "it holds a private key (OpenSSH format)"),
+    "PKCS#8, UTF-16 (PowerShell's >)": (PKCS8_PEM.encode("utf-16"), "-----BEGIN PRIVATE KEY-----"),
+    "JSON Web Key": (b'{"kty": "EC", "crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",\n'
+                     b' "d": "870MB6gfuTJ4HtUnUvYMyJpr5eUZNP4Bk43bVdj3eAE"}\n', "it holds a private key (JSON Web Key)"),
 }
 
 
@@ -145,6 +148,8 @@ ORDINARY = {
     "text.b64": base64.encodebytes(("Meeting notes " * 200).encode()),
     "cert.der": base64.b64decode(CERT_B64),
     "cert.pem": ("-----BEGIN CERTIFICATE-----\n" + CERT_B64 + "\n-----END CERTIFICATE-----\n").encode(),
+    "public.jwk": b'{"kty": "EC", "crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU"}\n',
+    "notes-utf16.txt": "Meeting notes, nothing secret\n".encode("utf-16"),
     "README.md": b"Keep `-----BEGIN` blocks out; base64 looks like MHQCAQEEICdMoFN3 but this is prose.\n",
 }
 

@@ -32,26 +32,27 @@ def problem(repo, message: str):
     """(text, fixes) when the amend! / squash! message changes a clock marker at autosquash, else None."""
     subject, _, future = message.lstrip("\n").partition("\n")
     future = future.lstrip("\n")
-    target = _target_subject(subject)
-    if subject.startswith(SQUASH):
-        added = markers.events(target + "\n\n" + future)  # read as it will be: below the target's message
-        added = [event for event in added if event.form != "subject"]
-        if not added:
-            return None
-        return (f"A squash! commit's message is added to the message of `{target}` when "
-                f"`git rebase --autosquash` squashes it, and no hook checks that: this one would add "
-                f"{_shown(added)}.",
-                ["take the marker line out of this message",
-                 "record a clock event in a commit of its own (`hourly in` / `hourly out`, with --at for a past time)"])
-    if not subject.startswith(AMEND) or not future.strip():
-        return None  # an empty new message: the rebase stops at it (git refuses an empty message)
-    new = markers.events(future)
-    sha, old = _target_events(repo, target)
-    if not new and not old:
+    squash = subject.startswith(SQUASH)
+    if not (squash or subject.startswith(AMEND)) or not future.strip():
+        # An amend! with an empty new message stops the rebase (git refuses an
+        # empty message); a squash! without a body adds nothing.
         return None
-    return (f"An amend! commit replaces the message of `{target}` when `git rebase --autosquash` applies it, "
-            f"and no hook checks that: this one would {_change(old, new)}.",
-            _fixes(sha))
+    target = _target_subject(subject)
+    sha, old, old_message = _target(repo, target)
+    if squash:
+        # Added below the target's message: a trailer in it becomes one, and the
+        # target's own trailer block is no longer the last paragraph.
+        new = markers.events(old_message + "\n\n" + future)
+        if _same(old, new):
+            return None
+        how = "A squash! commit's message is added to the message of"
+    else:
+        new = markers.events(future)
+        if not new and not old:
+            return None
+        how = "An amend! commit replaces the message of"
+    return (f"{how} `{target}` when `git rebase --autosquash` applies it, and no hook checks that: "
+            f"this one would {_change(old, new)}.", _fixes(sha))
 
 
 def _target_subject(subject: str) -> str:
@@ -62,25 +63,22 @@ def _target_subject(subject: str) -> str:
     return text.strip()
 
 
-def _target_events(repo, target: str) -> tuple:
-    """(sha or None, the clock events of the commit autosquash would amend).
+def _target(repo, target: str) -> tuple:
+    """(sha or None, clock events, message) of the commit autosquash would change.
 
-    A subject that is itself a marker tells without git; otherwise the commits
-    reachable from HEAD with that subject (as autosquash matches it, exactly
-    or else as a prefix), or the commit it names, are read; any of them
-    carrying a marker counts, since which one autosquash picks depends on the
-    range rebased.
+    The commits reachable from HEAD with that subject (as autosquash matches
+    it, exactly or else as a prefix), or the commit it names, are read; the
+    first carrying a marker counts, since which one autosquash picks depends
+    on the range rebased. Not found, the subject stands for the message.
     """
-    own = markers.events(target)
     shas = _candidates(repo, target)
     only = shas[0] if len(shas) == 1 else None  # named in the hint only when it is surely the one
-    if own:
-        return only, own
-    for sha, text in _messages(repo, shas):
+    messages = _messages(repo, shas)
+    for _, text in messages:
         found = markers.events(text)
         if found:
-            return only, found
-    return only, []
+            return only, found, text
+    return only, markers.events(target), (messages[0][1] if messages else target)
 
 
 def _candidates(repo, target: str) -> list:
@@ -119,9 +117,14 @@ def _shown(events: list) -> str:
     return " and ".join(f"`{event.canonical}`" for event in events)
 
 
+def _same(old: list, new: list) -> bool:
+    """The same clock events: kinds and offsets (a note may change)."""
+    return [(e.kind, e.offset) for e in old] == [(e.kind, e.offset) for e in new]
+
+
 def _change(old: list, new: list) -> str:
     if old and new:
-        if [(e.kind, e.offset) for e in old] == [(e.kind, e.offset) for e in new]:
+        if _same(old, new):
             return f"rewrite its clock marker {_shown(old)} unchecked"
         return f"turn {_shown(old)} into {_shown(new)}"
     return f"add {_shown(new)}" if new else f"remove {_shown(old)}"

@@ -28,7 +28,8 @@ from hourly_hooks.errors import HourlyError, Rejected, UsageError
 
 PROG_CLOCK = "hourly-clock"
 PROG_SOURCE = "hourly-clock-source"
-AMEND_PREFIX = "amend!"  # an amend! commit may change a marker without naming one (see autosquash)
+# An amend! or squash! commit may change a marker without naming one (see autosquash).
+AUTOSQUASHED = ("amend!", "squash!")
 BOM = "\ufeff"  # markers.BOM, without importing markers for it
 AMEND_WINDOW = 2  # seconds: an --amend of a commit younger than this is not told by its date
 # What prepare-commit-msg learnt from git, left for commit-msg next to the
@@ -58,7 +59,7 @@ def clock_main(argv=None) -> int:
 def check_message_file(path: str) -> int:
     """The whole commit-msg check on one message file; 0 accepted, raises Rejected."""
     original = _read(path)
-    if "clock" not in original.lower() and AMEND_PREFIX not in original:
+    if "clock" not in original.lower() and not (AUTOSQUASHED[0] in original or AUTOSQUASHED[1] in original):
         return 0  # cheapest possible exit: no "clock" anywhere, no git call
     from hourly_hooks.repository import Repository
     repo = Repository.started()  # git config runs while the rest is imported
@@ -115,7 +116,7 @@ def _check(path: str, original: str, repo, prefetched) -> int:
 
 def _check_autosquash(repo, message: str, path: str) -> None:
     """Refuse an amend! / squash! commit that would change a clock marker at autosquash."""
-    if not message.lstrip("\n").startswith(("amend!", "squash!")):
+    if not message.lstrip("\n").startswith(AUTOSQUASHED):
         return  # a merge, a revert, or a fixup! (whose message autosquash drops)
     from hourly_hooks import autosquash
     found = autosquash.problem(repo, message)

@@ -5,8 +5,9 @@ PEM armour (``-----BEGIN ... PRIVATE KEY-----``, PKCS#8 and OpenSSH
 included), raw DER (SEC1 EC, PKCS#1 RSA, DSA, PKCS#8, encrypted PKCS#8,
 PKCS#12), base64 of that DER without the armour (pasted into an .env file,
 a JSON or YAML value, or as bare PEM body lines), the OpenSSH binary and
-PuTTY formats. DER is told by its ASN.1 structure, read by hand here: the
-hook runs on every commit and must not import a crypto library for it.
+PuTTY formats, a private JSON Web Key, and any of these in UTF-16. DER is
+told by its ASN.1 structure, read by hand here: the hook runs on every
+commit and must not import a crypto library for it.
 The BTCPay PEM file is recognised by name, and the configured merchant
 token and API key by value.
 
@@ -31,6 +32,7 @@ PROG_KEYS = "hourly-protect-keys"
 # The armour line of a PEM private key: plain (PKCS#8), EC, RSA, DSA, OPENSSH, ENCRYPTED, PGP ... BLOCK
 _BLOCK = re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 _PUTTY = re.compile(rb"(?m)^PuTTY-User-Key-File-\d+:")
+_JWK_PRIVATE = re.compile(rb'"d"\s*:\s*"[A-Za-z0-9_-]{16,}"')  # a JWK's private part (with "kty" beside it)
 _OPENSSH_MAGIC = b"openssh-key-v1\0"
 _OPENSSH_B64 = b"b3BlbnNzaC1rZXktdjEA"  # base64 of the magic: how every OpenSSH key body starts
 # A run of base64 that may be a DER SEQUENCE (0x30 encodes as "M"): one token
@@ -115,6 +117,12 @@ class KeyRules:
 
 def private_key_in(data: bytes):
     """What private key data holds (e.g. "PKCS#8 DER"), or None."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        # UTF-16 with its BOM, as Windows PowerShell 5's `>` writes a copied key.
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            pass
     match = _BLOCK.search(data)
     if match:
         return match.group().decode()
@@ -122,6 +130,8 @@ def private_key_in(data: bytes):
         return "OpenSSH format"
     if _PUTTY.search(data):
         return "PuTTY format"
+    if b'"kty"' in data and _JWK_PRIVATE.search(data):
+        return "JSON Web Key"
     form = der_key_kind(data)
     if form:
         return form + " DER"
