@@ -14,7 +14,10 @@ change a clock marker, with the way that is checked: reword the marker
 commit in `git rebase -i` (the commit-msg hook runs on a reword, against the
 clock state at that commit), or record the right event with a new marker.
 An amend! that leaves markers alone (the target has none and the new message
-has none) and a plain fixup! (the target's message is kept) pass.
+has none), a squash! after which the target carries the same clock events
+(kinds and offsets), and a plain fixup! (the target's message is kept) pass.
+An amend! that keeps the target's marker as it was is refused all the same:
+until it is squashed, its own trailer would be a second clock event.
 
 Imported by the commit-msg hook only for such messages.
 """
