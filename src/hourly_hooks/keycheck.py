@@ -135,6 +135,8 @@ def private_key_in(data: bytes):
     form = der_key_kind(data)
     if form:
         return form + " DER"
+    if b"\0" in data[:8000]:
+        return None  # binary, as git tells it: base64 is text (and the scan would cost the most here)
     for run in _B64_RUN.finditer(data):
         form = _base64_key_kind(run.group())
         if form:
