@@ -59,7 +59,7 @@ def clock_main(argv=None) -> int:
 def check_message_file(path: str) -> int:
     """The whole commit-msg check on one message file; 0 accepted, raises Rejected."""
     original = _read(path)
-    if "clock" not in original.lower() and not (AUTOSQUASHED[0] in original or AUTOSQUASHED[1] in original):
+    if "clock" not in original.lower() and not any(prefix in original for prefix in AUTOSQUASHED):
         return 0  # cheapest possible exit: no "clock" anywhere, no git call
     from hourly_hooks.repository import Repository
     repo = Repository.started()  # git config runs while the rest is imported
