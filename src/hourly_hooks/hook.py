@@ -3,9 +3,11 @@
 
 ``hourly-clock`` runs on every commit, so its import path is part of the
 product: standard library plus ``markers``, ``errors``, ``clockrules``,
-``repository`` and ``store`` only (``sqlite3`` only once a marker is found)
+``repository`` and ``store`` only (``sqlite3`` only once a marker is found;
+``autosquash`` only for an ``amend!`` / ``squash!`` message)
 (check with ``python -X importtime -m hourly_hooks.hook``). An ordinary commit
-without a marker costs no git call at all.
+without a marker costs no git call at all. The key check (``hourly-protect-keys``)
+lives in ``keycheck``, imported by its entry point only.
 
 Exit codes: 0 accepted, 1 refused (the message says why and what to do),
 2 usage, 3 git could not answer.
@@ -17,7 +19,7 @@ import os
 import sys
 import time
 
-from hourly_hooks.errors import GitError, HourlyError, Rejected, UsageError
+from hourly_hooks.errors import HourlyError, Rejected, UsageError
 
 # markers and clockrules (with datetime) are imported only once a message
 # mentions "clock": an ordinary commit pays for Python's start and this module
@@ -26,12 +28,14 @@ from hourly_hooks.errors import GitError, HourlyError, Rejected, UsageError
 
 PROG_CLOCK = "hourly-clock"
 PROG_SOURCE = "hourly-clock-source"
+# An amend! or squash! commit may change a marker without naming one (see autosquash).
+AUTOSQUASHED = ("amend!", "squash!")
+BOM = "\ufeff"  # markers.BOM, without importing markers for it
 AMEND_WINDOW = 2  # seconds: an --amend of a commit younger than this is not told by its date
 # What prepare-commit-msg learnt from git, left for commit-msg next to the
 # message file (so in the worktree's own git dir, where HEAD lives too).
 SOURCE_FILE = "hourly-commit-source"
 SOURCE_EXPIRY = 6 * 3600  # seconds: an older note is from an aborted commit
-PROG_KEYS = "hourly-protect-keys"
 
 
 # ------------------------------------------------------------------ commit-msg
@@ -55,7 +59,7 @@ def clock_main(argv=None) -> int:
 def check_message_file(path: str) -> int:
     """The whole commit-msg check on one message file; 0 accepted, raises Rejected."""
     original = _read(path)
-    if "clock" not in original.lower():
+    if "clock" not in original.lower() and not any(prefix in original for prefix in AUTOSQUASHED):
         return 0  # cheapest possible exit: no "clock" anywhere, no git call
     from hourly_hooks.repository import Repository
     repo = Repository.started()  # git config runs while the rest is imported
@@ -76,10 +80,14 @@ def _check(path: str, original: str, repo, prefetched) -> int:
     kept = markers.kept_lines(lines, repo.comment_char(original))
     message = "\n".join(lines[i] for i in kept)
     if markers.passes_through(message):
+        _check_autosquash(repo, message, path)
         return 0
     marker = markers.parse(message)
     if marker is None:
         return 0
+    events = markers.events(message)
+    if len(events) > 1:
+        raise Rejected(_refusal(_two_events_text(events, lines, kept), path, _TWO_EVENTS_FIXES))
     if marker.problem:
         raise Rejected(_refusal(_problem_text(marker), path, _problem_fixes(marker)))
     name, email, authored, tz = author_of_commit(repo)
@@ -104,6 +112,33 @@ def _check(path: str, original: str, repo, prefetched) -> int:
     _write_canonical(path, lines, kept, message, marker)
     _confirm(marker, authored, tz, last)
     return 0
+
+
+def _check_autosquash(repo, message: str, path: str) -> None:
+    """Refuse an amend! / squash! commit that would change a clock marker at autosquash."""
+    if not message.lstrip("\n").startswith(AUTOSQUASHED):
+        return  # a merge, a revert, or a fixup! (whose message autosquash drops)
+    from hourly_hooks import autosquash
+    found = autosquash.problem(repo, message)
+    if found:
+        raise Rejected(_refusal(found[0], path, found[1]))
+
+
+_TWO_EVENTS_FIXES = ["keep one of them: delete the other line",
+                     "to record both, make two commits, one event each (`hourly in` / `hourly out`, "
+                     "with --at for a past time)"]
+
+
+def _two_events_text(events: list, lines: list, kept: list) -> str:
+    """Which clock events the message carries, as written."""
+    shown = []
+    for event in events:
+        written = lines[kept[event.line]].strip().lstrip(BOM)
+        written = written if len(written) <= 60 else written[:57] + "..."
+        where = "the subject" if event.form == "subject" else f"a trailer, line {kept[event.line] + 1}"
+        shown.append(f"`{written}` ({where})")
+    return (f"This message carries {len(events)} clock events: {' and '.join(shown)}. "
+            f"One commit is one clock event.")
 
 
 def _last_before_this_commit(repo, identity: str, authored: int, tz: int, path: str, kind=None,
@@ -268,10 +303,12 @@ def _write_canonical(path: str, lines: list, kept: list, message: str, marker) -
     ending = "\r" if lines[index].endswith("\r") else ""
     indent = "" if marker.form == "subject" else lines[index][:len(lines[index]) - len(lines[index].lstrip())]
     rewritten = indent + marker.canonical + ending
-    if lines[index] == rewritten:
+    if lines[index] == rewritten and not lines[0].startswith(BOM):
         return
     lines = list(lines)
     lines[index] = rewritten
+    if lines[0].startswith(BOM):
+        lines[0] = lines[0][1:]  # an editor's byte-order mark: read as nothing, so written as nothing
     with open(path, "wb") as handle:
         handle.write("\n".join(lines).encode("utf-8", "surrogateescape"))
 
@@ -321,110 +358,10 @@ def _say(prog: str, text: str, hint=None) -> None:
 # ------------------------------------------------------------------ pre-commit
 
 def protect_keys_main(argv=None) -> int:
-    """``hourly-protect-keys [FILE...]``: refuse to commit a private key or a BTCPay secret.
-
-    pre-commit passes the staged files (its stash makes the work tree equal
-    the index); run without files it reads the staged blobs from the index.
-    """
-    args = sys.argv[1:] if argv is None else list(argv)
-    if args and args[0] in ("-h", "--help"):
-        print(f"usage: {PROG_KEYS} [FILE...]\n\npre-commit hook: refuses staged private keys, "
-              "the BTCPay PEM file and files holding the BTCPay merchant token or API key.")
-        return 0
-    try:
-        rules = KeyRules.configured()
-        contents = _working_tree(args) if args else _staged()
-        found = [(path, why) for path, data in contents for why in [rules.why(path, data)] if why]
-    except HourlyError as error:
-        _say(PROG_KEYS, error.message, error.hint)
-        return error.exit_code
-    for path, why in found:
-        _say(PROG_KEYS, f"refusing to commit {path}: {why}.")
-    if found:
-        print(_unstage_advice([path for path, _ in found]), file=sys.stderr)
-        return 1
-    return 0
-
-
-class KeyRules:
-    """What counts as a secret: key blocks by content, the PEM file by name, tokens by value."""
-
-    # -----BEGIN PRIVATE KEY-----, EC / RSA / DSA / OPENSSH / ENCRYPTED ..., PGP ... BLOCK
-    BLOCK = rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
-
-    def __init__(self, pem_names, secrets):
-        import re
-        self.block = re.compile(self.BLOCK)
-        self.pem_names = {name for name in pem_names if name}
-        self.secrets = [(label, value.encode()) for label, value in secrets if value and len(value) >= 8]
-
-    @classmethod
-    def configured(cls) -> "KeyRules":
-        """From every configuration layer that sets a BTCPay secret or key file: the
-        environment, the user file, and a repository file even when it is refused."""
-        config = _configuration()
-        pems = [str(pem) for pem in config.everywhere("btcpay.pem") if "-----BEGIN" not in str(pem)]
-        pem_names = ["btcpayserver.pem"] + [os.path.basename(pem) for pem in pems]
-        labels = (("btcpay.merchant_token", "the BTCPay merchant token (BTCPAYSERVER_MERCHANT)"),
-                  ("btcpay.api_key", "the BTCPay API key (BTCPAYSERVER_API_KEY)"))
-        secrets = [(label, str(value)) for key, label in labels for value in config.everywhere(key) if value]
-        return cls(pem_names, secrets)
-
-    def why(self, path: str, data: bytes):
-        """The reason path must not be committed, or None."""
-        match = self.block.search(data)
-        if match:
-            return f"it holds a private key ({match.group().decode()})"
-        if os.path.basename(path) in self.pem_names:
-            return "it is the BTCPay private key file"
-        for label, value in self.secrets:
-            if value in data:
-                return f"it contains {label}"
-        return None
-
-
-def _configuration():
-    """The resolved configuration, leniently: a broken file is reported by the
-    command that needs it, and must not stop this hook from using the rest."""
-    # Only here, not on the clock path: config pulls in tomllib.
-    from pathlib import Path
-
-    from hourly_hooks import config
-    return config.resolve(Path("."), strict=False, checks=False)
-
-
-def _working_tree(paths) -> list:
-    contents = []
-    for path in paths:
-        try:
-            with open(path, "rb") as handle:
-                contents.append((path, handle.read()))
-        except (IsADirectoryError, FileNotFoundError):
-            continue  # a deletion or a submodule: nothing is added
-        except OSError as error:
-            raise GitError(f"cannot read {path}: {error.strerror}") from None
-    return contents
-
-
-def _staged() -> list:
-    """(path, staged bytes) of every added or modified file in the index."""
-    from hourly_hooks.gitcmd import git_text, run_git
-    names = git_text(["diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR"])
-    contents = []
-    for path in filter(None, names.split("\0")):
-        code, data, _ = run_git(["cat-file", "blob", f":{path}"])
-        if code == 0:
-            contents.append((path, data))
-    return contents
-
-
-def _unstage_advice(paths) -> str:
-    lines = ["Unstage it and keep it out of git:"]
-    for path in paths:
-        lines += [f"    git restore --staged -- '{path}'    (or: git rm --cached -- '{path}')",
-                  f"    echo '/{path}' >> .gitignore"]
-    lines.append("If it was ever pushed, treat it as leaked: revoke it on your BTCPay Server and make a new one.")
-    return "\n".join(lines)
+    """``hourly-protect-keys [FILE...]``: the key check lives in keycheck (imported
+    only here, so the commit-msg hook never loads it)."""
+    from hourly_hooks.keycheck import main as keycheck_main
+    return keycheck_main(argv)
 
 
 def main(argv=None) -> int:

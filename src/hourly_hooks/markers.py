@@ -85,7 +85,14 @@ MAX_OFFSET = timedelta(days=3650)
 # which the hook's reader keeps, the whole character). And an ASCII pattern
 # reaches git intact whatever the locale's encoding. A property test
 # (tests/test_markers_grep.py) shows it keeps every message parse() accepts.
-GREP = ("^[[:space:]]*clock[^[:alnum:]]*(in|out)",)
+#
+# The line may also start with a byte-order mark (U+FEFF, which some Windows
+# editors write before the subject; parse() reads it as nothing): hence
+# "anything but [:alnum:]" before "clock" too, a superset of [:space:] that
+# takes the BOM's three bytes in the C locale and its one character in UTF-8.
+GREP = ("^[^[:alnum:]]*clock[^[:alnum:]]*(in|out)",)
+
+BOM = "\ufeff"
 
 # git's `commit -v` scissors line, below which nothing is part of the message.
 SCISSORS = "------------------------ >8 ------------------------"
@@ -376,14 +383,22 @@ def _parse_rest(kind: str, rest: str, form: str, line: int) -> Marker:
     return Marker(kind=kind.lower(), offset=offset, note=rest, form=form, problem=problem, line=line)
 
 
+def _lines(message: str) -> tuple:
+    """(the message's lines, a leading byte-order mark dropped; the index of the first non-blank one or None)."""
+    lines = message.split("\n")
+    if lines[0].startswith(BOM):
+        lines[0] = lines[0][1:]
+    return lines, next((i for i, text in enumerate(lines) if text.strip(_WS)), None)
+
+
 def parse(message: str) -> Marker | None:
     """The message's clock marker, or None. Subject form wins over a trailer.
 
     Lines are what git calls lines (split on "\n" only), and blank means
-    ASCII white space only.
+    ASCII white space only. A byte-order mark starting the message is not
+    part of it (the hook drops it when it rewrites the marker).
     """
-    lines = message.split("\n")
-    first = next((i for i, text in enumerate(lines) if text.strip(_WS)), None)
+    lines, first = _lines(message)
     if first is None:
         return None
     head = _subject_head(lines[first])
@@ -401,7 +416,28 @@ def parse(message: str) -> Marker | None:
 
 
 def _parse_trailer(lines: list, first: int) -> Marker | None:
+    found = _trailers(lines, first, 1)
+    return found[0] if found else None
+
+
+def events(message: str) -> list:
+    """Every clock event the message carries: the subject marker and each trailer.
+
+    parse() reads one (the subject first); the hook refuses a message with
+    more, since one commit is one clock event.
+    """
+    marker = parse(message)
+    if marker is None:
+        return []
+    lines, first = _lines(message)
+    trailers = _trailers(lines, first)
+    return trailers if marker.form == "trailer" else [marker] + trailers
+
+
+def _trailers(lines: list, first: int, limit: int = 0) -> list:
+    """The trailer markers of the message's lines (at most limit, if given)."""
     # The trailer block is the last paragraph, and never the subject's own.
+    found: list = []
     end = len(lines)
     while end > first and not lines[end - 1].strip(_WS):
         end -= 1
@@ -409,12 +445,14 @@ def _parse_trailer(lines: list, first: int) -> Marker | None:
     while start > first and lines[start - 1].strip(_WS):
         start -= 1
     if start <= first:
-        return None
+        return found
     for index in range(start, end):
         head = _trailer_head(lines[index].strip(_WS))
         if head:
-            return _parse_rest(head[0], head[1], "trailer", index)
-    return None
+            found.append(_parse_rest(head[0], head[1], "trailer", index))
+            if len(found) == limit:
+                break
+    return found
 
 
 def normalise(message: str, marker: Marker) -> str:
