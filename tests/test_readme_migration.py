@@ -1,4 +1,4 @@
-"""The README's "Coming from asherp/hourly" table names only commands and flags that exist."""
+"""docs/migrating.md ("Coming from asherp/hourly") names only commands, flags and keys that exist."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from click.testing import CliRunner
 
 from hourly_hooks.cli import main
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+REFERENCE = (DOCS / "reference.md").read_text()
 
 
 def section() -> str:
-    return README[README.index("## Coming from asherp/hourly"):README.index("<!-- btcpay:start -->")]
+    return (DOCS / "migrating.md").read_text()
 
 
 def help_of(*command: str) -> str:
@@ -42,7 +43,7 @@ def test_every_command_and_flag_in_the_mapping_exists():
 
 
 def test_config_keys_named_in_the_mapping_are_documented_keys():
-    configuration = README[README.index("## Configuration"):README.index("## Exit codes")]
+    configuration = REFERENCE[REFERENCE.index("## Configuration"):REFERENCE.index("### Environment variables")]
     for key in re.findall(r"`(\w+) = \[", section()):
         assert f"\n{key} = " in configuration, key
     assert "[rates]" in configuration
