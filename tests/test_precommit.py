@@ -102,10 +102,12 @@ def test_commits_through_installed_pre_commit(configured):
     assert (repo.git_dir() / "COMMIT_EDITMSG").read_text().startswith("clock-in\n\nsecond thoughts")
     # Another author is independent.
     repo.accept("clock-in", when=at("09:40"), who=BOB)
-    # A work commit carries Alice's clock-out as a trailer; amending it is not a second one.
+    # A work commit carries Alice's clock-out as a trailer. Amending it with -m (and without
+    # hourly-clock-source, any --amend) cannot be told from a new commit: refused, never a second one.
     repo.accept("parser: CRLF", "Clock: out", when=at("11:00"), files={"p.py": "x = 1\n"})
-    assert repo.try_commit("parser: handle CRLF", "Clock: out", amend=True, when=at("11:05")).returncode == 0
-    assert repo.message() == "parser: handle CRLF\n\nClock: out"
+    output = repo.refuse("parser: handle CRLF", "Clock: out", amend=True, when=at("11:05"))
+    assert "cannot be told from an --amend" in output and "hourly-clock-source" in output
+    assert repo.message() == "parser: CRLF\n\nClock: out"
     assert "not clocked in" in repo.refuse("clock-out", when=at("11:10"))
     repo.accept("clock-out", when=at("11:20"), who=BOB)
 
@@ -320,11 +322,9 @@ def test_same_second_clock_out_and_amend_with_the_prepare_stage(tmp_path, hook_s
     assert "not clocked in" in repo.refuse("clock-out", when=f"@{int(time.time()) + 1} +0000")
 
 
-@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/cmdline"),
-                    reason="no /proc: git's arguments cannot be read")
-def test_same_second_with_m_through_pre_commit_is_told_by_git_s_arguments(tmp_path, hook_source):
-    # For -m git says `message`, amending or not, and pre-commit hands on just that; the
-    # hook reads the arguments of the git above pre-commit's hook script and pre-commit.
+def test_same_second_with_m_through_pre_commit_is_refused(tmp_path, hook_source):
+    # For -m git says `message`, amending or not, and pre-commit hands on just that: in HEAD's
+    # second the hook refuses either; in the editor git says which.
     import time
     snapshot, sha, home = hook_source
     repo = HookedRepo(tmp_path / "work")
@@ -342,15 +342,16 @@ def test_same_second_with_m_through_pre_commit_is_told_by_git_s_arguments(tmp_pa
              env={"GIT_AUTHOR_DATE": at("08:00"), "GIT_COMMITTER_DATE": at("08:00")})
     done = pre_commit(repo, hook_source, "install")
     assert done.returncode == 0, done.stdout + done.stderr
-    # A little ahead: every commit below runs within the hook's same-second window (it
-    # compares the author date with now), however slowly pre-commit starts.
-    epoch = int(time.time()) + 20
+    epoch = int(time.time()) - 20
     when = f"@{epoch} +0000"
     repo.accept("clock-in", when=when, args=("--no-verify",))
-    done = repo.try_commit("clock-in: T-1m", when=when, amend=True)
+    for amend in (True, False):
+        output = repo.refuse("clock-in: T-1m", when=when, amend=amend)
+        assert "cannot be told from an --amend" in output and "wait a second" in output
+    done = repo.try_commit(when=when, amend=True, env={"GIT_EDITOR": "printf 'clock-in: T-1m\\n' >"})
     assert done.returncode == 0, done.stdout + done.stderr
     assert repo.git("rev-list", "--count", "HEAD").strip() == "2"  # replaced, not added
-    done = repo.try_commit("work", "Clock: out", when=when)
+    done = repo.try_commit(when=when, env={"GIT_EDITOR": "printf 'work\\n\\nClock: out\\n' >"})
     assert done.returncode == 0, done.stdout + done.stderr
     assert repo.git("log", "--format=%s").split("\n")[:2] == ["work", "clock-in: T-1m"]
     assert "not clocked in" in repo.refuse("clock-out", when=f"@{epoch + 1} +0000")

@@ -16,7 +16,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import List
 
-from hourly_hooks import clockrules, markers, store, worktree
+from hourly_hooks import clockrules, history, markers, store, worktree
 from hourly_hooks.errors import Rejected, UsageError
 from hourly_hooks.gitcmd import git_text, run_git
 from hourly_hooks.repository import Repository, author_ident
@@ -34,10 +34,12 @@ def record(kind: str, note: str, ago, at) -> List[str]:
     if last is not None and last.epoch == authored:
         # git dates are whole seconds and markers are ordered by them: a second
         # marker in the same second could not be ordered (and the hook would
-        # take it for an --amend of HEAD). Wait for the next second.
+        # refuse it as maybe an --amend of HEAD). Wait for the next second.
         time.sleep(1.05 - (time.time() % 1))
         authored += 1
-    problem = clockrules.check(kind, authored, int(offset.total_seconds()), last, tz=tz)
+        offset = _offset(ago, at, authored, tz)  # --at names a time: one second more to reach back to it
+    problem = clockrules.check(kind, authored, int(offset.total_seconds()), last, tz=tz,
+                               earlier=lambda: history.marker_before(repo, identity, last))
     if problem:
         raise Rejected(f"not clocking {kind}.\n" + problem.text(
             ["or record it anyway: git commit --allow-empty --no-verify -m "

@@ -56,14 +56,17 @@ def describe(last, now: int) -> str:
     return f"clocked {last.kind} since {stamp(last.effective_epoch, last.tz)}, {ago} ago, commit {last.sha[:7]}"
 
 
-def check(kind: str, authored: int, offset: int, last, now=None, tz: int = 0, tie_ordered: bool = False):
+def check(kind: str, authored: int, offset: int, last, now=None, tz: int = 0, tie_ordered: bool = False,
+          earlier=None):
     """None if the event may be recorded after `last`, else a Problem.
 
     kind: markers.IN / OUT; authored: the new commit's author date (epoch);
     offset: its T- offset in seconds; last: the identity's last marker (or None);
     tz: the new commit's UTC offset in minutes, for the messages;
     tie_ordered: the new commit is known to descend from `last`, so history
-    orders a tie of the same second by ancestry.
+    orders a tie of the same second by ancestry;
+    earlier: a function answering the marker before `last` (or None), called
+    only when the event falls at the very time of `last` (see _repeats).
     """
     now = int(time.time()) if now is None else now
 
@@ -99,4 +102,24 @@ def check(kind: str, authored: int, offset: int, last, now=None, tz: int = 0, ti
         room = markers.format_duration(timedelta(seconds=max(0, authored - last.effective_epoch)))
         return Problem(f"The offset puts this {word} at {_stamp(effective)}, before {what}.", state,
                        [f"use an offset of at most T-{room}"])
+    if last is not None and earlier is not None and effective == last.effective_epoch:
+        return _repeats(kind, effective, earlier(), state, _stamp)
     return None
+
+
+def _repeats(kind: str, effective: int, before, state: str, _stamp):
+    """A Problem when the event repeats `before` (same kind, same time), else None.
+
+    The report reads two clock-ins (or clock-outs) of one person at one time as
+    copies of one event (a rebase or cherry-pick leaves such copies) and keeps
+    one: clock-out, clock-in, clock-out at one time would lose the last
+    clock-out, and the person would show as clocked in. Only a zero-length
+    session next to a zero-length gap makes such a repeat, so it is refused.
+    """
+    if before is None or before.kind != kind or before.effective_epoch != effective:
+        return None
+    return Problem(f"This clock-{kind} would be at {_stamp(effective)}, the very time of your last marker and of "
+                   f"your clock-{kind} before it (commit {before.sha[:7]}): history would read it as a copy of "
+                   f"that one and drop it.", state,
+                   ["wait a second and commit again (or use a smaller offset), so it comes later",
+                    f"or drop the clock-{kind} marker from this message"])

@@ -18,7 +18,7 @@ from hourly_hooks.records import MarkerCommit
 from hourly_hooks.repository import Repository, open_repository
 
 __all__ = ["GREP_PATTERNS", "MarkerCommit", "Repository", "author_pattern", "has_commits",
-           "open_repository", "read_all", "read_markers", "refuse_shallow", "shallow_warning"]
+           "marker_before", "open_repository", "read_all", "read_markers", "refuse_shallow", "shallow_warning"]
 
 GREP_PATTERNS = markers.GREP
 
@@ -83,6 +83,12 @@ def read_all(repos: Iterable[Repository], all_refs: bool = False, authors: Itera
         since = None  # one person's markers interleave across repositories: no per-repository cut
     for repo in repos:
         yield from read_markers(repo, all_refs, authors, since, exclude)
+
+
+def marker_before(repo: Repository, identity: str, commit: MarkerCommit) -> Optional[MarkerCommit]:
+    """The identity's marker before `commit` (its last over what commit's parents reach), or None:
+    what clockrules.check asks when a new event falls at the very time of `commit`."""
+    return store.last_marker(repo, identity, heads=repo.parents(commit.sha))
 
 
 def shallow_warning(repo: Repository) -> Optional[str]:

@@ -4,7 +4,8 @@
 ``hourly-clock`` runs on every commit, so its import path is part of the
 product: standard library plus ``markers``, ``errors``, ``clockrules``,
 ``repository`` and ``store`` only (``sqlite3`` only once a marker is found;
-``autosquash`` only for an ``amend!`` / ``squash!`` message)
+``autosquash`` only for an ``amend!`` / ``squash!`` message; ``history`` only
+for an event at the very time of the last marker)
 (check with ``python -X importtime -m hourly_hooks.hook``). An ordinary commit
 without a marker costs no git call at all. The key check (``hourly-protect-keys``)
 lives in ``keycheck``, imported by its entry point only.
@@ -31,7 +32,6 @@ PROG_SOURCE = "hourly-clock-source"
 # An amend! or squash! commit may change a marker without naming one (see autosquash).
 AUTOSQUASHED = ("amend!", "squash!")
 BOM = "\ufeff"  # markers.BOM, without importing markers for it
-AMEND_WINDOW = 2  # seconds: an --amend of a commit younger than this is not told by its date
 # What prepare-commit-msg learnt from git, left for commit-msg next to the
 # message file (so in the worktree's own git dir, where HEAD lives too).
 SOURCE_FILE = "hourly-commit-source"
@@ -91,9 +91,8 @@ def _check(path: str, original: str, repo, prefetched) -> int:
     if marker.problem:
         raise Rejected(_refusal(_problem_text(marker), path, _problem_fixes(marker)))
     name, email, authored, tz = author_of_commit(repo)
-    kind = commit_kind(repo, path)
-    last, kind = _last_before_this_commit(repo, repo.canonical_email(name, email), authored, tz, path, kind,
-                                          prefetched)
+    identity = repo.canonical_email(name, email)
+    last, kind = _last_before_this_commit(repo, identity, authored, tz, path, commit_kind(repo, path), prefetched)
     if last is None and repo.shallow:
         _say(PROG_CLOCK, "this is a shallow clone: your earlier markers may be out of reach, "
                          "so the clock state was not checked.")
@@ -106,7 +105,7 @@ def _check(path: str, original: str, repo, prefetched) -> int:
         # may be the commit an --amend replaces.
         ordered = kind in (NEW, AMEND) or (last is not None and last.sha != repo.head)
         problem = clockrules.check(marker.kind, authored, int(marker.offset.total_seconds()), last, tz=tz,
-                                   tie_ordered=ordered)
+                                   tie_ordered=ordered, earlier=lambda: _marker_before(repo, identity, last))
         if problem:
             raise Rejected(_refusal(problem.text(), path))
     _write_canonical(path, lines, kept, message, marker)
@@ -145,31 +144,36 @@ def _last_before_this_commit(repo, identity: str, authored: int, tz: int, path: 
                              prefetched=None):
     """(the identity's last marker, not counting HEAD when this commit is its --amend; the kind).
 
-    kind: what git said through prepare-commit-msg (AMEND, NEW), or None;
-    returned settled from git's command line where only that can tell.
+    kind: what git said through prepare-commit-msg (AMEND, NEW), or None.
     prefetched: the store's answer already on its way (store.Prefetch).
     """
     from hourly_hooks import store
     last = store.last_marker(repo, identity, prefetched=prefetched)
     if kind != NEW and last is not None and last.sha == repo.head and (last.epoch, last.tz) == (authored, tz):
         # `git commit --amend` keeps the author and author date of HEAD (and git
-        # exports them to the hook); HEAD is being replaced, not followed...
-        if kind is None and time.time() - authored < AMEND_WINDOW:
-            # ...unless HEAD was made this very second and git did not say
-            # which it is (-m / -F, or no prepare-commit-msg hook): then a new
-            # commit carries the same date, and only the arguments of the
-            # `git commit` running this hook tell (where /proc shows them).
-            from hourly_hooks.commitargs import amending_here
-            amending = amending_here()
-            if amending is None:
-                raise Rejected(_refusal(
-                    "This commit has the same author and author date (to the second) as HEAD, your last "
-                    "marker, so it cannot be told from an --amend of it.", path,
-                    ["wait a second and commit again (an --amend too)"]))
-            kind = AMEND if amending else NEW
-        if kind != NEW:
-            last = store.last_marker(repo, identity, heads=repo.parents(repo.head))
+        # exports them to the hook), and so does a new commit made in HEAD's
+        # second (a script's, or one behind a slow earlier hook). Only git can
+        # tell them apart, and for -m / -F (or without prepare-commit-msg) it
+        # does not: no guess, whatever the clock says.
+        if kind is None:
+            raise Rejected(_refusal(_SAME_SECOND_TEXT, path, _SAME_SECOND_FIXES))
+        last = store.last_marker(repo, identity, heads=repo.parents(repo.head))
     return last, kind
+
+
+_SAME_SECOND_TEXT = ("This commit has the same author and author date (to the second) as HEAD, your last marker, "
+                     "and git does not say whether it amends HEAD (for -m / -F it never does), so it cannot be "
+                     "told from an --amend of it.")
+_SAME_SECOND_FIXES = ["a new commit: wait a second and commit again, or record the event with `hourly in` / "
+                      "`hourly out` (--at HH:MM for a past time)",
+                      "an --amend of HEAD: amend without -m / -F (`git commit --amend` in the editor, or "
+                      "`--amend --no-edit`), which git announces to the prepare-commit-msg hook "
+                      "(`hourly install-hook` installs it; with pre-commit, the hourly-clock-source hook)"]
+
+
+def _marker_before(repo, identity: str, last):
+    from hourly_hooks.history import marker_before  # rare (an event at the very time of `last`): not imported up front
+    return marker_before(repo, identity, last)
 
 
 # ------------------------------------------------------------------ prepare-commit-msg
@@ -208,7 +212,7 @@ def source_main(argv=None) -> int:
                        errors="surrogateescape") as handle:
             handle.write(note)
     except OSError:
-        pass  # a read-only git dir: commit-msg falls back to comparing author dates
+        pass  # a read-only git dir: commit-msg then refuses a marker in HEAD's second, as without this hook
     return 0
 
 
