@@ -129,8 +129,8 @@ def _ask(question: str) -> bool:
     """click.confirm, but Ctrl-C exits 130 (click would say "Aborted!" and exit 1)
     and an end of input (Ctrl-D) is a no: neither creates anything."""
     while True:
-        click.echo(f"{question} [y/N]: ", nl=False, err=True)
-        try:
+        try:  # the prompt inside: a Ctrl-C that lands just after it is printed is the same answer
+            click.echo(f"{question} [y/N]: ", nl=False, err=True)
             answer = sys.stdin.readline()
         except KeyboardInterrupt:
             click.echo("\nInterrupted: nothing was created.", err=True)
