@@ -1,8 +1,8 @@
 """The selection flags shared by `hourly report` and `hourly invoice`.
 
-``selection_options`` adds the flags to a click command; ``resolve`` passes
-their values to the configuration resolver as its top layer, and ``load``
-builds the Timesheet from what it resolves (``load_timesheet`` does both).
+``selection_options`` adds the flags to a click command; ``load_timesheet``
+passes their values to the configuration resolver as its top layer and builds
+the Timesheet from what it resolves.
 """
 
 from __future__ import annotations
@@ -23,12 +23,9 @@ from hourly_hooks.markers import parse_duration
 from hourly_hooks.money import Rounding, parse_rate, parse_rounding
 from hourly_hooks.timesheet import Rates, Selection, Timesheet, build
 
-SELECTION_KEYS = ("since", "until", "period", "author", "ignore", "rate", "round", "round_mode",
-                  "tz", "repo", "all_refs", "identity")
-
 
 def selection_options(command):
-    """Decorate a click command with the selection flags (see SELECTION_KEYS)."""
+    """Decorate a click command with the selection flags."""
     from hourly_hooks.completion import complete_author, complete_tz
 
     flags = [
@@ -53,17 +50,6 @@ def selection_options(command):
                      help="What makes two commits the same person (default: email)."),
     ]
     return functools.reduce(lambda cmd, flag: flag(cmd), reversed(flags), command)
-
-
-@dataclass(frozen=True)
-class Resolved:
-    """What a report or invoice is to read, and how: all of it decided before any history is read."""
-
-    selection: Selection
-    config: config_module.Config
-    repos: Tuple[Repository, ...]
-    all_refs: bool
-    authors: Tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -147,8 +133,8 @@ def bulk():
             gc.enable()
 
 
-def resolve(params: dict, default_authors: Sequence[str] = ()) -> Resolved:
-    """The flags and configuration resolved into a selection, its repositories and scope."""
+def load_timesheet(params: dict, default_authors: Sequence[str] = ()) -> Loaded:
+    """Read history as the flags and configuration say and build the timesheet."""
     repos = tuple(open_repository(path) for path in (params.get("repo") or (".",)))
     cfg = config_module.load(repos[0].top, flags=selection_flags(params))
     tz = cfg.parsed("tz", periods.zone)
@@ -171,23 +157,11 @@ def resolve(params: dict, default_authors: Sequence[str] = ()) -> Resolved:
         max_session=cfg.parsed("max_session", parse_duration),
         allow_long=tuple(cfg.get("allow_long", ())),
     )
-    return Resolved(selection, cfg, repos, bool(cfg.get("all")), authors)
-
-
-def load(resolved: Resolved) -> Loaded:
-    """Read the history as resolved and build the timesheet."""
-    selection = resolved.selection
     with bulk():
-        sheet = build(selection, read_all(resolved.repos, resolved.all_refs, resolved.authors,
-                                          selection.since, selection.exclude))
+        sheet = build(selection, read_all(repos, bool(cfg.get("all")), authors, since, selection.exclude))
     if selection.rates.by_identity:
         from hourly_hooks import rate_keys
 
-        whole = selection.since is None and not resolved.authors  # every marker of everyone was read
-        sheet.warnings += rate_keys.warnings(sheet, resolved.config, resolved.repos[0].top, whole)
-    return Loaded(sheet, resolved.config, resolved.repos)
-
-
-def load_timesheet(params: dict, default_authors: Sequence[str] = ()) -> Loaded:
-    """Read history as the flags and configuration say and build the timesheet."""
-    return load(resolve(params, default_authors))
+        whole = since is None and not authors  # every marker of everyone was read
+        sheet.warnings += rate_keys.warnings(sheet, cfg, repos[0].top, whole)
+    return Loaded(sheet, cfg, repos)
