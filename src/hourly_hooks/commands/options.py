@@ -7,6 +7,7 @@ the Timesheet from what it resolves.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import gc
 from contextlib import contextmanager
@@ -131,6 +132,25 @@ def bulk():
             gc.freeze()
             gc.unfreeze()
             gc.enable()
+
+
+def left_at_exit() -> None:
+    """What a report made is left to the operating system when the process ends.
+
+    At exit, Python walks every object still tracked, to collect cycles, and
+    frees them: after a report on a big history, hundreds of thousands (the
+    records hold their message reader, which holds them), about 0.2 s at a
+    million commits, for memory the process is about to give back whole.
+    Frozen at exit (atexit handlers run before that collection), they are
+    skipped. Nothing in a report needs a finalizer of a cycle to run: files
+    it writes are closed when written, and the store commits as it goes.
+    Called in a process with more to do (tests), it changes nothing until exit.
+    """
+    if not _FREEZE_AT_EXIT:
+        _FREEZE_AT_EXIT.append(atexit.register(gc.freeze))
+
+
+_FREEZE_AT_EXIT: list = []
 
 
 def load_timesheet(params: dict, default_authors: Sequence[str] = ()) -> Loaded:
