@@ -12,9 +12,7 @@ copies and anomalies under a configuration with rates, rounding and limits,
 and a hand-made history of odd cases: ties, a malformed offset, a near miss,
 overlaps, a forgotten clock-out); ``--big`` adds existing repositories (a
 bench copy: hourly writes its store there). Each history runs warm (store
-filled), each such command twice (the second run prints the report
-remembered by the first: report_cache), and the small ones also without the
-store and from an empty store.
+filled), and the small ones also without the store and from an empty store.
 """
 
 from __future__ import annotations
@@ -187,7 +185,6 @@ def runs(paths: dict, big) -> list:
         commands = COMMANDS + window_commands(WINDOWS[name])
         for i, args in enumerate(commands):
             out.append((f"{name}/warm/{i:02d}", path, args, {}, False))
-            out.append((f"{name}/again/{i:02d}", path, args, {}, False))  # as remembered (report_cache)
         for i, args in enumerate(STATUS):
             out.append((f"{name}/status/{i:02d}", path, args, _me(name), False))
         for i, args in enumerate(commands[:6] + commands[-3:]):
@@ -198,7 +195,6 @@ def runs(paths: dict, big) -> list:
         commands = [c for c in COMMANDS if "--worklog" not in c and "html" not in c and "--chart" not in c]
         for i, args in enumerate(commands + window_commands(BIG_WINDOWS)):
             out.append((f"{name}/warm/{i:02d}", Path(path), args, {}, False))
-            out.append((f"{name}/again/{i:02d}", Path(path), args, {}, False))
         for i, args in enumerate(STATUS):
             out.append((f"{name}/status/{i:02d}", Path(path), args, _me("big"), False))
     return out
@@ -214,7 +210,6 @@ def run_one(cwd: Path, args, extra: dict, cold: bool) -> bytes:
         store = _store(cwd)
         for suffix in ("", "-wal", "-shm"):
             Path(str(store) + suffix).unlink(missing_ok=True)
-        shutil.rmtree(store.parent / "reports", ignore_errors=True)
     done = subprocess.run([sys.executable, "-m", "hourly_hooks", *args], cwd=cwd, env={**_env(), **extra},
                           capture_output=True)
     return (b"$ hourly " + " ".join(args).encode() + b"\n--- rc %d\n--- stdout\n" % done.returncode

@@ -51,7 +51,7 @@ def test_report_invoices_and_invoice_skip_damaged_lines_with_one_warning_each(gr
     assert report.exit_code == 0, report.stderr
     assert [w.split(" (")[0] for w in _warnings(report.stderr, path)] == expected, report.stderr
     assert [s["invoice"] for s in json.loads(report.stdout)["sessions"]] == [created["id"]] * 8
-    again = hourly("report", *SEED_ARGS, "--format", "json")  # a remembered report says it too
+    again = hourly("report", *SEED_ARGS, "--format", "json")  # read from the store, it says it too
     assert (again.stdout, len(_warnings(again.stderr, path))) == (report.stdout, 4)
 
     invoice = hourly("invoice", *SEED_ARGS, "--yes")          # read many times, warned once

@@ -59,7 +59,7 @@ def test_a_period_warns_only_of_what_is_sure(team):
     assert result.stderr.splitlines() == [MAILMAP, TYPO]
 
 
-def test_a_remembered_report_says_it_again(team):
+def test_the_same_report_from_the_store_says_it_again(team):
     first = hourly("report", "--tz", "UTC")
     again = hourly("report", "--tz", "UTC")
     assert again.stderr == first.stderr and MAILMAP in again.stderr

@@ -1,9 +1,9 @@
 """Modes of the files and folders hourly writes for itself, whatever the umask.
 
 Under `<git common dir>/hourly/` live the invoice ledger, this clone's BTCPay
-settings (a merchant token), the marker store and remembered reports: hourly's
-own, and some secret, so folders are made 0700 and files 0600 explicitly. The
-umask only ever narrows a mode: under umask 000 a plain `open()` or
+settings (a merchant token) and the marker store: hourly's own, and some
+secret, so folders are made 0700 and files 0600 explicitly. The umask only
+ever narrows a mode: under umask 000 a plain `open()` or
 `mkdir()` would make them writable by everyone, which would let another user
 of the machine rewrite what was billed or plant a host.
 

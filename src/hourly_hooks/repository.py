@@ -219,7 +219,7 @@ class Repository:
         """The commits a walk starts from: HEAD, or every ref and HEAD (as ``git log --all``).
 
         Asked once, as HEAD is: whatever reads the history for one command
-        (a remembered report's key, the store) reads it from the same tips.
+        reads it from the same tips.
         """
         if not all_refs:
             return [self.head] if self.head else []

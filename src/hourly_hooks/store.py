@@ -969,18 +969,14 @@ def open_store(repo, prefetched=None):
     """
     if not enabled() or repo.shallow or repo.rewritten():
         return None
+    # What decides the rows git gives for given tips besides the commits themselves
+    # (a store made under another key starts empty).
+    key = "\0".join([FORMAT_VERSION, repr(markers.GREP), repo.mailmap_digest()])
     try:
         path = os.path.join(repo.common_dir, *FILE)
-        return Store(path, reader_key(repo), prefetched.adopt(path) if prefetched is not None else None)
+        return Store(path, key, prefetched.adopt(path) if prefetched is not None else None)
     except Unavailable:
         return None
-
-
-def reader_key(repo) -> str:
-    """What decides the rows git gives for given tips besides the commits themselves:
-    the store's format, the marker pattern and the mailmap (a store made under
-    another key starts empty; report_cache keys reports by it too)."""
-    return "\0".join([FORMAT_VERSION, repr(markers.GREP), repo.mailmap_digest()])
 
 
 def store_path(repo) -> str:

@@ -293,18 +293,6 @@ def _write_all(fd: int, data: bytes) -> None:
         raise
 
 
-def looks_intact(data: bytes) -> bool:
-    """False when the ledger's bytes hold a line events() would skip for sure (torn, not
-    UTF-8, not an object): a remembered report must not replay without that warning.
-    Cheap, without parsing: a line that passes may still be skipped by events()."""
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    lines = (raw.strip() for raw in data.split(b"\n"))
-    return all(line[:1] == b"{" and line[-1:] == b"}" for line in lines if line)
-
-
 def _fsync_folder(folder: Path) -> None:
     if os.name != "posix":
         return  # pragma: no cover - folders cannot be opened there

@@ -1,12 +1,13 @@
 """The selection flags shared by `hourly report` and `hourly invoice`.
 
-``selection_options`` adds the flags to a click command; ``resolve`` passes
-their values to the configuration resolver as its top layer, and ``load``
-builds the Timesheet from what it resolves (``load_timesheet`` does both).
+``selection_options`` adds the flags to a click command; ``load_timesheet``
+passes their values to the configuration resolver as its top layer and builds
+the Timesheet from what it resolves.
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
 import gc
 from contextlib import contextmanager
@@ -23,12 +24,9 @@ from hourly_hooks.markers import parse_duration
 from hourly_hooks.money import Rounding, parse_rate, parse_rounding
 from hourly_hooks.timesheet import Rates, Selection, Timesheet, build
 
-SELECTION_KEYS = ("since", "until", "period", "author", "ignore", "rate", "round", "round_mode",
-                  "tz", "repo", "all_refs", "identity")
-
 
 def selection_options(command):
-    """Decorate a click command with the selection flags (see SELECTION_KEYS)."""
+    """Decorate a click command with the selection flags."""
     from hourly_hooks.completion import complete_author, complete_tz
 
     flags = [
@@ -53,17 +51,6 @@ def selection_options(command):
                      help="What makes two commits the same person (default: email)."),
     ]
     return functools.reduce(lambda cmd, flag: flag(cmd), reversed(flags), command)
-
-
-@dataclass(frozen=True)
-class Resolved:
-    """What a report or invoice is to read, and how: all of it decided before any history is read."""
-
-    selection: Selection
-    config: config_module.Config
-    repos: Tuple[Repository, ...]
-    all_refs: bool
-    authors: Tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -147,8 +134,27 @@ def bulk():
             gc.enable()
 
 
-def resolve(params: dict, default_authors: Sequence[str] = ()) -> Resolved:
-    """The flags and configuration resolved into a selection, its repositories and scope."""
+def left_at_exit() -> None:
+    """What a report made is left to the operating system when the process ends.
+
+    At exit, Python walks every object still tracked, to collect cycles, and
+    frees them: after a report on a big history, hundreds of thousands (the
+    records hold their message reader, which holds them), about 0.2 s at a
+    million commits, for memory the process is about to give back whole.
+    Frozen at exit (atexit handlers run before that collection), they are
+    skipped. Nothing in a report needs a finalizer of a cycle to run: files
+    it writes are closed when written, and the store commits as it goes.
+    Called in a process with more to do (tests), it changes nothing until exit.
+    """
+    if not _FREEZE_AT_EXIT:
+        _FREEZE_AT_EXIT.append(atexit.register(gc.freeze))
+
+
+_FREEZE_AT_EXIT: list = []
+
+
+def load_timesheet(params: dict, default_authors: Sequence[str] = ()) -> Loaded:
+    """Read history as the flags and configuration say and build the timesheet."""
     repos = tuple(open_repository(path) for path in (params.get("repo") or (".",)))
     cfg = config_module.load(repos[0].top, flags=selection_flags(params))
     tz = cfg.parsed("tz", periods.zone)
@@ -171,23 +177,11 @@ def resolve(params: dict, default_authors: Sequence[str] = ()) -> Resolved:
         max_session=cfg.parsed("max_session", parse_duration),
         allow_long=tuple(cfg.get("allow_long", ())),
     )
-    return Resolved(selection, cfg, repos, bool(cfg.get("all")), authors)
-
-
-def load(resolved: Resolved) -> Loaded:
-    """Read the history as resolved and build the timesheet."""
-    selection = resolved.selection
     with bulk():
-        sheet = build(selection, read_all(resolved.repos, resolved.all_refs, resolved.authors,
-                                          selection.since, selection.exclude))
+        sheet = build(selection, read_all(repos, bool(cfg.get("all")), authors, since, selection.exclude))
     if selection.rates.by_identity:
         from hourly_hooks import rate_keys
 
-        whole = selection.since is None and not resolved.authors  # every marker of everyone was read
-        sheet.warnings += rate_keys.warnings(sheet, resolved.config, resolved.repos[0].top, whole)
-    return Loaded(sheet, resolved.config, resolved.repos)
-
-
-def load_timesheet(params: dict, default_authors: Sequence[str] = ()) -> Loaded:
-    """Read history as the flags and configuration say and build the timesheet."""
-    return load(resolve(params, default_authors))
+        whole = since is None and not authors  # every marker of everyone was read
+        sheet.warnings += rate_keys.warnings(sheet, cfg, repos[0].top, whole)
+    return Loaded(sheet, cfg, repos)
