@@ -12,7 +12,7 @@ import click
 from hourly_hooks import clocking, hookinstall, markers
 from hourly_hooks.commands.jsonflag import output_format
 from hourly_hooks.completion import complete_tz
-from hourly_hooks.errors import GitError
+from hourly_hooks.errors import GitError, UsageError
 from hourly_hooks.status import status_lines, status_report
 
 
@@ -58,7 +58,10 @@ def clock_out(note: str, ago: str, at: str) -> None:
               type=click.Choice(list(hookinstall.HOOKS)),
               help="Print the commit-msg hook script (or --print=pre-commit / prepare-commit-msg), filled in for this Python, "
                    "for a manual install; changes nothing.")
-def install_hook(force: bool, print_hook) -> None:
+@click.option("--portable", is_flag=True,
+              help="With --print: the script as the project's hooks/ folder holds it, which finds hourly on PATH "
+                   "(or python3) instead of naming this Python.")
+def install_hook(force: bool, print_hook, portable: bool) -> None:
     """Install the plain git hooks (for repositories without pre-commit).
 
     Three hooks: commit-msg checks clock markers (hourly-clock),
@@ -72,9 +75,13 @@ def install_hook(force: bool, print_hook) -> None:
     Examples:
       hourly install-hook
       hourly install-hook --print > .git/hooks/commit-msg
+      hourly install-hook --print=pre-commit --portable > hooks/pre-commit
     """
+    if portable and not print_hook:
+        raise UsageError("--portable goes with --print (it changes which script is printed, and installs nothing).")
     if print_hook:
-        click.echo(hookinstall.render(sys.executable, hook=print_hook), nl=False)
+        python, package = ("", "") if portable else (sys.executable, None)
+        click.echo(hookinstall.render(python, package, hook=print_hook), nl=False)
         return
     click.echo(hookinstall.install(force=force))
     _warm_cache()
