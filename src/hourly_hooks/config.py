@@ -91,7 +91,7 @@ def _check_currencies(values: Sequence[str], config: "Config") -> None:
 
 
 def _check_host(value: str, config: "Config") -> None:
-    from hourly_hooks.btcpay.transport import normalize_host
+    from hourly_hooks.btcpay.hosts import normalize_host  # not transport: that imports requests
     from hourly_hooks.errors import HourlyError
     from hourly_hooks.trust import refuse_secret_url
     refuse_secret_url(value)  # first: normalize_host's own errors repeat the URL

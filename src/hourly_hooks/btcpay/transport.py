@@ -9,7 +9,6 @@ query string, no header, no raw exception text from requests).
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import re
@@ -22,6 +21,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import click
 import requests
 
+from hourly_hooks.btcpay.hosts import is_loopback, is_onion, normalize_host, require_safe_scheme  # noqa: F401 (the backends' names)
 from hourly_hooks.errors import BTCPayError, ConfigError
 
 # (connect, read) seconds. Connect is short: an unreachable server should fail
@@ -31,67 +31,6 @@ DEFAULT_TIMEOUT = (10.0, 30.0)
 
 NOTHING_CREATED = "nothing was created"
 MAY_EXIST = "the invoice may exist: run `hourly invoices`"
-
-
-def is_loopback(hostname: str) -> bool:
-    if hostname.lower() in ("localhost", "localhost.localdomain") or hostname.lower().endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(hostname.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def is_onion(hostname: str) -> bool:
-    return hostname.lower().rstrip(".").endswith(".onion")
-
-
-def normalize_host(url: str) -> str:
-    """The server's base URL exactly as BTCPay reconstructs it.
-
-    The legacy API signs `host + path`, and the server verifies against the URL
-    it rebuilds (scheme, host, non-default port, path base, no trailing slash):
-    any difference breaks the signature, so both backends use this form.
-    """
-    raw = (url or "").strip()
-    if not raw:
-        raise ConfigError(
-            "No BTCPay Server host: set BTCPAYSERVER_HOST or `host` in the [btcpay] config table."
-        )
-    if "://" not in raw:
-        raise ConfigError(f"BTCPay host {raw!r} needs a scheme, e.g. https://{raw}")
-    try:
-        parts = urlsplit(raw)
-        port = parts.port  # urllib checks the brackets and the port's range only when asked
-    except ValueError as error:
-        raise ConfigError(f"BTCPay host {raw!r} is not a valid URL ({error}).") from None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"BTCPay host {raw!r} is not an http(s) URL.")
-    if parts.username or parts.password:
-        raise ConfigError("Put credentials in BTCPAYSERVER_API_KEY / BTCPAYSERVER_MERCHANT, not in the host URL.")
-    if parts.query or parts.fragment:
-        raise ConfigError(f"BTCPay host {raw!r} must not have a query or fragment.")
-    host = parts.hostname.lower()
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    if port is not None and (scheme, port) not in (("http", 80), ("https", 443)):
-        host = f"{host}:{port}"
-    return urlunsplit((scheme, host, parts.path.rstrip("/"), "", ""))
-
-
-def require_safe_scheme(base_url: str) -> None:
-    """HTTPS everywhere except where plain HTTP cannot be sniffed."""
-    parts = urlsplit(base_url)
-    if parts.scheme == "https":
-        return
-    hostname = parts.hostname or ""
-    if is_loopback(hostname) or is_onion(hostname):
-        return  # loopback never leaves the machine; Tor encrypts end to end
-    raise ConfigError(
-        f"Refusing plain http:// to {hostname}: use https:// (http is allowed only for "
-        "loopback and .onion hosts)."
-    )
 
 
 def require_private_route(base_url: str, proxies: Mapping[str, str]) -> None:
