@@ -82,8 +82,11 @@ def test_your_own_address_mapped_by_mailmap_is_still_yours(api, fake, month):
     """`hourly invoice` finds your sessions by git user.email; once .mailmap maps that address,
     history reads it mapped, so the invoice looks for the mapped one (and still bills nothing twice)."""
     assert_ok(hourly("invoice", *MONTH, "--yes"))
-    _change("mailmap", month)
-    again = hourly("invoice", *MONTH, "--yes")
-    assert_ok(again)
-    assert "Nothing left to bill" in again.stdout and "Alice Newname <alice@new.example>" in again.stdout
+    month.git("config", "user.name", "Alice Martin")
+    for line in ("Alice Newname <alice@new.example> <alice@example.com>",                # by address
+                 "Alice Newname <alice@new.example> Alice Martin <alice@example.com>"):  # by name and address
+        (month.path / ".mailmap").write_text(line + "\n")
+        again = hourly("invoice", *MONTH, "--yes")
+        assert_ok(again)
+        assert "Nothing left to bill" in again.stdout and "Alice Newname <alice@new.example>" in again.stdout
     assert len(invoice_posts(fake)) == 1

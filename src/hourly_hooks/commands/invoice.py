@@ -72,7 +72,9 @@ def _my_email(repo) -> str:
     email = run_git(["config", "user.email"], repo.top)[1].decode("utf-8", "replace").strip()
     if not email:
         raise UsageError("git user.email is not set: set it, or choose whose hours to bill with --author.")
-    code, out, _ = run_git(["check-mailmap", f"<{email}>"], repo.top)
+    name = run_git(["config", "user.name"], repo.top)[1].decode("utf-8", "replace").strip()
+    # With the name too: a .mailmap line may match on "Old Name <old@address>" only.
+    code, out, _ = run_git(["check-mailmap", f"{name} <{email}>" if name else f"<{email}>"], repo.top)
     mapped = out.decode("utf-8", "replace").strip().rpartition("<")[2].rstrip(">") if code == 0 else ""
     return mapped or email
 
