@@ -16,7 +16,7 @@ from hourly_hooks import markers, sessions, store
 from hourly_hooks.cli import main
 from hourly_hooks.commands.options import bulk
 from hourly_hooks.records import MarkerCommit
-from hourly_hooks.render import iso_writer, json_text
+from hourly_hooks.render import json_text
 from hourly_hooks.repository import Repository
 from hourly_hooks.timesheet import Rates, Selection, build
 from hourly_hooks.money import parse_rate
@@ -131,19 +131,6 @@ def test_a_period_bound_inside_a_second_is_met_exactly():
         assert len(build(Selection(tz=timezone.utc, since=since), commits).lines) == kept
     for until, kept in ((start, 0), (start + timedelta(microseconds=1), 1)):
         assert len(build(Selection(tz=timezone.utc, until=until), commits).lines) == kept
-
-
-@pytest.mark.parametrize("zone", [timezone.utc, ZoneInfo("UTC"), ZoneInfo("Etc/GMT+5"), ZoneInfo("Etc/GMT-14"),
-                                  timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-9, minutes=-30)),
-                                  timezone(timedelta(seconds=-3601)), ZoneInfo("America/New_York"),
-                                  ZoneInfo("Europe/Amsterdam")])
-def test_times_are_written_as_isoformat_writes_them(zone):
-    import random
-
-    iso = iso_writer(zone)
-    rng = random.Random(3)
-    for epoch in [0, 1, 59, 86399, 86400, 951782400, 4102444799] + [rng.randrange(0, 4 * 10**9) for _ in range(3000)]:
-        assert iso(epoch) == datetime.fromtimestamp(epoch, zone).isoformat(), epoch
 
 
 def test_the_json_document_is_exactly_what_json_dumps_writes():

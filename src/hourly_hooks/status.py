@@ -9,7 +9,7 @@ from typing import Optional
 
 from hourly_hooks import budget, hookinstall, markers
 from hourly_hooks import config as config_module
-from hourly_hooks.commands.jsonflag import VERSION
+from hourly_hooks import JSON_VERSION
 from hourly_hooks.errors import ConfigError, UsageError
 
 
@@ -23,7 +23,7 @@ def status_report(tz_name) -> dict:
     name, email, now, _ = author_ident(repo.cwd)
     identity = repo.canonical_email(name, email)
     last = store.last_marker(repo, identity) if repo.head else None
-    report = {"version": VERSION, "identity": identity, "state": last.kind if last else "out", "since": None,
+    report = {"version": JSON_VERSION, "identity": identity, "state": last.kind if last else "out", "since": None,
               "seconds": None, "commit": last.sha if last else None,
               "hook": hookinstall.status(repo.top), "budget": None}
     if last is not None:
