@@ -319,6 +319,15 @@ def format_minutes(seconds: int) -> str:
     return format_duration(timedelta(seconds=seconds // 60 * 60))
 
 
+def format_time(moment: "Any", seconds: bool = False) -> str:
+    """A person's time on every human line: ``2026-11-28 09:12 -05:00`` (with seconds:
+    ``09:12:04``), the UTC offset written as ISO 8601 and JSON write it; `moment`: an
+    aware datetime."""
+    text = moment.isoformat(" ", "seconds" if seconds else "minutes")  # 2026-11-28 09:12-05:00
+    cut = 19 if seconds else 16
+    return f"{text[:cut]} {text[cut:]}"
+
+
 def format_marker(kind: str, offset: timedelta = timedelta(0), note: str = "") -> str:
     """The canonical subject: ``clock-in``, ``clock-in: T-15m note``, ``clock-out: note``.
 

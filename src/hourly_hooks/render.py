@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Callable, Dict, List, Optional, Tuple, cast
 
 from hourly_hooks import JSON_VERSION, money
+from hourly_hooks.markers import format_time
 from hourly_hooks.sessions import Session
 from hourly_hooks.timesheet import GROUPINGS, Group, Line, Timesheet, grouped
 
@@ -30,8 +31,7 @@ def _local(moment: Optional[datetime], sheet: Timesheet) -> Optional[datetime]:
 
 def stamp(moment: datetime) -> str:
     """``2020-01-03 18:44:04 -05:00``: readable, and unambiguous across zones."""
-    offset = moment.strftime("%z")
-    return f"{moment:%Y-%m-%d %H:%M:%S} {offset[:3]}:{offset[3:]}"
+    return format_time(moment, seconds=True)
 
 
 def _stamp(moment: Optional[datetime], sheet: Timesheet) -> str:

@@ -92,8 +92,7 @@ def status_lines(report: dict) -> list:
     if report["commit"] is None:
         lines = ["Clocked out: no clock marker of yours in this history."]
     else:
-        since = datetime.fromisoformat(report["since"])
-        when = since.strftime("%Y-%m-%d %H:%M %z")
+        when = markers.format_time(datetime.fromisoformat(report["since"]))
         lines = [f"Clocked {report['state']} since {when} "
                  f"({duration(report['seconds'])} ago, commit {report['commit'][:7]})."]
     for label in ("today", "week"):
