@@ -50,7 +50,9 @@ _DIGITS = frozenset("0123456789")  # \d in ASCII, as git and int() of the parts 
 # Markers, offsets and durations (_subject_head, _trailer_head, _split_offset,
 # _duration_parts) are read by hand, not by regular expressions: the hook
 # imports this module on every commit that mentions "clock", and `re` (with the
-# enum module its flags are made of) would be most of the hook's start-up. Only
+# enum module its flags are made of) would cost each marker commit about 5 ms
+# (measured: 22.6 -> 27.5 ms CPU for the hook with the same grammar in `re`;
+# tests/test_markers_heads.py holds the two to the same answers). Only
 # the near misses, tried on a subject that starts with "clock" but is no
 # marker, are regular expressions, compiled on first use (_lazy), with `re`
 # imported only then.
