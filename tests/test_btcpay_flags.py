@@ -103,3 +103,16 @@ def test_amounts_are_fixed_point_in_the_minor_unit(greenfield, fake, seed):
     assert body["amount"] == "0.00000013"                  # 12.91 h at 1 sat/h, never 1.3E-7
     assert "E-" not in json.dumps(body)
     assert Decimal(fake.invoices(greenfield["store"])[0]["amount"]) == Decimal("0.00000013")
+
+
+@pytest.mark.parametrize("span", ["30s", "0m"])
+def test_an_expiry_under_a_minute_is_a_usage_error(greenfield, fake, seed, span):
+    result = hourly("invoice", *SEED_ARGS, "--yes", "--expires", span)
+    assert result.exit_code == 2 and "--expires" in result.stderr and "shorter than a minute" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert invoice_posts(fake) == []
+
+
+def test_expires_in_parts_is_read_as_the_configuration_reads_it(greenfield, fake, seed):
+    assert_ok(hourly("invoice", *SEED_ARGS, "--yes", "--expires", "1h 30m"))
+    assert _body(fake)["checkout"]["expirationMinutes"] == 90

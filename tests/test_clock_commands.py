@@ -52,6 +52,17 @@ def test_in_writes_an_empty_canonical_commit(either):
     assert either.git("show", "--name-only", "--format=", "HEAD").strip() == ""
 
 
+def test_in_status_and_anomalies_write_a_time_alike(repo):
+    """One form for a person's time on every line: `hourly in`, `hourly status` and an anomaly all say -05:00."""
+    assert "Clocked in at 2025-03-03 09:00 -05:00: " in hourly_ok(repo, "in", when=at("09:00"))
+    status = hourly_ok(repo, "status", when=at("10:00"))
+    assert status.startswith("Clocked in since 2025-03-03 09:00 -05:00 (1h ago, commit ")
+    repo.commit("clock-in", at("10:30"))  # no hook here: a second clock-in is an anomaly
+    status = hourly_ok(repo, "status", when=at("11:00")).splitlines()
+    assert any("clock-in at 2025-03-03 10:30 -05:00 (" in line and "since 2025-03-03 09:00 -05:00 (" in line
+               for line in status), status
+
+
 def test_in_with_note_and_ago(either):
     output = hourly_ok(either, "in", "-m", "parser   work", "--ago", "15m", when=at("09:15"))
     assert either.message() == "clock-in: T-15m parser work"
@@ -141,7 +152,7 @@ def week(repo) -> HookedRepo:
 def test_status_text(week):
     output = hourly_ok(week, "status", "--tz", "UTC", when="2025-03-04T14:00:00+00:00")
     lines = output.splitlines()
-    assert lines[0].startswith("Clocked in since 2025-03-04 13:00 +0000 (1h ago, commit ")
+    assert lines[0].startswith("Clocked in since 2025-03-04 13:00 +00:00 (1h ago, commit ")
     assert lines[1] == "Today: 2h30m (2.50 h, 1h of it running)."
     assert lines[2] == "This week: 4h30m (4.50 h, 1h of it running)."
     assert lines[3] == "Anomalies in the last 30 days (1):"

@@ -128,32 +128,37 @@ def test_a_failing_walk_is_a_git_error(merged, monkeypatch):
         list(store.stream_rows(merged.path, ["1" * 40], base=tips[0]))
 
 
-def test_the_commit_count_estimate(merged):
-    objects = merged.path / ".git" / "objects"
-    count = len(every_commit(merged, "--all"))
-    assert store.estimate_commits(str(objects)) == 0  # loose objects only: unknown
-    merged.git("-c", "gc.writeCommitGraph=false", "gc", "-q")
-    packed = int(dict(line.split(": ") for line in merged.git("count-objects", "-v").splitlines())["in-pack"])
-    assert store.estimate_commits(str(objects)) == packed // 3
+def test_no_split_without_a_commit_graph(merged, monkeypatch):
+    """Without a commit-graph git parses every commit to count or skip them, as the walk does."""
+    tips = Repository(str(merged.path)).tips(True)
+    monkeypatch.setattr(store, "SPLIT_FROM", 10)
+    monkeypatch.setattr(store, "_cpus", lambda: 2)
+    assert not store.has_commit_graph(merged.path)
+    assert store.split_point(merged.path, tips) is None
+    merged.git("commit-graph", "write", "--reachable", "--split")  # a chain of layers counts too
+    assert store.has_commit_graph(merged.path)
+    assert store.split_point(merged.path, tips) in every_commit(merged, *tips)
+
+
+def test_the_commit_graph_is_found_from_a_linked_work_tree_and_a_shared_clone(merged, tmp_path, monkeypatch):
     merged.git("commit-graph", "write", "--reachable")
-    assert store.estimate_commits(str(objects)) == count
-    os.unlink(objects / "info" / "commit-graph")
-    merged.git("commit-graph", "write", "--reachable", "--split")
-    clock(merged, 40)
-    merged.git("commit-graph", "write", "--reachable", "--split=no-merge")
-    chain = (objects / "info" / "commit-graphs" / "commit-graph-chain").read_text().split()
-    assert len(chain) == 2
-    assert store.estimate_commits(str(objects)) == count + 1
-    assert store.estimate_commits(str(objects / "nowhere")) == 0
-    assert store.estimate_commits(None) == 0
-
-
-def test_the_objects_dir_is_found_from_a_linked_work_tree(merged, tmp_path):
     merged.git("worktree", "add", "-q", str(tmp_path / "linked"), "apart")
-    objects = os.path.realpath(merged.path / ".git" / "objects")
-    assert os.path.realpath(store._objects_dir(str(tmp_path / "linked"))) == objects
+    assert store.has_commit_graph(str(tmp_path / "linked"))
     (merged.path / "sub").mkdir()
-    assert os.path.realpath(store._objects_dir(str(merged.path / "sub"))) == objects  # not the top: asks git
+    assert store.has_commit_graph(str(merged.path / "sub"))
+    # A --shared clone has no objects of its own: its source's (an alternate) and their graph serve it.
+    subprocess.run(["git", "clone", "-q", "--shared", str(merged.path), str(tmp_path / "shared")], check=True,
+                   env=merged.env)
+    assert store.has_commit_graph(str(tmp_path / "shared"))
+    monkeypatch.setattr(store, "SPLIT_FROM", 10)
+    monkeypatch.setattr(store, "_cpus", lambda: 2)
+    tips = Repository(str(tmp_path / "shared")).tips(True)
+    base = store.split_point(str(tmp_path / "shared"), tips)
+    assert base in every_commit(merged, "--all")
+    assert sorted(store.stream_rows(str(tmp_path / "shared"), tips)) == \
+        sorted(one_walk(monkeypatch, str(tmp_path / "shared"), tips))
+    os.unlink(merged.path / ".git" / "objects" / "info" / "commit-graph")
+    assert not store.has_commit_graph(str(tmp_path / "shared"))
 
 
 @pytest.mark.parametrize("fresh_max", [0, store.FRESH_MAX])

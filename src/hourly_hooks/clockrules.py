@@ -43,9 +43,7 @@ def parse_tz(text: str) -> int:
 
 def stamp(epoch: int, tz: int) -> str:
     """``2026-11-28 09:12 -05:00``: the time as the person saw it."""
-    when = datetime.fromtimestamp(epoch, timezone(timedelta(minutes=tz)))
-    offset = when.strftime("%z")
-    return when.strftime("%Y-%m-%d %H:%M ") + offset[:3] + ":" + offset[3:]
+    return markers.format_time(datetime.fromtimestamp(epoch, timezone(timedelta(minutes=tz))))
 
 
 def describe(last, now: int) -> str:

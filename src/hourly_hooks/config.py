@@ -459,27 +459,14 @@ LOCAL_FILE = Path("hourly") / "config.toml"
 
 def local_file(top: Path) -> Optional[Path]:
     """``<git common dir>/hourly/config.toml`` of the work tree at top, found without running git."""
-    dot_git = Path(top) / ".git"
+    from hourly_hooks.repository import common_dir_of, git_dir_of
+    git_dir = git_dir_of(str(top))
+    if git_dir is None:
+        return None
     try:
-        if dot_git.is_dir():
-            return dot_git / LOCAL_FILE
-        text = dot_git.read_text(encoding="utf-8", errors="replace")
+        return Path(common_dir_of(git_dir)) / LOCAL_FILE
     except OSError:
         return None
-    if not text.startswith("gitdir:"):
-        return None
-    git_dir = (Path(top) / text[len("gitdir:"):].strip()).resolve()
-    try:  # a linked worktree: its "commondir" names the repository's own git dir
-        common = (git_dir / "commondir").read_text(encoding="utf-8").strip()
-        git_dir = (git_dir / common).resolve()
-    except OSError:
-        pass
-    return git_dir / LOCAL_FILE
-
-
-def read_toml(path: Path) -> dict:
-    """A TOML file as a dict ({} when missing); any problem is one ConfigError line."""
-    return _parse_toml(path, _read_text(path) or "")
 
 
 def _read_text(path: Path) -> Optional[str]:

@@ -253,14 +253,9 @@ def _head_token(git_dir: str) -> str:
     """HEAD's commit as far as it can be read without git (repository.read_head):
     equal before and after only while no commit was made in between; "" where
     the files do not say (the expiry alone guards the note then)."""
-    from hourly_hooks.repository import read_head
+    from hourly_hooks.repository import common_dir_of, read_head
     try:
-        with open(os.path.join(git_dir, "commondir"), encoding="utf-8") as handle:
-            common = os.path.normpath(os.path.join(git_dir, handle.read().strip()))  # a linked worktree
-    except OSError:
-        common = git_dir
-    try:
-        return read_head(git_dir, common) or ""
+        return read_head(git_dir, common_dir_of(git_dir)) or ""
     except (OSError, ValueError):
         return ""
 

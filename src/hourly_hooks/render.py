@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from datetime import date, datetime, timedelta, timezone, tzinfo
-from json.encoder import encode_basestring_ascii as _ascii  # what json.dumps writes a str as
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Callable, Dict, List, Optional, Tuple, cast
-from zoneinfo import ZoneInfo
 
-from hourly_hooks import money
+from hourly_hooks import JSON_VERSION, money
+from hourly_hooks.markers import format_time
 from hourly_hooks.sessions import Session
 from hourly_hooks.timesheet import GROUPINGS, Group, Line, Timesheet, grouped
 
-# The shape of `report --format json` (see commands/jsonflag.py for what changes it).
-JSON_VERSION = 1
 FORMATS = ("table", "csv", "json", "markdown", "timeclock", "html")
 __all__ = ["FORMATS", "GROUPINGS", "Group", "RENDERERS", "anomaly_lines", "groups", "total_lines"]
 
@@ -34,8 +31,7 @@ def _local(moment: Optional[datetime], sheet: Timesheet) -> Optional[datetime]:
 
 def stamp(moment: datetime) -> str:
     """``2020-01-03 18:44:04 -05:00``: readable, and unambiguous across zones."""
-    offset = moment.strftime("%z")
-    return f"{moment:%Y-%m-%d %H:%M:%S} {offset[:3]}:{offset[3:]}"
+    return format_time(moment, seconds=True)
 
 
 def _stamp(moment: Optional[datetime], sheet: Timesheet) -> str:
@@ -242,21 +238,12 @@ def _amounts(sheet: Timesheet) -> Dict[str, str]:
 
 def json_text(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, str]] = None,
               extra: Optional[dict] = None) -> str:
-    """The JSON document (one line); `extra`: more keys, after the others (the budget)."""
-    return "".join(json_parts(sheet, by, billed, extra)) + "\n"
+    """The JSON document, on one line; `extra`: more keys, after the others (the budget).
 
-
-def json_parts(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, str]] = None,
-               extra: Optional[dict] = None) -> List[str]:
-    """The JSON document as pieces to join, without its final newline: exactly
-    ``json.dumps`` of it, with each session written here from its values.
-
-    On big histories the sessions are most of the work (tens of thousands),
-    and most of their values repeat (authors, notes, hours): each distinct one
-    is encoded once, and the times need no escaping.
+    Compact on purpose: json's C encoder is not used with indent, and at 10k
+    sessions pretty-printing costs more than reading the history (pipe to jq).
     """
     billed = billed or {}
-    tz = sheet.selection.tz
     parts = groups(sheet, by) if by != "session" else []
     lines = sheet.lines
     if parts:
@@ -265,36 +252,9 @@ def json_parts(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str,
         position = {id(line.session): index for index, line in enumerate(sheet.lines)}
         lines = sorted((line for group in parts for line in group.sheet.lines),
                        key=lambda line: position[id(line.session)])
-    encoded: Dict[object, str] = {}
-
-    def text(value) -> str:
-        found = encoded.get(value)
-        if found is None:
-            found = encoded[value] = json.dumps(value)
-        return found
-
-    authors: Dict[Tuple[str, str], str] = {}
-    iso = iso_writer(tz)
-    sessions = []
-    for line in lines:
-        session, rate = line.session, line.rate
-        clock_in, clock_out = session.clock_in, session.clock_out
-        assert clock_out is not None, "a timesheet line is a closed session"
-        author = authors.get((clock_in.name, clock_in.email))
-        if author is None:
-            author = authors[(clock_in.name, clock_in.email)] = json.dumps(clock_in.author)
-        # A line's session starts from 1970 on (pairing refuses earlier ones).
-        sessions.append(
-            f'{{"author": {author}, '
-            f'"start": "{iso(clock_in.effective_epoch)}", '
-            f'"end": "{iso(clock_out.effective_epoch)}", '
-            f'"seconds": {session.seconds}, '
-            f'"in_commit": {_ascii(clock_in.sha)}, "out_commit": {_ascii(clock_out.sha)}, '
-            f'"note": {text(session.note)}, "repo": {text(clock_in.repo)}, '
-            f'"billed_seconds": {line.seconds}, "hours": {text(money.format_hours(line.hours))}, '
-            f'"amount": {text(_line_amount(line) or None)}, "currency": {text(rate.currency if rate else None)}, '
-            f'"invoice": {text(billed.get(clock_in.sha))}}}')
-    rest = {
+    document = {
+        "version": JSON_VERSION,
+        "sessions": _json_sessions(lines, sheet, billed),
         "open": [_session_record(s, sheet) for s in sheet.open],
         "anomalies": [{"kind": a.kind, "commits": list(a.commits), "message": a.message,
                        "identity": a.identity} for a in sheet.anomalies],
@@ -309,47 +269,44 @@ def json_parts(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str,
         },
     }
     if parts:
-        rest["groups"] = [
+        document["groups"] = [
             {"by": by, "key": g.key, "sessions": len(g.sheet.lines), "seconds": g.sheet.worked_seconds,
              "hours": money.format_hours(g.sheet.hours), "amounts": _amounts(g.sheet)}
             for g in parts]
-    rest.update(extra or {})
-    # Compact on purpose: json's C encoder is not used with indent, and at 10k
-    # sessions pretty-printing costs more than reading the history (pipe to jq).
-    return [f'{{"version": {json.dumps(JSON_VERSION)}, "sessions": [', ", ".join(sessions), "], ",
-            json.dumps(rest)[1:]]
+    document.update(extra or {})
+    return json.dumps(document) + "\n"
 
 
-def iso_writer(tz: tzinfo) -> Callable[[int], str]:
-    """epoch (from 1970 on) -> ``datetime.fromtimestamp(epoch, tz).isoformat()``.
-
-    In a zone of one fixed offset (UTC, the usual display zone of a server,
-    or Etc/GMT+5: ``utcoffset(None)`` names it) the text is put together from
-    the numbers, each day's date and each time of day made once; other zones
-    go through datetime.
-    """
-    fixed = tz.utcoffset(None) if isinstance(tz, (timezone, ZoneInfo)) else None
-    if fixed is None or fixed % timedelta(minutes=1):
-        return lambda epoch: datetime.fromtimestamp(epoch, tz).isoformat()
-    offset = int(fixed.total_seconds())
-    suffix = f"{'-' if offset < 0 else '+'}{abs(offset) // 3600:02d}:{abs(offset) % 3600 // 60:02d}"
-    dates: Dict[int, str] = {}
-    clocks: Dict[int, str] = {}
-
-    def iso(epoch: int) -> str:
-        day, second = divmod(epoch + offset, 86400)
-        text = dates.get(day)
-        if text is None:
-            text = dates[day] = date.fromordinal(_ORDINAL_1970 + day).isoformat() + "T"
-        clock = clocks.get(second)
-        if clock is None:
-            clock = clocks[second] = f"{second // 3600:02d}:{second % 3600 // 60:02d}:{second % 60:02d}{suffix}"
-        return text + clock
-
-    return iso
-
-
-_ORDINAL_1970 = date(1970, 1, 1).toordinal()
+def _json_sessions(lines: List[Line], sheet: Timesheet, billed: Dict[str, str]) -> List[dict]:
+    """Each line's session record (_session_record's keys, then what it bills). On big
+    histories these are most of the report's work after reading: a value that repeats
+    (hours, amounts) is formatted once."""
+    tz = sheet.selection.tz
+    hours: Dict[object, str] = {}
+    records = []
+    for line in lines:
+        session, rate = line.session, line.rate
+        clock_out = session.clock_out
+        assert clock_out is not None, "a timesheet line is a closed session"
+        shown = hours.get(line.hours)
+        if shown is None:
+            shown = hours[line.hours] = money.format_hours(line.hours)
+        records.append({
+            "author": session.author,
+            "start": datetime.fromtimestamp(session.clock_in.effective_epoch, tz).isoformat(),
+            "end": datetime.fromtimestamp(clock_out.effective_epoch, tz).isoformat(),
+            "seconds": session.seconds,
+            "in_commit": session.clock_in.sha,
+            "out_commit": clock_out.sha,
+            "note": session.note,
+            "repo": session.repo,
+            "billed_seconds": line.seconds,
+            "hours": shown,
+            "amount": _line_amount(line) or None,
+            "currency": rate.currency if rate else None,
+            "invoice": billed.get(session.clock_in.sha),
+        })
+    return records
 
 
 def timeclock(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, str]] = None) -> str:
@@ -427,8 +384,6 @@ def _wall_change(start: int, end: int, tz: tzinfo) -> Optional[int]:
 RENDERERS: Dict[str, Callable[..., str]] = {
     "table": table, "csv": csv_text, "json": json_text, "markdown": markdown, "timeclock": timeclock,
 }
-from hourly_hooks.html_report import html as _html  # noqa: E402 - it reuses the rows above
-RENDERERS["html"] = _html
 
 
 def anomaly_lines(sheet: Timesheet) -> List[str]:

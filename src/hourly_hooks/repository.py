@@ -248,24 +248,10 @@ def layout_from_files(cwd: str):
         return None
     try:
         top = os.path.realpath(cwd)  # as git shows the top: symbolic links resolved
-        git_dir = env.get("GIT_DIR")
-        if git_dir:
-            git_dir = os.path.join(top, git_dir)
-        else:
-            git_dir = os.path.join(top, ".git")
-            if not os.path.isdir(git_dir):
-                with open(git_dir, "rb") as handle:
-                    text = handle.read().decode("utf-8", "surrogateescape")
-                if not text.startswith("gitdir: ") or text.count("\n") > 1:
-                    return None
-                git_dir = os.path.join(top, text[len("gitdir: "):].rstrip("\r\n"))
-        git_dir = os.path.normpath(git_dir)
-        try:
-            with open(os.path.join(git_dir, "commondir"), "rb") as handle:
-                common = handle.read().decode("utf-8", "surrogateescape").rstrip("\r\n")
-            common_dir = os.path.normpath(os.path.join(git_dir, common))
-        except FileNotFoundError:
-            common_dir = git_dir
+        git_dir = os.path.normpath(os.path.join(top, env["GIT_DIR"])) if env.get("GIT_DIR") else git_dir_of(top)
+        if git_dir is None:
+            return None
+        common_dir = common_dir_of(git_dir)
         uid = os.geteuid() if hasattr(os, "geteuid") else None
         for where in (top, git_dir, common_dir):
             if uid is None or os.stat(where).st_uid != uid:
@@ -280,6 +266,35 @@ def layout_from_files(cwd: str):
     except (OSError, ValueError):
         return None
     return top, common_dir, shallow, head
+
+
+def git_dir_of(top: str):
+    """The git dir of the work tree at top, read as git reads its ``.git``: a directory, or a
+    file naming one (a linked worktree, a submodule); None if it is neither."""
+    dot_git = os.path.join(top, ".git")
+    if os.path.isdir(dot_git):
+        return os.path.normpath(dot_git)
+    try:
+        with open(dot_git, "rb") as handle:
+            text = handle.read().decode("utf-8", "surrogateescape")
+    except OSError:
+        return None
+    if not text.startswith("gitdir: ") or text.count("\n") > 1:
+        return None
+    return os.path.normpath(os.path.join(top, text[len("gitdir: "):].rstrip("\r\n")))
+
+
+def common_dir_of(git_dir: str) -> str:
+    """The common git dir of git_dir (where refs, objects and hourly's files live): the one its
+    ``commondir`` file names in a linked worktree, else git_dir itself. The one place hourly
+    finds it without git (Repository asks git: ``rev-parse --git-common-dir``). OSError if
+    ``commondir`` is there but cannot be read (git would fail too)."""
+    try:
+        with open(os.path.join(git_dir, "commondir"), "rb") as handle:
+            common = handle.read().decode("utf-8", "surrogateescape").rstrip("\r\n")
+    except FileNotFoundError:
+        return os.path.normpath(git_dir)
+    return os.path.normpath(os.path.join(git_dir, common))
 
 
 def _is_sha(text: str) -> bool:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import Iterable, Optional
 
-from hourly_hooks.markers import IN, NEAR_MISS as NEAR_MISS_FORM, format_duration, format_minutes
+from hourly_hooks.markers import IN, NEAR_MISS as NEAR_MISS_FORM, format_duration, format_minutes, format_time
 from hourly_hooks.records import MarkerCommit
 
 DOUBLE_IN = "clock-in-while-clocked-in"
@@ -159,14 +159,8 @@ def pair(commits: Iterable[MarkerCommit], key: str = "email",
 
 
 def _stamp(commit: MarkerCommit) -> str:
-    """``2020-01-03 18:44 -0500 (1a2b3c4)``: the marker's effective time, in its author date's offset."""
-    effective = commit.effective
-    # isoformat writes what strftime does, much faster (2020-01-03 18:44-05:00), but
-    # for years before 1000 and offsets with seconds (or none), where they differ.
-    text = effective.isoformat(" ", "minutes")
-    if len(text) != 22 or effective.year < 1000:
-        return f"{effective:%Y-%m-%d %H:%M %z} ({commit.short})"
-    return f"{text[:16]} {text[16:19]}{text[20:22]} ({commit.short})"
+    """``2020-01-03 18:44 -05:00 (1a2b3c4)``: the marker's effective time, in its author date's offset."""
+    return f"{format_time(commit.effective)} ({commit.short})"
 
 
 class _Limits:

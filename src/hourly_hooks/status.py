@@ -9,7 +9,7 @@ from typing import Optional
 
 from hourly_hooks import budget, hookinstall, markers
 from hourly_hooks import config as config_module
-from hourly_hooks.commands.jsonflag import VERSION
+from hourly_hooks import JSON_VERSION
 from hourly_hooks.errors import ConfigError, UsageError
 
 
@@ -23,7 +23,7 @@ def status_report(tz_name) -> dict:
     name, email, now, _ = author_ident(repo.cwd)
     identity = repo.canonical_email(name, email)
     last = store.last_marker(repo, identity) if repo.head else None
-    report = {"version": VERSION, "identity": identity, "state": last.kind if last else "out", "since": None,
+    report = {"version": JSON_VERSION, "identity": identity, "state": last.kind if last else "out", "since": None,
               "seconds": None, "commit": last.sha if last else None,
               "hook": hookinstall.status(repo.top), "budget": None}
     if last is not None:
@@ -92,8 +92,7 @@ def status_lines(report: dict) -> list:
     if report["commit"] is None:
         lines = ["Clocked out: no clock marker of yours in this history."]
     else:
-        since = datetime.fromisoformat(report["since"])
-        when = since.strftime("%Y-%m-%d %H:%M %z")
+        when = markers.format_time(datetime.fromisoformat(report["since"]))
         lines = [f"Clocked {report['state']} since {when} "
                  f"({duration(report['seconds'])} ago, commit {report['commit'][:7]})."]
     for label in ("today", "week"):

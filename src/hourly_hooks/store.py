@@ -51,9 +51,10 @@ from operator import attrgetter, itemgetter
 
 from hourly_hooks import markers
 from hourly_hooks.errors import GitError
-from hourly_hooks.gitcmd import finish, git_message, run_git, start_git
+from hourly_hooks.gitcmd import finish, git_message, start_git
 from hourly_hooks.private import make_private_dirs, narrow, open_private
 from hourly_hooks.records import MarkerCommit
+from hourly_hooks.repository import common_dir_of, git_dir_of
 
 FORMAT_VERSION = "3"
 FILE = ("hourly", "markers.sqlite3")
@@ -148,8 +149,8 @@ def _start_walk(cwd, revisions, authors, env):
     return process
 
 
-# A full read of a history this large (commits, estimated) is split in two
-# walks when two CPUs are free for them; 0 always splits (the tests use it).
+# A full read of a history this large (commits) is split in two walks when
+# two CPUs are free for them; 0 always splits (the tests use it).
 SPLIT_FROM = 10_000
 
 
@@ -159,22 +160,18 @@ def split_point(cwd, revisions):
     reach(revisions) = (reach(revisions) - reach(B)) + reach(B) exactly, for
     any such B: ``git log revisions ^B`` and ``git log B`` list every commit
     once between them, and run side by side. Which B only sets the balance:
-    the commit half-way down git's date-ordered walk, by a cheap estimate of
-    the number of commits (the commit-graph's, else the packs' object count).
-    None (one walk) for a small history, one CPU, or where git finds no B.
+    the commit half-way down git's date-ordered walk, as git counts them.
+    Only with a commit-graph: without one, counting and skipping parse every
+    commit as the walk itself does, and the split would save nothing. None
+    (one walk) for a small history, one CPU, no commit-graph, or no B.
     """
     if not revisions or os.name != "posix":  # (_merged_records selects on pipes)
         return None
-    if SPLIT_FROM > 0:
-        if _cpus() < 2:
-            return None
-        commits = estimate_commits(_objects_dir(cwd))
-        if commits < SPLIT_FROM:
-            return None
-    else:
-        out = _rev_list(cwd, ["--count"], revisions)
-        commits = int(out) if out.isdigit() else 0
-    if commits < 2:
+    if SPLIT_FROM > 0 and (_cpus() < 2 or not has_commit_graph(cwd)):
+        return None
+    out = _rev_list(cwd, ["--count"], revisions)
+    commits = int(out) if out.isdigit() else 0
+    if commits < max(SPLIT_FROM, 2):
         return None
     return _rev_list(cwd, [f"--skip={commits // 2}", "-1"], revisions) or None
 
@@ -197,76 +194,23 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _objects_dir(cwd):
-    if os.environ.get("GIT_OBJECT_DIRECTORY"):
-        return os.environ["GIT_OBJECT_DIRECTORY"]
-    common = _guess_common_dir(str(cwd)) if os.environ.get("GIT_DIR") is None else None
-    if common is None:
-        code, out, _ = run_git(["rev-parse", "--git-path", "objects"], cwd)
-        if code:
-            return None
-        return os.path.join(str(cwd), out.decode("utf-8", "surrogateescape").strip())
-    return os.path.join(common, "objects")
+_GRAPHS = ("info/commit-graph", "info/commit-graphs/commit-graph-chain")
 
 
-def estimate_commits(objects) -> int:
-    """Roughly how many commits the object directory holds, read from a few file headers.
-
-    The commit-graph's OID fanout ends with its number of commits (a split
-    graph: the sum of its layers); without one, a third of the objects in the
-    pack indexes (each commit brings at least a tree, most a blob). 0 if unknown.
-    """
-    if not objects:
-        return 0
-    info = os.path.join(objects, "info")
-    graphs = [os.path.join(info, "commit-graph")]
-    if not os.path.isfile(graphs[0]):
-        try:
-            with open(os.path.join(info, "commit-graphs", "commit-graph-chain"), "rb") as handle:
-                graphs = [os.path.join(info, "commit-graphs", f"graph-{line.strip().decode('ascii')}.graph")
-                          for line in handle if line.strip()]
-        except (OSError, UnicodeDecodeError):
-            graphs = []
-    count = sum(_graph_commits(path) for path in graphs)
-    if count:
-        return count
-    try:
-        names = os.listdir(os.path.join(objects, "pack"))
-    except OSError:
-        return 0
-    return sum(_pack_objects(os.path.join(objects, "pack", name)) for name in names if name.endswith(".idx")) // 3
-
-
-def _graph_commits(path: str) -> int:
-    import struct
-    try:
-        with open(path, "rb") as handle:
-            header = handle.read(8)
-            if len(header) < 8 or header[:4] != b"CGPH":
-                return 0
-            table = handle.read(12 * (header[6] + 1))
-            for index in range(0, len(table) - 11, 12):
-                chunk, offset = struct.unpack_from(">4sQ", table, index)
-                if chunk == b"OIDF":
-                    handle.seek(offset + 255 * 4)
-                    last = handle.read(4)
-                    return struct.unpack(">I", last)[0] if len(last) == 4 else 0
-    except OSError:
-        pass
-    return 0
-
-
-def _pack_objects(path: str) -> int:
-    import struct
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(8)
-            # Version 2 starts with "\377tOc" and its version; version 1 with the fanout.
-            handle.seek(8 + 255 * 4 if head[:4] == b"\377tOc" else 255 * 4)
-            last = handle.read(4)
-            return struct.unpack(">I", last)[0] if len(last) == 4 else 0
-    except OSError:
-        return 0
+def has_commit_graph(cwd) -> bool:
+    """Whether git has a commit-graph for the repository at cwd: in its object directory or
+    in an alternate's (a ``git clone --shared`` reads its source's), where git looks.
+    Whether the file is there, no more: git reads it."""
+    places = start_git(["rev-parse", *(arg for name in _GRAPHS for arg in ("--git-path", f"objects/{name}"))], cwd)
+    alternates = start_git(["count-objects", "-v"], cwd)
+    code, out, _ = finish(places)
+    paths = [os.path.join(str(cwd), line) for line in out.decode("utf-8", "surrogateescape").splitlines()] \
+        if code == 0 else []
+    code, out, _ = finish(alternates)
+    for line in out.decode("utf-8", "surrogateescape").splitlines() if code == 0 else ():
+        if line.startswith("alternate: "):
+            paths += [os.path.join(line[len("alternate: "):], name) for name in _GRAPHS]
+    return any(os.path.isfile(path) for path in paths)
 
 
 def start_rows(cwd, revisions, authors=()):
@@ -1045,9 +989,11 @@ class Prefetch:
             return None
         try:
             top = top or os.getcwd()
-            common = common or _guess_common_dir(top)
             if common is None:
-                return None
+                git_dir = git_dir_of(top)
+                if git_dir is None:
+                    return None
+                common = common_dir_of(git_dir)
             path = os.path.join(common, *FILE)
             if not os.path.isfile(path):
                 return None
@@ -1088,28 +1034,6 @@ class Prefetch:
         db, self.db = self.db, None
         if db is not None:
             db.close()
-
-
-def _guess_common_dir(top: str):
-    """The common git dir of the work tree at top, from its ``.git`` alone (None if unsure)."""
-    dotgit = os.path.join(top, ".git")
-    if os.path.isdir(dotgit):
-        gitdir = dotgit
-    else:
-        try:
-            with open(dotgit, "rb") as handle:
-                text = handle.read().decode("utf-8", "surrogateescape").strip()
-        except OSError:
-            return None
-        if not text.startswith("gitdir:"):
-            return None
-        gitdir = os.path.join(top, text[len("gitdir:"):].strip())
-    try:
-        with open(os.path.join(gitdir, "commondir"), "rb") as handle:
-            common = os.path.join(gitdir, handle.read().decode("utf-8", "surrogateescape").strip())
-    except OSError:
-        common = gitdir
-    return os.path.normpath(common)
 
 
 def last_marker(repo, identity: str, heads=None, prefetched=None):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,7 +23,6 @@ BACKENDS = ("legacy", "greenfield")
 
 # One vocabulary for an invoice's state, whichever API reported it (see state_of).
 OPEN, PAYING, PAID, PAID_LATE, PARTLY_PAID, VOID = "open", "paying", "paid", "paid late", "partly paid", "void"
-STATES = (OPEN, PAYING, PAID, PAID_LATE, PARTLY_PAID, VOID)
 
 # Every hourly invoice carries this item code and search term, so a run can
 # read back what any clone billed: legacy filters GET /invoices by itemCode,
@@ -188,7 +186,7 @@ class Invoice:
     url: str
     amount: Optional[Decimal]
     currency: str
-    status: str                       # one of STATES
+    status: str                       # OPEN, PAYING, PAID, PAID_LATE, PARTLY_PAID or VOID
     order_id: Optional[str] = None
     created: Optional[datetime] = None
     paid: Optional[str] = None        # "what was paid of what was asked", when partly paid
@@ -374,22 +372,6 @@ def order_id_for(time: TimeRanges) -> str:
     return "hourly-" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:24]
 
 
-_SPAN = re.compile(r"^\s*(\d+)\s*(m|min|h|d)?\s*$", re.IGNORECASE)
-
-
-def parse_expires(value) -> Optional[int]:
-    """`--expires` / `btcpay.expires` in whole minutes: "24h", "90m", "2d", or a number of minutes."""
-    if value in (None, ""):
-        return None
-    match = _SPAN.match(str(value))
-    if not match:
-        raise UsageError(f"--expires {value!r}: use minutes, hours or days, e.g. 90m, 24h or 2d.")
-    minutes = int(match.group(1)) * {"m": 1, "min": 1, "h": 60, "d": 1440}[(match.group(2) or "m").lower()]
-    if minutes < 1:
-        raise UsageError("--expires must be at least one minute.")
-    return minutes
-
-
 def normalize_payment_methods(value) -> Tuple[str, ...]:
     """Config spellings ("onchain", "lightning", "BTC-LN", ...) to BTCPay 2.x ids."""
     if value in (None, ""):
@@ -429,11 +411,15 @@ def _pem_source(setting, repo_root) -> Optional[str]:
 
 
 def _minutes(value) -> Optional[int]:
-    """A duration such as "24h" in whole minutes (None when unset)."""
+    """`btcpay.expires` / `--expires` ("24h", "90m", "2d": markers.parse_duration, the one
+    duration parser) in whole minutes, as both APIs take it; None when unset."""
     if not value:
         return None
     from hourly_hooks.markers import parse_duration
-    return int(parse_duration(str(value)).total_seconds()) // 60
+    minutes = int(parse_duration(str(value)).total_seconds()) // 60
+    if minutes < 1:
+        raise ValueError(f"{value!r} is shorter than a minute")
+    return minutes
 
 
 def _is_pem_text(value: Optional[str]) -> bool:

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Dict, FrozenSet, List, Mapping, Optional, Protocol, Sequence, Tuple
 
 from hourly_hooks.btcpay import (PARTLY_PAID, VOID, Backend, BTCPaySettings, Invoice, InvoiceRequest,
-                                 order_id_for, parse_expires)
+                                 order_id_for)
 from hourly_hooks.btcpay import duplicates
 from hourly_hooks.btcpay.authors import RawAuthors, authors_of_lines, held_ranges
 from hourly_hooks.btcpay.ledger import (VOID_STATUSES, Ledger, LedgerError, Order, same_server, server_of,
@@ -48,7 +48,7 @@ class Holder:
     """Something that holds time: an invoice, or a create still waiting for its answer."""
 
     ref: str                          # invoice id; the order id while pending
-    status: str                       # a btcpay.STATES value, or PENDING
+    status: str                       # a btcpay state (OPEN ... VOID), or PENDING
     time: Dict[str, Ranges]
     shas: FrozenSet[str] = frozenset()  # clock-in SHAs, for ledgers that predate time ranges
     url: Optional[str] = None
@@ -173,7 +173,7 @@ def build_request(sheet, settings: BTCPaySettings, raw: RawAuthors = {}) -> Invo
         payment_methods=settings.payment_methods,
         time=time,
         hours=str(sheet.hours),
-        expires_minutes=parse_expires(settings.expires),
+        expires_minutes=settings.expires,
         authors=authors_of_lines(sheet.lines, raw),
     )
 

@@ -10,7 +10,7 @@ import click
 
 from hourly_hooks import config as config_module
 from hourly_hooks import trust
-from hourly_hooks.commands.jsonflag import VERSION
+from hourly_hooks import JSON_VERSION as VERSION
 from hourly_hooks.errors import GitError, UsageError
 from hourly_hooks.history import open_repository
 

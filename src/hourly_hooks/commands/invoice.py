@@ -18,7 +18,8 @@ from hourly_hooks.btcpay.listing import listing
 from hourly_hooks.btcpay import transport
 from hourly_hooks.btcpay.ledger import Ledger
 from hourly_hooks.commands.btcpay import host_and_pem, load_settings
-from hourly_hooks.commands.jsonflag import VERSION, output_format
+from hourly_hooks import JSON_VERSION as VERSION
+from hourly_hooks.commands.jsonflag import output_format
 from hourly_hooks.commands.options import load_timesheet, selection_options
 from hourly_hooks.errors import EXIT_INTERRUPTED, HourlyError, Rejected, UsageError
 from hourly_hooks.gitcmd import run_git

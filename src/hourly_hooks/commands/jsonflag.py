@@ -10,11 +10,6 @@ from typing import Optional
 
 from hourly_hooks.errors import UsageError
 
-# The shape version of the JSON documents: a script checks it and refuses a
-# shape it does not know. It goes up when a key is renamed, removed or changes
-# meaning (not when a key is added).
-VERSION = 1
-
 
 def output_format(fmt: Optional[str], as_json: bool, default: str) -> str:
     """The format asked for; UsageError (exit 2) when --json contradicts --format."""
