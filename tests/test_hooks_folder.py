@@ -45,17 +45,19 @@ def test_portable_needs_print():
 def test_core_hooks_path_runs_them(repo: GitRepo):
     """With core.hooksPath at the folder and hourly's scripts on PATH, commits are checked."""
     repo.git("config", "core.hooksPath", str(FOLDER))
-    env = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
-    repo.git("commit", "-q", "--allow-empty", "-m", "base", env=env)
-    done = subprocess.run(["git", "commit", "--allow-empty", "-m", "Clock In T-0M starting"], cwd=repo.path,
-                          env={**repo.env, **env}, capture_output=True, text=True)
+    path = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+
+    def commit(*args: str, at: str) -> subprocess.CompletedProcess:
+        env = {**repo.env, **path, "GIT_AUTHOR_DATE": at, "GIT_COMMITTER_DATE": at}  # a second apart, always
+        return subprocess.run(["git", "commit", *args], cwd=repo.path, env=env, capture_output=True, text=True)
+
+    assert commit("-q", "--allow-empty", "-m", "base", at="2026-11-02T08:00:00+00:00").returncode == 0
+    done = commit("--allow-empty", "-m", "Clock In T-0M starting", at="2026-11-02T09:00:00+00:00")
     assert done.returncode == 0, done.stderr
     assert repo.git("log", "-1", "--format=%s").strip() == "clock-in: starting"
-    again = subprocess.run(["git", "commit", "--allow-empty", "-m", "clock-in"], cwd=repo.path,
-                           env={**repo.env, **env}, capture_output=True, text=True)
+    again = commit("--allow-empty", "-m", "clock-in", at="2026-11-02T09:30:00+00:00")
     assert again.returncode == 1 and "already clocked in" in again.stderr.lower(), again.stderr
     (repo.path / "notes.txt").write_text("-----BEGIN EC PRIVATE KEY-----\nMHQCAQEEIA==\n-----END EC PRIVATE KEY-----\n")
     repo.git("add", "notes.txt")
-    keyed = subprocess.run(["git", "commit", "-m", "notes"], cwd=repo.path, env={**repo.env, **env},
-                           capture_output=True, text=True)
+    keyed = commit("-m", "notes", at="2026-11-02T09:40:00+00:00")
     assert keyed.returncode == 1 and "refusing to commit notes.txt" in keyed.stderr, keyed.stderr
