@@ -116,6 +116,17 @@ def test_an_unreachable_servers_invoices_are_unknown_not_open(api, fake, month):
     assert (row["status"], row["last_status"]) == ("unknown, server unreachable", "open")
 
 
+
+def test_a_server_that_answers_with_an_error_leaves_the_status_unknown_too(api, fake, month):
+    """A redirect (never followed) is an answer, but not the invoice's status: no stale "open"."""
+    assert_ok(hourly("invoice", *MONTH, "--yes"))
+    fake.redirect_status, fake.redirect_location = 302, "http://127.0.0.1:9/elsewhere"
+    fake.fault("redirect", "invoices", method="GET", times=None)
+    listing = hourly("invoices")
+    assert_ok(listing)
+    assert "unknown, not refreshed (last seen open)" in listing.stdout and " open " not in listing.stdout
+    assert "answered 302 (a redirect)" in listing.stderr
+
 def test_the_wait_after_an_unanswered_create_is_the_real_grace(api, fake, month):
     from hourly_hooks.btcpay.billing import PENDING_GRACE
     ledger = Path(month.path) / ".git" / "hourly" / "invoices.jsonl"

@@ -1,7 +1,7 @@
 """`hourly invoices`: the ledger's invoices and the store's hourly ones, refreshed.
 
-What is listed and how it is flagged: an unreachable server's invoices are
-unknown, a pending create the server never made is settled after
+What is listed and how it is flagged: the invoices of a server that could not
+be asked (unreachable, or an error answer) are unknown, a pending create the server never made is settled after
 PENDING_GRACE, and invoices that bill the same time are named (duplicates.py).
 """
 
@@ -33,7 +33,7 @@ def listing(ledger: Ledger, backend: Optional[Backend], *, now: Optional[datetim
     explained in `notes`.
     """
     result = Listing([])
-    unreachable = False
+    unknown = None   # why the server's word on each invoice is not known now
     if backend is not None:
         with ledger.lock():  # a concurrent `hourly invoice` may be creating a pending order
             try:
@@ -41,24 +41,25 @@ def listing(ledger: Ledger, backend: Optional[Backend], *, now: Optional[datetim
                 _settle_pending(ledger, backend, now or datetime.now(timezone.utc))
             except BTCPayError as error:
                 result.problem = error.message
-                unreachable = not getattr(error, "answered", False)
+                # Answered or not, the last status seen is not the server's word now.
+                unknown = "not refreshed" if getattr(error, "answered", False) else "server unreachable"
     orders = ledger.orders()
     for order in orders.values():
         result.rows.extend(_rows(order))
-    if unreachable and backend is not None:
-        _unknown(result.rows, orders, backend)
+    if unknown and backend is not None:
+        _unknown(result.rows, orders, backend, unknown)
     result.notes += duplicates.flag(result.rows, orders)
     return result
 
 
-def _unknown(rows: List[dict], orders: Dict[str, Order], backend: Backend) -> None:
-    """The server could not be reached: what it says now is unknown, not the last status seen."""
+def _unknown(rows: List[dict], orders: Dict[str, Order], backend: Backend, why: str) -> None:
+    """The server could not be asked: what it says now is unknown, not the last status seen."""
     for row in rows:
         order = orders[row["order_id"]]
         record = order.invoices.get(row["id"], order.details) if row["id"] else order.details
         if row["id"] and same_server(record, backend) and row["status"] != VOID:
             row["last_status"] = row["status"]
-            row["status"] = "unknown, server unreachable"
+            row["status"] = f"unknown, {why}"
 
 
 def _settle_pending(ledger: Ledger, backend: Backend, now: datetime) -> None:
