@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from hook_helpers import ALICE, HookedRepo
-from hourly_hooks import budget, periods
+from hourly_hooks.core import budget, periods
 
 NEW_YORK = periods.zone("America/New_York")
 

@@ -10,7 +10,7 @@ import pytest
 
 from hook_helpers import PYTHON, ROOT, HookedRepo
 
-from hourly_hooks import hookinstall
+from hourly_hooks.hooks import install as hookinstall
 
 FOREIGN = "#!/bin/sh\necho foreign ran >> \"$(git rev-parse --git-dir)/foreign.log\"\n" \
           "if grep -q WIP \"$1\"; then echo 'foreign: no WIP commits' >&2; exit 1; fi\n"

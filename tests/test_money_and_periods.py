@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hourly_hooks import money, periods
+from hourly_hooks.core import money, periods
 
 
 @pytest.mark.parametrize("text, amount, currency", [

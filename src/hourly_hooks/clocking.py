@@ -16,10 +16,12 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import List
 
-from hourly_hooks import clockrules, history, markers, store, worktree
+from hourly_hooks import history, store
+from hourly_hooks.core import clockrules, markers
+from hourly_hooks.git import worktree
 from hourly_hooks.errors import Rejected, UsageError
-from hourly_hooks.gitcmd import git_text, run_git
-from hourly_hooks.repository import Repository, author_ident
+from hourly_hooks.git.run import git_text, run_git
+from hourly_hooks.git.repository import Repository, author_ident
 
 
 def record(kind: str, note: str, ago, at) -> List[str]:
@@ -75,7 +77,7 @@ def _offset(ago, at, authored: int, tz: int) -> timedelta:
 
 def _parse_at(text: str, authored: int, tz: int) -> datetime:
     """--at in the commit's UTC offset (see periods.parse_at for the forms)."""
-    from hourly_hooks import periods
+    from hourly_hooks.core import periods
 
     now = datetime.fromtimestamp(authored, timezone(timedelta(minutes=tz)))
     try:

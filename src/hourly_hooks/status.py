@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Optional
 
-from hourly_hooks import budget, hookinstall, markers
+from hourly_hooks.core import budget, markers
+from hourly_hooks.hooks import install as hookinstall
 from hourly_hooks import config as config_module
 from hourly_hooks import JSON_VERSION
 from hourly_hooks.errors import ConfigError, UsageError
@@ -15,9 +16,10 @@ from hourly_hooks.errors import ConfigError, UsageError
 
 def status_report(tz_name) -> dict:
     """Everything `hourly status` shows, as plain data (the JSON document)."""
-    from hourly_hooks import periods, store
+    from hourly_hooks import store
+    from hourly_hooks.core import periods
     from hourly_hooks.commands.options import load_timesheet
-    from hourly_hooks.repository import Repository, author_ident
+    from hourly_hooks.git.repository import Repository, author_ident
 
     repo = Repository()
     name, email, now, _ = author_ident(repo.cwd)
@@ -79,7 +81,7 @@ def total(sessions, running, now: int, start=None, end=None) -> dict:
     """Closed sessions that started in [start, end), and the running one's time so far."""
     def inside(session):
         return start is None or start <= session.start < end
-    from hourly_hooks import money
+    from hourly_hooks.core import money
     closed = sum(s.seconds for s in sessions if inside(s))
     open_now = sum(max(0, now - int(s.start.timestamp())) for s in (running or []) if inside(s))
     # The report's own rounding of seconds to hours (Decimal), so both show the same figure.

@@ -17,12 +17,12 @@ from typing import Optional, Sequence, Tuple
 import click
 
 from hourly_hooks import config as config_module
-from hourly_hooks import periods
+from hourly_hooks.core import periods
 from hourly_hooks.errors import UsageError
 from hourly_hooks.history import Repository, check_author_patterns, open_repository, read_all
-from hourly_hooks.markers import parse_duration
-from hourly_hooks.money import Rounding, parse_rate, parse_rounding
-from hourly_hooks.timesheet import Rates, Selection, Timesheet, build
+from hourly_hooks.core.markers import parse_duration
+from hourly_hooks.core.money import Rounding, parse_rate, parse_rounding
+from hourly_hooks.core.timesheet import Rates, Selection, Timesheet, build
 
 
 def selection_options(command):

@@ -9,15 +9,15 @@ from typing import Optional
 
 import click
 
-from hourly_hooks import budget
-from hourly_hooks import report_extras as extras
-from hourly_hooks.chart import for_terminal
+from hourly_hooks.core import budget
+from hourly_hooks.output import extras
+from hourly_hooks.output.chart import for_terminal
 from hourly_hooks.commands.jsonflag import output_format
 from hourly_hooks.commands.options import bulk, left_at_exit, load_timesheet, selection_options
 from hourly_hooks.errors import ConfigError, OutputError, Rejected
 from hourly_hooks.history import shallow_warning
 from hourly_hooks.pipes import reader_gone, silence_stdout
-from hourly_hooks.render import FORMATS, GROUPINGS, RENDERERS, anomaly_lines
+from hourly_hooks.output.render import FORMATS, GROUPINGS, RENDERERS, anomaly_lines
 
 LEDGER_FILE = ("hourly", "invoices.jsonl")  # btcpay.ledger.LEDGER, without importing it
 OLD_REPORTS = ("hourly", "reports")  # where earlier versions remembered reports

@@ -14,11 +14,11 @@ import subprocess
 from datetime import datetime, timedelta
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, cast
 
-from hourly_hooks import markers
+from hourly_hooks.core import markers
 from hourly_hooks.errors import GitError
-from hourly_hooks.gitcmd import git_message
+from hourly_hooks.git.run import git_message
 from hourly_hooks.store import split_records
-from hourly_hooks.sessions import MarkerCommit, Session, identity_of
+from hourly_hooks.core.sessions import MarkerCommit, Session, identity_of
 
 WorkLog = Dict[str, List["WorkCommit"]]  # clock-in SHA -> the session's commits, oldest first
 

@@ -259,7 +259,7 @@ def _staged() -> list:
     detection a rename or copy is the new path added. Submodules (mode 160000)
     hold no blob here. The blobs are read in one `git cat-file --batch`.
     """
-    from hourly_hooks.gitcmd import run_git
+    from hourly_hooks.git.run import run_git
     code, out, err = run_git(["diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev",
                               "--diff-filter=d", "--ignore-submodules=all"])
     if code != 0:
