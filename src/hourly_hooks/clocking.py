@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import time
 from datetime import datetime, timedelta, timezone
 from typing import List
@@ -102,9 +101,8 @@ def _commit(repo, message: str, authored: int, tz: int) -> str:
     """git commit (hooks run: the clock hook, pre-commit's key check) at exactly `authored`."""
     sign, minutes = ("-" if tz < 0 else "+"), abs(tz)
     env = dict(os.environ, GIT_AUTHOR_DATE=f"@{authored} {sign}{minutes // 60:02d}{minutes % 60:02d}")
-    done = subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", message],
-                          cwd=repo.top, env=env, capture_output=True, text=True)
-    if done.returncode:
-        output = (done.stdout + done.stderr).strip()
+    code, out, err = run_git(["commit", "-q", "--allow-empty", "-m", message], repo.top, env=env)
+    if code:
+        output = (out + err).decode("utf-8", "replace").strip()
         raise Rejected(f"git commit failed:\n{output}" if output else "git commit failed")
     return git_text(["rev-parse", "HEAD"], repo.top).strip()

@@ -54,8 +54,8 @@ SECRET_KEYS = {"api_key", "apikey", "merchant", "merchant_token", "token", "priv
 # ------------------------------------------------------------------ the schema
 
 def _check_zone(value: str, config: "Config") -> None:
-    from hourly_hooks.core import periods
-    periods.zone(value)
+    from hourly_hooks import zones
+    zones.zone(value)
 
 
 def _check_rate(value: str, config: "Config") -> None:

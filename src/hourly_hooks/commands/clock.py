@@ -123,8 +123,10 @@ def status(fmt, as_json: bool, tz) -> None:
       hourly status
       hourly status --json
     """
+    from hourly_hooks.commands.options import load_timesheet  # the report's machinery: only for status
+
     as_json = output_format(fmt, as_json, "text") == "json"
-    report = status_report(tz)
+    report = status_report(tz, load_timesheet)
     click.echo(json.dumps(report, indent=2) if as_json else "\n".join(status_lines(report)))
 
 

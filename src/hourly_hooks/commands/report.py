@@ -23,6 +23,18 @@ LEDGER_FILE = ("hourly", "invoices.jsonl")  # btcpay.ledger.LEDGER, without impo
 OLD_REPORTS = ("hourly", "reports")  # where earlier versions remembered reports
 
 
+def _read_worklog(loaded, params: dict):
+    """The work log of a loaded report, read from the repositories and refs it read."""
+    from hourly_hooks.git.worklog import for_sessions  # only when a report asks for it
+
+    all_refs = params.get("all_refs")
+    if all_refs is None:
+        all_refs = bool(loaded.config.get("all", False))
+    sheet = loaded.timesheet
+    return for_sessions(sheet.sessions, loaded.repos, sheet.selection.identity, bool(all_refs),
+                        tuple(params.get("author") or ()))
+
+
 def billed_sessions(repos, sheet) -> tuple:
     """(clock-in SHA -> invoice ids, notes about invoices that bill the same time).
 
@@ -79,7 +91,7 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
         cut = [warning for warning in map(shallow_warning, loaded.repos) if warning]
         for warning in cut:
             click.echo(f"Warning: {warning}", err=True)
-        log = extras.read_worklog(loaded, params) if extras.wants_worklog(fmt, worklog) else None
+        log = _read_worklog(loaded, params) if extras.wants_worklog(fmt, worklog) else None
         billed, billing_notes = billed_sessions(loaded.repos, sheet)
         spent = _budget(loaded, params)
         # The JSON document carries the budget (null without one) as its last key.

@@ -13,7 +13,7 @@ from typing import Dict, List, Optional
 
 from hourly_hooks.errors import UsageError
 from hourly_hooks.core.timesheet import Timesheet
-from hourly_hooks.git.worklog import WorkCommit, WorkLog
+from hourly_hooks.core.worklog import WorkCommit, WorkLog
 
 WORKLOG_FORMATS = ("table", "markdown", "json", "html")
 
@@ -29,18 +29,6 @@ def check_flags(fmt: str, output: Optional[str], worklog: bool, chart: bool) -> 
 
 def wants_worklog(fmt: str, worklog: bool) -> bool:
     return worklog or fmt == "html"
-
-
-def read_worklog(loaded, params: dict) -> WorkLog:
-    """The work log of a loaded report, read from the repositories and refs it read."""
-    from hourly_hooks.git.worklog import for_sessions
-
-    all_refs = params.get("all_refs")
-    if all_refs is None:
-        all_refs = bool(loaded.config.get("all", False))
-    sheet = loaded.timesheet
-    return for_sessions(sheet.sessions, loaded.repos, sheet.selection.identity, bool(all_refs),
-                        tuple(params.get("author") or ()))
 
 
 def render(fmt: str, sheet: Timesheet, by: str, billed: Dict[str, str],
