@@ -1,6 +1,6 @@
 """The hand-written marker heads accept exactly what the regular expressions they replaced accepted.
 
-markers.py matches the head of a marker (``clock-in``, ``Clock: out``) by hand
+core/markers.py matches the head of a marker (``clock-in``, ``Clock: out``) by hand
 so that the commit-msg hook need not import `re`. The regular expressions
 below are those heads as they were written with `re` (ASCII, ignoring case),
 kept here only as the oracle: over generated lines (any spacing and case,

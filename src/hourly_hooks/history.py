@@ -2,7 +2,7 @@
 
 The reading itself (one streamed ``git log`` per repository, the SQLite
 store that remembers it) is in store.py; the repository probe in
-repository.py. This module keeps the report's vocabulary: repositories in,
+git/repository.py. This module keeps the report's vocabulary: repositories in,
 records.MarkerCommit out, and a clear error for a repository without commits.
 """
 

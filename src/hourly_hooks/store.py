@@ -297,7 +297,7 @@ class _Splitter:
 def split_records(stream, width: int = _FIELDS):
     """Split git's NUL-separated stream into records of width fields, as it arrives.
 
-    The splitter for one streamed `git log -z` (worklog.py reads with it too);
+    The splitter for one streamed `git log -z` (git/worklog.py reads with it too);
     _merged_records reads several at once with the same _Splitter.
     """
     splitter = _Splitter(width)

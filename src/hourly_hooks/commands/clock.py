@@ -1,5 +1,5 @@
 """`hourly in`, `hourly out`, `hourly status`, `hourly install-hook`, `hourly uninstall-hook`:
-the flags, one call each (clocking.record, status.status_report, hookinstall), and the printing."""
+the flags, one call each (clocking.record, status.status_report, hooks/install.py), and the printing."""
 
 from __future__ import annotations
 
