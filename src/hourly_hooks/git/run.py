@@ -12,9 +12,12 @@ reader moves to git/ later); the work log's in git/worklog.py.
 from __future__ import annotations
 
 import os
-from typing import Mapping, Optional
 
 from hourly_hooks.errors import GitError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (and re, on the hook's path)
+if TYPE_CHECKING:
+    from typing import Mapping, Optional
 
 
 def run_git(args, cwd=None, input: Optional[bytes] = None, env: Optional[Mapping[str, str]] = None) -> tuple:
