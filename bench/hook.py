@@ -43,7 +43,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from hourly_hooks import hookinstall, markers  # noqa: E402
+from hourly_hooks.core import markers  # noqa: E402
+from hourly_hooks.hooks import install as hookinstall
 from synth import make_repo  # noqa: E402
 
 DATA = ROOT / "bench" / "data"

@@ -67,7 +67,7 @@ sys.path.insert(0, str(HERE))
 import synth  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "src"))
-from hourly_hooks.markers import GREP  # noqa: E402
+from hourly_hooks.core.markers import GREP  # noqa: E402
 
 FLOOR = ["git", "log", "--all", "-i", "-E", *[f"--grep={p}" for p in GREP],
          "--format=%H%x00%aI%x00%aN%x00%aE%x00%B"]

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from hourly_hooks import history, money
+from hourly_hooks import history
+from hourly_hooks.core import money
 from hourly_hooks.cli import main
-from hourly_hooks.timesheet import GROUPINGS, Rates, Selection, build, grouped
+from hourly_hooks.core.timesheet import GROUPINGS, Rates, Selection, build, grouped
 
 UTC = ZoneInfo("UTC")
 

@@ -9,9 +9,10 @@ from decimal import Decimal
 import pytest
 
 from hook_helpers import ALICE, HookedRepo
-from hourly_hooks import budget, periods
+from hourly_hooks import zones
+from hourly_hooks.core import budget
 
-NEW_YORK = periods.zone("America/New_York")
+NEW_YORK = zones.zone("America/New_York")
 
 
 # ------------------------------------------------------------------ the pure core

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from click.testing import CliRunner
 
-from hourly_hooks.chart import EIGHTHS, FULL, MIN_BAR, bars
+from hourly_hooks.output.chart import EIGHTHS, FULL, MIN_BAR, bars
 from hourly_hooks.cli import main
 
 D = Decimal

@@ -266,7 +266,7 @@ def test_find_line_reads_the_usual_toml_forms():
 def _protect(paths, cwd, env=None):
     import subprocess
     import sys
-    return subprocess.run([sys.executable, "-m", "hourly_hooks.hook", "protect-keys", *paths], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "hourly_hooks.hooks.entry", "protect-keys", *paths], cwd=cwd,
                           capture_output=True, text=True, env={**os.environ, **(env or {})})
 
 
@@ -303,7 +303,7 @@ def test_the_clock_hook_does_not_load_the_configuration(tmp_path):
     import sys
     message = tmp_path / "MSG"
     message.write_text("an ordinary commit\n")
-    probe = ("import sys; from hourly_hooks import hook; hook.clock_main([sys.argv[1]]); "
+    probe = ("import sys; from hourly_hooks.hooks import entry; entry.clock_main([sys.argv[1]]); "
              "print('hourly_hooks.config' in sys.modules, 'tomllib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", probe, str(message)], capture_output=True, text=True)
     assert out.stdout.split() == ["False", "False"]

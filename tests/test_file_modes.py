@@ -13,7 +13,7 @@ import pytest
 
 from btcpay_helpers import *  # noqa: F401,F403 (fixtures)
 from btcpay_helpers import SEED_ARGS, assert_ok, hourly
-from hourly_hooks import hook
+from hourly_hooks.hooks import entry as hook
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ import pytest
 
 from hook_helpers import ALICE, BOB, PYTHON, HookedRepo, at, hooked  # noqa: F401 (a fixture)
 
-from hourly_hooks import clockrules, hook
+from hourly_hooks.core import clockrules
+from hourly_hooks.hooks import entry as hook
 
 
 # ------------------------------------------------------------------ accepting
@@ -175,7 +176,7 @@ def test_comment_char_is_honoured(hooked, tmp_path):
 def test_hook_run_directly_keeps_comments_and_crlf(tmp_path, hooked):
     path = tmp_path / "COMMIT_EDITMSG"
     path.write_bytes(b"clock in   -  late start\r\n\r\nbody\r\n# Please enter the commit message\r\n")
-    done = subprocess.run([PYTHON, "-m", "hourly_hooks.hook", "clock", str(path)], cwd=hooked.path,
+    done = subprocess.run([PYTHON, "-m", "hourly_hooks.hooks.entry", "clock", str(path)], cwd=hooked.path,
                           env={**hooked.env, "GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@example.com",
                                "GIT_AUTHOR_DATE": "@1741010400 -0500"}, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -234,7 +235,7 @@ def test_staged_changes_and_other_files_untouched(hooked):
 def test_hook_imports_nothing_heavy(tmp_path, hooked):
     message = tmp_path / "m"
     message.write_text("clock-in\n")
-    code = ("import sys\nfrom hourly_hooks.hook import clock_main\n"
+    code = ("import sys\nfrom hourly_hooks.hooks.entry import clock_main\n"
             f"clock_main([{str(message)!r}])\n"
             "heavy = sorted(m for m in ('click', 'git', 'subprocess', 'json', 'tomllib', 'requests') "
             "if m in sys.modules)\nprint(heavy)")
@@ -248,8 +249,8 @@ def test_hook_imports_nothing_heavy(tmp_path, hooked):
 def test_ordinary_message_needs_no_parser(tmp_path):
     message = tmp_path / "m"
     message.write_text("refactor the report\n")
-    code = (f"import sys\nfrom hourly_hooks.hook import clock_main\nassert clock_main([{str(message)!r}]) == 0\n"
-            "print('hourly_hooks.markers' in sys.modules, 're' in sys.modules, 'sqlite3' in sys.modules)")
+    code = (f"import sys\nfrom hourly_hooks.hooks.entry import clock_main\nassert clock_main([{str(message)!r}]) == 0\n"
+            "print('hourly_hooks.core.markers' in sys.modules, 're' in sys.modules, 'sqlite3' in sys.modules)")
     done = subprocess.run([PYTHON, "-S", "-c", f"import sys; sys.path[:0] = {sys.path!r}\n" + code],
                           capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -261,7 +262,7 @@ def test_a_marker_on_a_filled_store_starts_no_subprocess_module(tmp_path, hooked
     hooked.accept("clock-out", when=at("10:00"))  # the store now knows HEAD
     message = tmp_path / "m"
     message.write_text("clock-in\n")
-    code = ("import sys\nfrom hourly_hooks.hook import clock_main\n"
+    code = ("import sys\nfrom hourly_hooks.hooks.entry import clock_main\n"
             f"assert clock_main([{str(message)!r}]) == 0\n"
             "print('subprocess' in sys.modules, 'sqlite3' in sys.modules)")
     done = subprocess.run([PYTHON, "-c", code], cwd=hooked.path, capture_output=True, text=True,

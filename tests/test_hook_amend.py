@@ -19,7 +19,7 @@ import pytest
 
 from hook_helpers import HookedRepo
 
-from hourly_hooks import hook
+from hourly_hooks.hooks import entry as hook
 
 DEFAULT = ("Default User", "default@example.com")  # the repository's user.name / user.email
 

@@ -10,7 +10,7 @@ import pytest
 
 from hook_helpers import PYTHON, ROOT, HookedRepo
 
-from hourly_hooks import hookinstall
+from hourly_hooks.hooks import install as hookinstall
 
 FOREIGN = "#!/bin/sh\necho foreign ran >> \"$(git rev-parse --git-dir)/foreign.log\"\n" \
           "if grep -q WIP \"$1\"; then echo 'foreign: no WIP commits' >&2; exit 1; fi\n"
@@ -310,3 +310,19 @@ def test_a_prepare_hook_without_hourly_does_not_block_commits(repo, tmp_path):
     done = repo.run("git", "commit", "-q", "--allow-empty", "--no-verify", "-m", "work", env=bare_path)
     assert done.returncode == 0, done.stderr
     assert "hourly-clock-source" in done.stderr
+
+
+def test_a_hook_installed_by_an_older_version_still_runs(repo):
+    # Older versions wrote `from hourly_hooks.hook import clock_main` into the installed script;
+    # hourly_hooks/hook.py keeps that import working. The console-script fallback is cut here,
+    # so the old import itself must carry the commit.
+    old = hookinstall.render(PYTHON, hook="commit-msg").replace(
+        "from hourly_hooks.hooks.entry import", "from hourly_hooks.hook import")
+    old = old.replace("if command -v hourly-clock ", "if false && command -v hourly-clock ")
+    assert "from hourly_hooks.hook import clock_main as main" in old and "if false &&" in old
+    target = hook_path(repo)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(old)
+    target.chmod(0o755)
+    repo.accept("clock-in", when=at("09:00"))
+    assert "already clocked in" in repo.refuse("clock-in", when=at("09:30"))

@@ -16,7 +16,7 @@ from hook_helpers import ALICE, PYTHON, at, hooked  # noqa: F401 (a fixture)
 def _modules_after_hook(hooked, tmp_path, text: str, date: str) -> tuple:
     message = tmp_path / "m"
     message.write_text(text)
-    code = ("import sys\nfrom hourly_hooks.hook import clock_main\n"
+    code = ("import sys\nfrom hourly_hooks.hooks.entry import clock_main\n"
             f"code = clock_main([{str(message)!r}])\n"
             "print(code, 're' in sys.modules, 'enum' in sys.modules)")
     done = subprocess.run([PYTHON, "-c", code], cwd=hooked.path, capture_output=True, text=True,

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from hook_helpers import HookedRepo
 
-from hourly_hooks import markers
+from hourly_hooks.core import markers
 
 WHO = ("Alice Martin", "alice@example.com")
 MESSAGES = {"in": "clock-in", "out": "clock-out", "work": "work", "work-out": "work\n\nClock: out"}

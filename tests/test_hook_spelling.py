@@ -12,7 +12,7 @@ import pytest
 
 from hook_helpers import at, hooked  # noqa: F401 (a fixture)
 
-from hourly_hooks import markers
+from hourly_hooks.core import markers
 
 
 def refusal_keeps_the_message(output: str) -> None:

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from gitrepo import GitRepo
-from hourly_hooks import hookinstall
+from hourly_hooks.hooks import install as hookinstall
 from hourly_hooks.cli import main
 
 FOLDER = Path(__file__).resolve().parent.parent / "hooks"

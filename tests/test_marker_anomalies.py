@@ -11,7 +11,7 @@ import pytest
 
 from hook_helpers import ALICE, BOB, HookedRepo
 
-from hourly_hooks import sessions
+from hourly_hooks.core import sessions
 
 
 def at(hhmm: str, day: str = "2025-03-03") -> str:

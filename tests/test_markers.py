@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import test_markers_grep as grep_cases
-from hourly_hooks import markers
+from hourly_hooks.core import markers
 
 M = timedelta(minutes=1)
 H = timedelta(hours=1)

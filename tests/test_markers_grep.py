@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 
 from gitrepo import isolated_env
 
-from hourly_hooks import history, markers, store
-from hourly_hooks.repository import Repository
+from hourly_hooks import history, store
+from hourly_hooks.core import markers
+from hourly_hooks.git.repository import Repository
 
 # ASCII white space is what git's [[:space:]] means in the C locale; the rest
 # are what Python's Unicode-aware \s and str.strip() also take for white space.

@@ -1,6 +1,6 @@
 """The hand-written marker heads accept exactly what the regular expressions they replaced accepted.
 
-markers.py matches the head of a marker (``clock-in``, ``Clock: out``) by hand
+core/markers.py matches the head of a marker (``clock-in``, ``Clock: out``) by hand
 so that the commit-msg hook need not import `re`. The regular expressions
 below are those heads as they were written with `re` (ASCII, ignoring case),
 kept here only as the oracle: over generated lines (any spacing and case,
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from hourly_hooks import markers
+from hourly_hooks.core import markers
 
 _FLAGS = re.I | re.A | re.S
 SUBJECT = re.compile(r"\s*clock[- ]?(?P<kind>in|out)(?P<rest>(?:[:\s].*)?)", _FLAGS)
@@ -128,7 +128,7 @@ def test_a_bare_marker_needs_no_regular_expressions():
     """The hook's usual case: parsing and writing a bare marker imports no `re`."""
     import subprocess
     import sys
-    code = ("import sys; from hourly_hooks import markers\n"
+    code = ("import sys; from hourly_hooks.core import markers\n"
             "for text in ['clock-in', 'Clock-Out', 'fix\\n\\nClock: in', 'clock in: fixing the build', 'nothing']:\n"
             "    marker = markers.parse(text)\n"
             "    marker and marker.canonical\n"
@@ -181,7 +181,7 @@ def test_an_offset_needs_no_regular_expressions():
     """`hourly in --at` writes offsets: the hook reads them without `re` too."""
     import subprocess
     import sys
-    code = ("import sys; from hourly_hooks import markers\n"
+    code = ("import sys; from hourly_hooks.core import markers\n"
             "for text in ['clock-in: T-15m', 'clock-out T-1h 30m fixing', 'x\\n\\nClock: in T-2d', 'clock-in T-5x']:\n"
             "    marker = markers.parse(text)\n"
             "    marker.canonical\n"

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hourly_hooks import money, periods
+from hourly_hooks.core import money, periods
+from hourly_hooks import zones
 
 
 @pytest.mark.parametrize("text, amount, currency", [
@@ -159,6 +160,6 @@ def test_periods_around_a_fixed_now_across_dst():
 
 def test_unknown_zone_and_period():
     with pytest.raises(ValueError, match="unknown time zone"):
-        periods.zone("Nowhere/City")
+        zones.zone("Nowhere/City")
     with pytest.raises(ValueError, match="unknown period"):
         periods.period("next-week", NY)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from hourly_hooks import periods
+from hourly_hooks.core import periods
 from hourly_hooks.cli import main
 
 NY = ZoneInfo("America/New_York")
@@ -130,7 +130,7 @@ _PROBE = """
 import json, sys
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
-from hourly_hooks import periods
+from hourly_hooks.core import periods
 NY = ZoneInfo("America/New_York")
 cases = json.loads(sys.stdin.read())
 out = []

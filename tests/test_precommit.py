@@ -149,7 +149,7 @@ def test_protect_keys_lets_ordinary_files_through(configured):
 
 def test_protect_keys_without_pre_commit_reads_the_index(tmp_path, monkeypatch, capsys):
     """Run bare (no file arguments) it checks what is staged, not the work tree."""
-    from hourly_hooks import hook
+    from hourly_hooks.hooks import entry as hook
     repo = HookedRepo(tmp_path / "work")
     for key, value in repo.env.items():
         monkeypatch.setenv(key, value)
@@ -167,7 +167,7 @@ def test_protect_keys_without_pre_commit_reads_the_index(tmp_path, monkeypatch, 
 
 
 def test_protect_keys_honours_the_configured_pem_name(tmp_path, monkeypatch, capsys):
-    from hourly_hooks import hook
+    from hourly_hooks.hooks import entry as hook
     monkeypatch.chdir(tmp_path)
     (tmp_path / "store-key.pem").write_text("anything\n")
     monkeypatch.setenv("BTCPAYSERVER_PEM", "/secrets/store-key.pem")

@@ -15,7 +15,7 @@ import pytest
 
 from gitrepo import GitRepo
 from hook_helpers import ALICE, HookedRepo, at
-from hourly_hooks.repository import Repository
+from hourly_hooks.git.repository import Repository
 
 FIELDS = ("top_dir", "common_dir", "shallow", "head", "head_parents")
 

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import test_markers_grep as grep_cases
-from hourly_hooks import markers, sessions
-from hourly_hooks.sessions import MarkerCommit, pair
+from hourly_hooks.core import markers, sessions
+from hourly_hooks.core.sessions import MarkerCommit, pair
 
 _count = iter(range(10**6))
 

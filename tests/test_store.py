@@ -23,8 +23,8 @@ from gitrepo import GitRepo
 
 from hourly_hooks import store
 from hourly_hooks.cli import main
-from hourly_hooks.repository import Repository
-from hourly_hooks.timesheet import Selection, build
+from hourly_hooks.git.repository import Repository
+from hourly_hooks.core.timesheet import Selection, build
 
 
 def total(repo, *args, env=None):

@@ -16,7 +16,7 @@ from gitrepo import GitRepo
 
 from hourly_hooks import store
 from hourly_hooks.errors import GitError
-from hourly_hooks.repository import Repository
+from hourly_hooks.git.repository import Repository
 
 PEOPLE = [("Alice", "alice@example.com"), ("Bob", "bob@example.com")]
 

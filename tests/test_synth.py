@@ -77,8 +77,8 @@ def test_markers_per_author_and_dates(built):
 
 
 def test_markers_agree_with_the_parser(built):
-    pytest.importorskip("hourly_hooks.markers")
-    from hourly_hooks import markers
+    pytest.importorskip("hourly_hooks.core.markers")
+    from hourly_hooks.core import markers
 
     repo, facts = built
     log = git(repo, "log", "main", "--format=%aE%x00%B%x01")

@@ -227,7 +227,7 @@ def test_a_per_identity_rate_is_shown_with_its_identity_and_file(user_greenfield
 
 def test_a_repository_pem_name_still_protects_that_file_from_commits(repo, monkeypatch, capsys):
     # Ignored as a key to sign with, the name still guards: refusing more commits never leaks.
-    from hourly_hooks import hook
+    from hourly_hooks.hooks import entry as hook
     monkeypatch.chdir(repo.path)
     (repo.path / ".hourly.toml").write_text('[btcpay]\npem = "keys/team.pem"\n')
     (repo.path / "keys").mkdir()

@@ -12,14 +12,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from hourly_hooks import markers, sessions, store
+from hourly_hooks import store
+from hourly_hooks.core import markers, sessions
 from hourly_hooks.cli import main
 from hourly_hooks.commands.options import bulk
-from hourly_hooks.records import MarkerCommit
-from hourly_hooks.render import json_text
-from hourly_hooks.repository import Repository
-from hourly_hooks.timesheet import Rates, Selection, build
-from hourly_hooks.money import parse_rate
+from hourly_hooks.core.records import MarkerCommit
+from hourly_hooks.output.render import json_text
+from hourly_hooks.git.repository import Repository
+from hourly_hooks.core.timesheet import Rates, Selection, build
+from hourly_hooks.core.money import parse_rate
 
 
 def report(repo, *args):

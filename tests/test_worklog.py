@@ -7,11 +7,12 @@ import pytest
 from click.testing import CliRunner
 
 from gitrepo import GitRepo
-from hourly_hooks import markers
+from hourly_hooks.core import markers
 from hourly_hooks.cli import main
 from hourly_hooks.history import open_repository
-from hourly_hooks.sessions import MarkerCommit, pair
-from hourly_hooks.worklog import WorkCommit, attach, for_sessions, is_marker_only, log_command
+from hourly_hooks.core.sessions import MarkerCommit, pair
+from hourly_hooks.core.worklog import WorkCommit, attach, is_marker_only
+from hourly_hooks.git.worklog import for_sessions, log_command
 
 _count = iter(range(10**6))
 

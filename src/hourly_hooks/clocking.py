@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import time
 from datetime import datetime, timedelta, timezone
 from typing import List
 
-from hourly_hooks import clockrules, history, markers, store, worktree
+from hourly_hooks import history, store
+from hourly_hooks.core import clockrules, markers
+from hourly_hooks.git import worktree
 from hourly_hooks.errors import Rejected, UsageError
-from hourly_hooks.gitcmd import git_text, run_git
-from hourly_hooks.repository import Repository, author_ident
+from hourly_hooks.git.run import git_text, run_git
+from hourly_hooks.git.repository import Repository, author_ident
 
 
 def record(kind: str, note: str, ago, at) -> List[str]:
@@ -75,7 +76,7 @@ def _offset(ago, at, authored: int, tz: int) -> timedelta:
 
 def _parse_at(text: str, authored: int, tz: int) -> datetime:
     """--at in the commit's UTC offset (see periods.parse_at for the forms)."""
-    from hourly_hooks import periods
+    from hourly_hooks.core import periods
 
     now = datetime.fromtimestamp(authored, timezone(timedelta(minutes=tz)))
     try:
@@ -100,9 +101,8 @@ def _commit(repo, message: str, authored: int, tz: int) -> str:
     """git commit (hooks run: the clock hook, pre-commit's key check) at exactly `authored`."""
     sign, minutes = ("-" if tz < 0 else "+"), abs(tz)
     env = dict(os.environ, GIT_AUTHOR_DATE=f"@{authored} {sign}{minutes // 60:02d}{minutes % 60:02d}")
-    done = subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", message],
-                          cwd=repo.top, env=env, capture_output=True, text=True)
-    if done.returncode:
-        output = (done.stdout + done.stderr).strip()
+    code, out, err = run_git(["commit", "-q", "--allow-empty", "-m", message], repo.top, env=env)
+    if code:
+        output = (out + err).decode("utf-8", "replace").strip()
         raise Rejected(f"git commit failed:\n{output}" if output else "git commit failed")
     return git_text(["rev-parse", "HEAD"], repo.top).strip()

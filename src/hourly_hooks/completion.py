@@ -44,7 +44,7 @@ def complete_tz(ctx, param, incomplete: str) -> List[CompletionItem]:
 
 def history_authors(cwd=None) -> List[str]:
     """'Name <email>' of the recent history's authors after .mailmap, most recent first."""
-    from hourly_hooks.gitcmd import run_git
+    from hourly_hooks.git.run import run_git
 
     code, out, _ = run_git(["log", f"--max-count={AUTHOR_COMMITS}", "--use-mailmap",
                             "--format=%aN <%aE>", "HEAD"], cwd)

@@ -54,22 +54,22 @@ SECRET_KEYS = {"api_key", "apikey", "merchant", "merchant_token", "token", "priv
 # ------------------------------------------------------------------ the schema
 
 def _check_zone(value: str, config: "Config") -> None:
-    from hourly_hooks import periods
-    periods.zone(value)
+    from hourly_hooks import zones
+    zones.zone(value)
 
 
 def _check_rate(value: str, config: "Config") -> None:
-    from hourly_hooks.money import parse_rate
+    from hourly_hooks.core.money import parse_rate
     parse_rate(value, config.get("currencies") or ())
 
 
 def _check_rounding(value: str, config: "Config") -> None:
-    from hourly_hooks.money import parse_rounding
+    from hourly_hooks.core.money import parse_rounding
     parse_rounding(value)
 
 
 def _check_duration(value: str, config: "Config") -> None:
-    from hourly_hooks.markers import parse_duration
+    from hourly_hooks.core.markers import parse_duration
     if parse_duration(value).total_seconds() < 60:
         raise ValueError(f"{value!r} is shorter than a minute")
 
@@ -120,21 +120,21 @@ def _check_seconds(value: Any, config: "Config") -> None:
 
 
 def _check_budget(value: str, config: "Config") -> None:
-    from hourly_hooks.budget import parse_budget
+    from hourly_hooks.core.budget import parse_budget
     parse_budget(value)
     if config.get("contract"):
         raise ValueError("set budget or contract, not both")
 
 
 def _check_contract(value: str, config: "Config") -> None:
-    from hourly_hooks.budget import parse_limit
+    from hourly_hooks.core.budget import parse_limit
     parse_limit(value)  # contract_start's own check reads the day
     if not config.get("contract_start"):
         raise ValueError("contract needs contract_start, the day the contract began (like \"2026-01-01\")")
 
 
 def _check_contract_start(value: str, config: "Config") -> None:
-    from hourly_hooks.budget import parse_start
+    from hourly_hooks.core.budget import parse_start
     parse_start(value)
 
 
@@ -459,7 +459,7 @@ LOCAL_FILE = Path("hourly") / "config.toml"
 
 def local_file(top: Path) -> Optional[Path]:
     """``<git common dir>/hourly/config.toml`` of the work tree at top, found without running git."""
-    from hourly_hooks.repository import common_dir_of, git_dir_of
+    from hourly_hooks.git.repository import common_dir_of, git_dir_of
     git_dir = git_dir_of(str(top))
     if git_dir is None:
         return None

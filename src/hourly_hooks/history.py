@@ -2,7 +2,7 @@
 
 The reading itself (one streamed ``git log`` per repository, the SQLite
 store that remembers it) is in store.py; the repository probe in
-repository.py. This module keeps the report's vocabulary: repositories in,
+git/repository.py. This module keeps the report's vocabulary: repositories in,
 records.MarkerCommit out, and a clear error for a repository without commits.
 """
 
@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from typing import Iterable, Iterator, Optional, Sequence
 
-from hourly_hooks import markers, store
+from hourly_hooks import store
+from hourly_hooks.core import markers
 from hourly_hooks.errors import GitError, UsageError
-from hourly_hooks.gitcmd import run_git
-from hourly_hooks.records import MarkerCommit
-from hourly_hooks.repository import Repository, open_repository
+from hourly_hooks.git.run import run_git
+from hourly_hooks.core.records import MarkerCommit
+from hourly_hooks.git.repository import Repository, open_repository
 
 __all__ = ["GREP_PATTERNS", "MarkerCommit", "Repository", "author_pattern", "has_commits",
            "marker_before", "open_repository", "read_all", "read_markers", "refuse_shallow", "shallow_warning"]
@@ -45,7 +46,7 @@ def check_author_patterns(repo: Repository, patterns: Sequence[str]) -> None:
     """
     if not patterns:
         return
-    from hourly_hooks.gitcmd import git_message
+    from hourly_hooks.git.run import git_message
     code, _, err = run_git(["log", "-n0", "-i", "-E", *[f"--author={p}" for p in patterns],
                             "HEAD", "--"], repo.top)
     if code and has_commits(repo):

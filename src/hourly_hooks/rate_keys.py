@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import List, Optional, Set, Tuple
 
-from hourly_hooks.gitcmd import run_git
+from hourly_hooks.git.run import run_git
 
 MAX_LISTED = 8  # identities named in a warning; a big team's list would drown it
 

@@ -7,17 +7,22 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Optional
 
-from hourly_hooks import budget, hookinstall, markers
+from hourly_hooks.core import budget, markers
+from hourly_hooks.hooks import install as hookinstall
 from hourly_hooks import config as config_module
 from hourly_hooks import JSON_VERSION
 from hourly_hooks.errors import ConfigError, UsageError
 
 
-def status_report(tz_name) -> dict:
-    """Everything `hourly status` shows, as plain data (the JSON document)."""
-    from hourly_hooks import periods, store
-    from hourly_hooks.commands.options import load_timesheet
-    from hourly_hooks.repository import Repository, author_ident
+def status_report(tz_name, load_timesheet) -> dict:
+    """Everything `hourly status` shows, as plain data (the JSON document).
+
+    ``load_timesheet`` is the command layer's (commands/options.py), passed in so
+    this module does not import upward: the same selection as `hourly report`.
+    """
+    from hourly_hooks import store, zones
+    from hourly_hooks.core import periods
+    from hourly_hooks.git.repository import Repository, author_ident
 
     repo = Repository()
     name, email, now, _ = author_ident(repo.cwd)
@@ -33,13 +38,13 @@ def status_report(tz_name) -> dict:
         report.update(today=total([], None, 0), week=total([], None, 0), anomalies=[])
         return report
     try:
-        zone = periods.zone(tz_name) if tz_name else None
+        zone = zones.zone(tz_name) if tz_name else None
     except ValueError as error:
         raise UsageError(str(error)) from None
     moment = datetime.fromtimestamp(now, timezone.utc)
     window = moment - timedelta(days=30)
     cfg = config_module.load(repo.top, flags={"tz": tz_name})
-    zone = zone or cfg.parsed("tz", periods.zone)
+    zone = zone or cfg.parsed("tz", zones.zone)
     plan = budget_spec(cfg)
     if plan is not None:  # a month or a contract can reach back further than 30 days
         window = min(window, budget.bounds(plan, moment, zone)[0])
@@ -79,7 +84,7 @@ def total(sessions, running, now: int, start=None, end=None) -> dict:
     """Closed sessions that started in [start, end), and the running one's time so far."""
     def inside(session):
         return start is None or start <= session.start < end
-    from hourly_hooks import money
+    from hourly_hooks.core import money
     closed = sum(s.seconds for s in sessions if inside(s))
     open_now = sum(max(0, now - int(s.start.timestamp())) for s in (running or []) if inside(s))
     # The report's own rounding of seconds to hours (Decimal), so both show the same figure.

@@ -49,12 +49,12 @@ import time
 from datetime import timedelta
 from operator import attrgetter, itemgetter
 
-from hourly_hooks import markers
+from hourly_hooks.core import markers
 from hourly_hooks.errors import GitError
-from hourly_hooks.gitcmd import finish, git_message, start_git
+from hourly_hooks.git.run import finish, git_message, start_git
 from hourly_hooks.private import make_private_dirs, narrow, open_private
-from hourly_hooks.records import MarkerCommit
-from hourly_hooks.repository import common_dir_of, git_dir_of
+from hourly_hooks.core.records import MarkerCommit
+from hourly_hooks.git.repository import common_dir_of, git_dir_of
 
 FORMAT_VERSION = "3"
 FILE = ("hourly", "markers.sqlite3")
@@ -297,7 +297,7 @@ class _Splitter:
 def split_records(stream, width: int = _FIELDS):
     """Split git's NUL-separated stream into records of width fields, as it arrives.
 
-    The splitter for one streamed `git log -z` (worklog.py reads with it too);
+    The splitter for one streamed `git log -z` (git/worklog.py reads with it too);
     _merged_records reads several at once with the same _Splitter.
     """
     splitter = _Splitter(width)

@@ -66,14 +66,15 @@ def refuse_secrets(settings: Mapping, layer: "Layer", problems: Any, trail: Tupl
 
 def _tracked(name: str) -> bool:
     """Whether git's index holds the file (asked only once a secret is found in it)."""
-    import subprocess
+    from hourly_hooks.errors import GitError
+    from hourly_hooks.git.run import run_git
+
     folder, base = os.path.split(name)
     try:
-        done = subprocess.run(["git", "ls-files", "--error-unmatch", "--", base], cwd=folder or ".",
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    except OSError:
+        code, _, _ = run_git(["ls-files", "--error-unmatch", "--", base], folder or None)
+    except GitError:
         return True  # no git to ask: the message that says more
-    return done.returncode == 0
+    return code == 0
 
 
 def ignored(config: "Config") -> List[Any]:

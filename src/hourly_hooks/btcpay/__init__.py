@@ -125,7 +125,7 @@ def identity_term(identity: str) -> str:
 
 
 def fixed_amount(amount: Decimal, currency: str) -> str:
-    from hourly_hooks import money
+    from hourly_hooks.core import money
     return format(amount.quantize(money.quantum(currency)), "f")
 
 
@@ -415,7 +415,7 @@ def _minutes(value) -> Optional[int]:
     duration parser) in whole minutes, as both APIs take it; None when unset."""
     if not value:
         return None
-    from hourly_hooks.markers import parse_duration
+    from hourly_hooks.core.markers import parse_duration
     minutes = int(parse_duration(str(value)).total_seconds()) // 60
     if minutes < 1:
         raise ValueError(f"{value!r} is shorter than a minute")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import Dict, FrozenSet, Iterable, List, Mapping, Tuple
 
-from hourly_hooks.gitcmd import run_git
+from hourly_hooks.git.run import run_git
 
 Ranges = Tuple[Tuple[int, int], ...]
 # clock-in or clock-out SHA -> (raw author name, raw author email folded)

@@ -21,7 +21,7 @@ from btcpay import crypto
 from ecdsa import SECP256k1, SigningKey  # type: ignore[import-untyped]
 
 from hourly_hooks.private import make_private_dirs, open_private
-from hourly_hooks.gitcmd import run_git
+from hourly_hooks.git.run import run_git
 from hourly_hooks.errors import ConfigError, OutputError, UsageError
 
 if sys.version_info >= (3, 11):

@@ -1,5 +1,5 @@
 """`hourly in`, `hourly out`, `hourly status`, `hourly install-hook`, `hourly uninstall-hook`:
-the flags, one call each (clocking.record, status.status_report, hookinstall), and the printing."""
+the flags, one call each (clocking.record, status.status_report, hooks/install.py), and the printing."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import sys
 
 import click
 
-from hourly_hooks import clocking, hookinstall, markers
+from hourly_hooks import clocking
+from hourly_hooks.core import markers
+from hourly_hooks.hooks import install as hookinstall
 from hourly_hooks.commands.jsonflag import output_format
 from hourly_hooks.completion import complete_tz
 from hourly_hooks.errors import GitError, UsageError
@@ -91,7 +93,7 @@ def _warm_cache() -> None:
     # The first look-up reads the whole history once (seconds on a huge
     # repository); do it now rather than in the user's first commit.
     from hourly_hooks import store
-    from hourly_hooks.repository import Repository
+    from hourly_hooks.git.repository import Repository
     try:
         repo = Repository()
         if repo.head and store.enabled() and not os.path.exists(store.store_path(repo)):
@@ -121,8 +123,10 @@ def status(fmt, as_json: bool, tz) -> None:
       hourly status
       hourly status --json
     """
+    from hourly_hooks.commands.options import load_timesheet  # the report's machinery: only for status
+
     as_json = output_format(fmt, as_json, "text") == "json"
-    report = status_report(tz)
+    report = status_report(tz, load_timesheet)
     click.echo(json.dumps(report, indent=2) if as_json else "\n".join(status_lines(report)))
 
 

@@ -22,7 +22,7 @@ from hourly_hooks import JSON_VERSION as VERSION
 from hourly_hooks.commands.jsonflag import output_format
 from hourly_hooks.commands.options import load_timesheet, selection_options
 from hourly_hooks.errors import EXIT_INTERRUPTED, HourlyError, Rejected, UsageError
-from hourly_hooks.gitcmd import run_git
+from hourly_hooks.git.run import run_git
 from hourly_hooks.history import author_pattern, open_repository, refuse_shallow
 
 

@@ -16,13 +16,13 @@ from typing import Optional, Sequence, Tuple
 
 import click
 
-from hourly_hooks import config as config_module
-from hourly_hooks import periods
+from hourly_hooks import config as config_module, zones
+from hourly_hooks.core import periods
 from hourly_hooks.errors import UsageError
 from hourly_hooks.history import Repository, check_author_patterns, open_repository, read_all
-from hourly_hooks.markers import parse_duration
-from hourly_hooks.money import Rounding, parse_rate, parse_rounding
-from hourly_hooks.timesheet import Rates, Selection, Timesheet, build
+from hourly_hooks.core.markers import parse_duration
+from hourly_hooks.core.money import Rounding, parse_rate, parse_rounding
+from hourly_hooks.core.timesheet import Rates, Selection, Timesheet, build
 
 
 def selection_options(command):
@@ -157,7 +157,7 @@ def load_timesheet(params: dict, default_authors: Sequence[str] = ()) -> Loaded:
     """Read history as the flags and configuration say and build the timesheet."""
     repos = tuple(open_repository(path) for path in (params.get("repo") or (".",)))
     cfg = config_module.load(repos[0].top, flags=selection_flags(params))
-    tz = cfg.parsed("tz", periods.zone)
+    tz = cfg.parsed("tz", zones.zone)
     since, until = _window(params, tz)
     if any(not word.strip() for word in params.get("ignore") or ()):
         raise UsageError("--ignore '': an empty word would drop every session: give a word, or leave --ignore out")

@@ -9,18 +9,30 @@ from typing import Optional
 
 import click
 
-from hourly_hooks import budget
-from hourly_hooks import report_extras as extras
-from hourly_hooks.chart import for_terminal
+from hourly_hooks.core import budget
+from hourly_hooks.output import extras
+from hourly_hooks.output.chart import for_terminal
 from hourly_hooks.commands.jsonflag import output_format
 from hourly_hooks.commands.options import bulk, left_at_exit, load_timesheet, selection_options
 from hourly_hooks.errors import ConfigError, OutputError, Rejected
 from hourly_hooks.history import shallow_warning
 from hourly_hooks.pipes import reader_gone, silence_stdout
-from hourly_hooks.render import FORMATS, GROUPINGS, RENDERERS, anomaly_lines
+from hourly_hooks.output.render import FORMATS, GROUPINGS, RENDERERS, anomaly_lines
 
 LEDGER_FILE = ("hourly", "invoices.jsonl")  # btcpay.ledger.LEDGER, without importing it
 OLD_REPORTS = ("hourly", "reports")  # where earlier versions remembered reports
+
+
+def _read_worklog(loaded, params: dict):
+    """The work log of a loaded report, read from the repositories and refs it read."""
+    from hourly_hooks.git.worklog import for_sessions  # only when a report asks for it
+
+    all_refs = params.get("all_refs")
+    if all_refs is None:
+        all_refs = bool(loaded.config.get("all", False))
+    sheet = loaded.timesheet
+    return for_sessions(sheet.sessions, loaded.repos, sheet.selection.identity, bool(all_refs),
+                        tuple(params.get("author") or ()))
 
 
 def billed_sessions(repos, sheet) -> tuple:
@@ -79,7 +91,7 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
         cut = [warning for warning in map(shallow_warning, loaded.repos) if warning]
         for warning in cut:
             click.echo(f"Warning: {warning}", err=True)
-        log = extras.read_worklog(loaded, params) if extras.wants_worklog(fmt, worklog) else None
+        log = _read_worklog(loaded, params) if extras.wants_worklog(fmt, worklog) else None
         billed, billing_notes = billed_sessions(loaded.repos, sheet)
         spent = _budget(loaded, params)
         # The JSON document carries the budget (null without one) as its last key.

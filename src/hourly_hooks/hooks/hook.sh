@@ -35,7 +35,7 @@ if sys.path[:1] == [""]:
 if sys.argv[1]:
     sys.path.append(sys.argv[1])
 try:
-    from hourly_hooks.hook import @ENTRY@ as main
+    from hourly_hooks.hooks.entry import @ENTRY@ as main
 except ImportError:
     sys.exit(127)
 sys.exit(main(sys.argv[2:]))'

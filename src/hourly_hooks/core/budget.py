@@ -20,8 +20,8 @@ from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Iterable, Optional, Tuple
 
-from hourly_hooks import money, periods
-from hourly_hooks.markers import parse_duration
+from hourly_hooks.core import money, periods
+from hourly_hooks.core.markers import parse_duration
 
 PERIODS = ("week", "month")
 _BUDGET = re.compile(r"\s*(?P<amount>[^/]+?)\s*/\s*(?P<per>[A-Za-z]+)\s*")

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import Iterable, Optional
 
-from hourly_hooks.markers import IN, NEAR_MISS as NEAR_MISS_FORM, format_duration, format_minutes, format_time
-from hourly_hooks.records import MarkerCommit
+from hourly_hooks.core.markers import IN, NEAR_MISS as NEAR_MISS_FORM, format_duration, format_minutes, format_time
+from hourly_hooks.core.records import MarkerCommit
 
 DOUBLE_IN = "clock-in-while-clocked-in"
 LONE_OUT = "clock-out-without-clock-in"

@@ -11,7 +11,7 @@ import os
 from typing import Optional
 
 from hourly_hooks.errors import GitError, Rejected
-from hourly_hooks.gitcmd import run_git
+from hourly_hooks.git.run import run_git
 
 # git's state files for an unfinished operation (`git status` reads the same),
 # each with how to finish or abort it.

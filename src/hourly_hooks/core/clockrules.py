@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta, timezone
 
-from hourly_hooks import markers
+from hourly_hooks.core import markers
 
 FUTURE_SLACK = 60  # seconds of clock skew tolerated before "in the future"
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from html import escape
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from hourly_hooks.timesheet import Timesheet
+from hourly_hooks.core.timesheet import Timesheet
 
 # render.py registers this renderer at import, so render is imported where it is
 # used: either module can then be imported first.
@@ -67,7 +67,7 @@ footer { margin-top: 28px; color: #8a93a3; font-size: 12px; }
 def html(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, str]] = None,
          worklog: Optional[WorkLog] = None) -> str:
     """The whole page. With a work log, each session lists the commits made during it."""
-    from hourly_hooks import render
+    from hourly_hooks.output import render
 
     billed = billed or {}
     who = _who(sheet)
@@ -149,13 +149,13 @@ def _rates(sheet: Timesheet) -> str:
 
 
 def _series(sheet: Timesheet, by: str) -> List[Tuple[str, Decimal]]:
-    from hourly_hooks.chart import series
+    from hourly_hooks.output.chart import series
 
     return series(sheet, by)
 
 
 def _cell(column: str, text: str, tag: str = "td") -> str:
-    from hourly_hooks import render
+    from hourly_hooks.output import render
 
     classes = []
     if column in render._RIGHT:
@@ -179,7 +179,7 @@ def _table(rows: List[Dict[str, str]]) -> str:
 
 
 def _sessions(sheet: Timesheet, billed: Dict[str, str], worklog: Optional[WorkLog]) -> str:
-    from hourly_hooks import render
+    from hourly_hooks.output import render
 
     rows = render._session_rows(sheet, billed)
     if not rows:
@@ -203,7 +203,8 @@ def _sessions(sheet: Timesheet, billed: Dict[str, str], worklog: Optional[WorkLo
 
 def _foot(sheet: Timesheet, columns: List[str]) -> str:
     """A total row under the figures columns: duration, hours and, when priced, amount."""
-    from hourly_hooks import money, render
+    from hourly_hooks.core import money
+    from hourly_hooks.output import render
 
     totals = {"Duration": money.format_hms(sheet.worked_seconds), "Hours": str(sheet.hours)}
     if "Amount" in columns:

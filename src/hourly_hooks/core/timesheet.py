@@ -12,10 +12,10 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
-from hourly_hooks import money
-from hourly_hooks.money import Rate, Rounding
-from hourly_hooks.periods import week_start
-from hourly_hooks.sessions import MAX_SESSION, Anomaly, Session, pair
+from hourly_hooks.core import money
+from hourly_hooks.core.money import Rate, Rounding
+from hourly_hooks.core.periods import week_start
+from hourly_hooks.core.sessions import MAX_SESSION, Anomaly, Session, pair
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from hourly_hooks.markers import IN, Marker
+from hourly_hooks.core.markers import IN, Marker
 
 _ZONES: dict = {}  # minutes east of UTC -> its fixed-offset zone, made once each
 

@@ -3,8 +3,10 @@
 Short questions (rev-parse, config, var) go through ``run_git``; ``start_git``
 and ``finish`` let independent questions run side by side. posix_spawn and
 raw pipes keep this lighter than subprocess, which matters on the commit-msg
-hook's path (it runs on every commit). The report's one long ``git log``
-streams through subprocess in history.py.
+hook's path (it runs on every commit). A git fed on stdin (``input=``) or
+given its own environment (``env=``) goes through subprocess here too. The
+report's one long ``git log`` streams through subprocess in store.py (its
+reader moves to git/ later); the work log's in git/worklog.py.
 """
 
 from __future__ import annotations
@@ -13,19 +15,44 @@ import os
 
 from hourly_hooks.errors import GitError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (and re, on the hook's path)
+if TYPE_CHECKING:
+    from typing import Mapping, Optional
 
-def run_git(args, cwd=None) -> tuple:
-    """(returncode, stdout bytes, stderr bytes) of ``git args``; GitError if git is missing."""
-    return finish(start_git(args, cwd))
+
+def run_git(args, cwd=None, input: Optional[bytes] = None, env: Optional[Mapping[str, str]] = None) -> tuple:
+    """(returncode, stdout bytes, stderr bytes) of ``git args``; GitError if git is missing.
+
+    With ``input`` (written to git's stdin) or ``env``, git runs through
+    subprocess, which writes and reads side by side (a large --batch input
+    cannot block), and git's stdin is otherwise left as it is (a hook run by
+    ``git commit`` may ask the terminal).
+    """
+    if input is None and env is None:
+        return finish(start_git(args, cwd))
+    return _run_subprocess(_argv(args, cwd), input, env)
+
+
+def _argv(args, cwd) -> list:
+    return ["git", *(["-C", str(cwd)] if cwd else []), *args]
+
+
+def _run_subprocess(argv: list, input: Optional[bytes], env: Optional[Mapping[str, str]],
+                    no_stdin: bool = False) -> tuple:
+    import subprocess
+    try:
+        done = subprocess.run(argv, capture_output=True, input=input, env=env,
+                              stdin=subprocess.DEVNULL if no_stdin else None)
+    except OSError:
+        raise GitError("git is not installed or not on PATH") from None
+    return done.returncode, done.stdout, done.stderr
 
 
 def start_git(args, cwd=None):
     """Start git without waiting, so independent questions run side by side."""
-    argv = ["git", *(["-C", str(cwd)] if cwd else []), *args]
+    argv = _argv(args, cwd)
     if not hasattr(os, "posix_spawnp"):  # pragma: no cover - Windows
-        import subprocess
-        done = subprocess.run(argv, capture_output=True, stdin=subprocess.DEVNULL)
-        return done.returncode, done.stdout, done.stderr
+        return _run_subprocess(argv, None, None, no_stdin=True)
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),

@@ -259,7 +259,7 @@ def _staged() -> list:
     detection a rename or copy is the new path added. Submodules (mode 160000)
     hold no blob here. The blobs are read in one `git cat-file --batch`.
     """
-    from hourly_hooks.gitcmd import run_git
+    from hourly_hooks.git.run import run_git
     code, out, err = run_git(["diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev",
                               "--diff-filter=d", "--ignore-submodules=all"])
     if code != 0:
@@ -277,15 +277,10 @@ def _blobs(ids: list) -> list:
     """The contents of the blobs ids, in order, from one `git cat-file --batch`."""
     if not ids:
         return []
-    import subprocess
-    try:
-        done = subprocess.run(["git", "cat-file", "--batch"], capture_output=True,
-                              input="".join(i + "\n" for i in ids).encode("ascii"))
-    except OSError:
-        raise GitError("git is not installed or not on PATH") from None
-    if done.returncode != 0:
-        raise GitError("cannot read the staged files: " + done.stderr.decode("utf-8", "replace").strip())
-    out = done.stdout
+    from hourly_hooks.git.run import run_git
+    code, out, err = run_git(["cat-file", "--batch"], input="".join(i + "\n" for i in ids).encode("ascii"))
+    if code != 0:
+        raise GitError("cannot read the staged files: " + err.decode("utf-8", "replace").strip())
     blobs, at = [], 0
     for _ in ids:
         header_end = out.index(b"\n", at)

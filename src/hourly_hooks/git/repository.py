@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 
 from hourly_hooks.errors import GitError
-from hourly_hooks.gitcmd import finish, git_text, run_git, start_git
+from hourly_hooks.git.run import finish, git_text, run_git, start_git
 
 
 _CONFIG = r"^(core\.(commentchar|worktree|bare)|mailmap\.(file|blob)|extensions\.refstorage)$"
@@ -86,7 +86,7 @@ class Repository:
             code = code or 1
         lines = out.decode("utf-8", "surrogateescape").splitlines()
         if len(lines) < 3:
-            from hourly_hooks.worktree import require_work_tree
+            from hourly_hooks.git.worktree import require_work_tree
             require_work_tree(self.cwd)  # a bare repository is named as one
             where = os.path.abspath(self.cwd or os.getcwd())
             raise GitError(f"{where} is not inside a git repository",
@@ -349,7 +349,7 @@ def open_repository(path=".") -> Repository:
 def author_ident(cwd=None) -> tuple:
     """(name, email, epoch, tz minutes) as git would stamp a commit now: ``git var GIT_AUTHOR_IDENT``
     (the environment, then config, then the clock)."""
-    from hourly_hooks.clockrules import parse_tz
+    from hourly_hooks.core.clockrules import parse_tz
     ident = git_text(["var", "GIT_AUTHOR_IDENT"], cwd).strip()
     head, _, rest = ident.rpartition("<")
     email, _, date = rest.partition(">")

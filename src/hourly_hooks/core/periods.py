@@ -1,13 +1,10 @@
-"""Dates as people type them, time zones, and named periods (pure but for the clock)."""
+"""Dates as people type them and named periods (pure but for the clock; the zones by name: zones.py)."""
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Optional, Tuple
-
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hourly_hooks.errors import quoted
 
@@ -45,36 +42,6 @@ _TIME = (r"(?:(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d{1,6}))?
 _OFFSET = r"(?P<offset>z|utc|[+-]\d{2}(?::?\d{2})?)"
 _TIME_ONLY = re.compile(_TIME)
 _DAY_AND_TIME = re.compile(r"(?P<day>.+?)(?: at | |t)(?:" + _TIME + r") ?" + _OFFSET + r"?")
-
-
-def zone(name: Optional[str]) -> tzinfo:
-    """A time zone by IANA name ("America/New_York", "UTC"); the local zone for None."""
-    if not name or name == "local":
-        return local_zone()
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ValueError(f"unknown time zone {quoted(name)} (expected an IANA name like Europe/Paris or UTC)") from None
-
-
-def local_zone() -> tzinfo:
-    """The machine's zone with its DST rules when it can be named, else its current offset."""
-    for name in (os.environ.get("TZ", "").lstrip(":"), _localtime_link()):
-        if name:
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError, OSError):
-                continue
-    return datetime.now().astimezone().tzinfo or timezone.utc
-
-
-def _localtime_link() -> str:
-    try:
-        target = os.path.realpath("/etc/localtime")
-    except OSError:  # pragma: no cover
-        return ""
-    marker = "zoneinfo/"
-    return target.split(marker, 1)[1] if marker in target else ""
 
 
 def parse_day(text: str, today: date) -> date:

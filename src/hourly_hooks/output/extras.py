@@ -12,8 +12,8 @@ import json
 from typing import Dict, List, Optional
 
 from hourly_hooks.errors import UsageError
-from hourly_hooks.timesheet import Timesheet
-from hourly_hooks.worklog import WorkCommit, WorkLog
+from hourly_hooks.core.timesheet import Timesheet
+from hourly_hooks.core.worklog import WorkCommit, WorkLog
 
 WORKLOG_FORMATS = ("table", "markdown", "json", "html")
 
@@ -31,26 +31,14 @@ def wants_worklog(fmt: str, worklog: bool) -> bool:
     return worklog or fmt == "html"
 
 
-def read_worklog(loaded, params: dict) -> WorkLog:
-    """The work log of a loaded report, read from the repositories and refs it read."""
-    from hourly_hooks.worklog import for_sessions
-
-    all_refs = params.get("all_refs")
-    if all_refs is None:
-        all_refs = bool(loaded.config.get("all", False))
-    sheet = loaded.timesheet
-    return for_sessions(sheet.sessions, loaded.repos, sheet.selection.identity, bool(all_refs),
-                        tuple(params.get("author") or ()))
-
-
 def render(fmt: str, sheet: Timesheet, by: str, billed: Dict[str, str],
            log: Optional[WorkLog] = None, extra: Optional[dict] = None) -> str:
     """RENDERERS[fmt], with the work log added when there is one; `extra`: more keys
     for the JSON document (the budget), after the others."""
-    from hourly_hooks.render import RENDERERS, json_text
+    from hourly_hooks.output.render import RENDERERS, json_text
 
     if fmt == "html":
-        from hourly_hooks.html_report import html
+        from hourly_hooks.output.html import html
 
         return html(sheet, by, billed, log)
     if fmt == "json":
@@ -96,8 +84,8 @@ def _markdown_escape(text: str) -> str:
 
 def worklog_section(sheet: Timesheet, log: WorkLog, markdown: bool = False) -> List[str]:
     """The work log as its own section: each session's start and length, then its commits."""
-    from hourly_hooks import money
-    from hourly_hooks.render import stamp
+    from hourly_hooks.core import money
+    from hourly_hooks.output.render import stamp
 
     many_authors = len({s.identity for s in sheet.sessions}) > 1
     many = _many_repos(log)

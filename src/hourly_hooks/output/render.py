@@ -11,10 +11,11 @@ import unicodedata
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Callable, Dict, List, Optional, Tuple, cast
 
-from hourly_hooks import JSON_VERSION, money
-from hourly_hooks.markers import format_time
-from hourly_hooks.sessions import Session
-from hourly_hooks.timesheet import GROUPINGS, Group, Line, Timesheet, grouped
+from hourly_hooks import JSON_VERSION
+from hourly_hooks.core import money
+from hourly_hooks.core.markers import format_time
+from hourly_hooks.core.sessions import Session
+from hourly_hooks.core.timesheet import GROUPINGS, Group, Line, Timesheet, grouped
 
 FORMATS = ("table", "csv", "json", "markdown", "timeclock", "html")
 __all__ = ["FORMATS", "GROUPINGS", "Group", "RENDERERS", "anomaly_lines", "groups", "total_lines"]

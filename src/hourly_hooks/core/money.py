@@ -12,7 +12,7 @@ from math import gcd
 from typing import Iterable, List, Sequence, Tuple, Union
 
 from hourly_hooks.errors import quoted
-from hourly_hooks.markers import format_duration, parse_duration
+from hourly_hooks.core.markers import format_duration, parse_duration
 
 # Digits after the point that an amount is rounded to: ISO 4217's minor units
 # for its active currencies, BTC and LTC to 1e-8 (the satoshi), SATS whole.

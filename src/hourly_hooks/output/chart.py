@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import List, Sequence, Tuple
 
-from hourly_hooks.timesheet import Timesheet
+from hourly_hooks.core.timesheet import Timesheet
 
 FULL = "█"
 EIGHTHS = "▏▎▍▌▋▊▉"  # one to seven eighths of a cell, for bars finer than a character
@@ -22,7 +22,7 @@ Series = Sequence[Tuple[str, Decimal]]
 
 def series(sheet: Timesheet, by: str = "session") -> List[Tuple[str, Decimal]]:
     """(label, hours) per group of the sheet; one bar per day when rows are sessions."""
-    from hourly_hooks.render import groups
+    from hourly_hooks.output.render import groups
 
     key = "day" if by == "session" else by
     return [(group.key, group.sheet.hours) for group in groups(sheet, key)]

@@ -28,13 +28,13 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from hourly_hooks.gitcmd import git_text
+from hourly_hooks.git.run import git_text
 from hourly_hooks.errors import GitError, OutputError, Rejected
-from hourly_hooks.worktree import require_work_tree
+from hourly_hooks.git.worktree import require_work_tree
 
 HOOK = "commit-msg"
 CHAINED_SUFFIX = ".pre-hourly"
-# The hook name -> (console script, function in hourly_hooks.hook).
+# The hook name -> (console script, function in hourly_hooks.hooks.entry).
 HOOKS: Dict[str, tuple] = {
     "commit-msg": ("hourly-clock", "clock_main"),
     "prepare-commit-msg": ("hourly-clock-source", "source_main"),
@@ -62,7 +62,7 @@ SIGNATURE = signature(HOOK)
 
 def template() -> str:
     """The packaged hook script, with placeholders (shipped as package data)."""
-    return (Path(__file__).parent / "hooks" / TEMPLATE).read_text(encoding="utf-8")
+    return (Path(__file__).parent / TEMPLATE).read_text(encoding="utf-8")
 
 
 def hooks_dir(cwd=None) -> Path:
@@ -93,7 +93,7 @@ def render(python: str, package_parent: Optional[str] = None, hook: str = HOOK) 
     if hook not in STDLIB_ONLY:
         return text
     if package_parent is None:
-        package_parent = str(Path(__file__).resolve().parent.parent)
+        package_parent = str(Path(__file__).resolve().parents[2])
     return text.replace("HOURLY_PATH=''", f"HOURLY_PATH={_quote(package_parent)}", 1)
 
 
