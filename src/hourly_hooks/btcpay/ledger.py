@@ -341,4 +341,4 @@ def _warn_damaged(path: Path, number: int, damage: str) -> None:
     warned.add((str(path), number))
     print(f"Warning: {path} line {number} {damage}: skipped (the file is left as it is). Every other "
           "record still holds its time; `hourly invoices` reads the server's invoices back into the ledger.",
-          file=sys.stderr)
+          file=sys.stderr, flush=True)  # flushed: a buffered stderr (click 8.1's test runner) would lose it
