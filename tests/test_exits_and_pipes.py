@@ -158,16 +158,8 @@ def test_keygen_into_a_gone_reader_still_writes_the_whole_key(greenfield, fake, 
 @pytest.fixture
 def long_history(repo):
     """1500 sessions (made by git fast-import): a report far bigger than a pipe holds."""
-    lines = []
-    for n in range(3000):
-        message = b"clock-in\n" if n % 2 == 0 else b"clock-out\n"
-        when = 1700000000 + 1800 * n
-        lines.append(f"commit refs/heads/main\nmark :{n + 1}\n"
-                     f"author Alice <alice@example.com> {when} +0000\n"
-                     f"committer Alice <alice@example.com> {when} +0000\n"
-                     f"data {len(message)}\n".encode() + message + (f"from :{n}\n".encode() if n else b"") + b"\n")
-    subprocess.run(["git", "fast-import", "--quiet"], cwd=repo.path, input=b"".join(lines), check=True,
-                   env=repo.env)
+    repo.import_line((b"clock-in\n" if n % 2 == 0 else b"clock-out\n", 1700000000 + 1800 * n, "+0000")
+                     for n in range(3000))
     repo.git("reset", "-q", "--hard")
     return repo
 

@@ -236,16 +236,9 @@ def test_the_report_is_the_same_with_and_without_the_split(merged, monkeypatch):
 
 def test_a_long_history_read_in_chunks_gives_every_row(repo, monkeypatch):
     """Thousands of commits (made by git fast-import): output far beyond one pipe read, both walks long."""
-    lines = []
-    for n in range(3000):
-        kind = "clock-in" if n % 2 == 0 else "clock-out"
-        message = f"{kind}: {'x' * (n % 97)} {n}\n\nwork on part {n}\n".encode()
-        lines.append(f"commit refs/heads/main\nmark :{n + 1}\n"
-                     f"author Alice <alice@example.com> {1700000000 + 60 * n} +0100\n"
-                     f"committer Alice <alice@example.com> {1700000000 + 60 * n} +0100\n"
-                     f"data {len(message)}\n".encode() + message + (f"from :{n}\n".encode() if n else b"") + b"\n")
-    subprocess.run(["git", "fast-import", "--quiet"], cwd=repo.path, input=b"".join(lines), check=True,
-                   env=repo.env)
+    kinds = ("clock-in", "clock-out")
+    repo.import_line((f"{kinds[n % 2]}: {'x' * (n % 97)} {n}\n\nwork on part {n}\n".encode(), 1700000000 + 60 * n,
+                      "+0100") for n in range(3000))
     tips = [repo.git("rev-parse", "main").strip()]
     expected = one_walk(monkeypatch, repo.path, tips)
     assert len(expected) == 3000

@@ -1,4 +1,5 @@
-"""The BTCPay host URL: its one normal form, and which hosts may be spoken to over plain http.
+"""The BTCPay host URL: its one normal form, which hosts may be spoken to over plain http,
+and the bare form an error may show (no userinfo, query or fragment).
 
 Kept apart from transport.py, which imports requests: the configuration checks a
 host with these on every command (`hourly report` too), and must not pay for
@@ -72,3 +73,16 @@ def require_safe_scheme(base_url: str) -> None:
         f"Refusing plain http:// to {hostname}: use https:// (http is allowed only for "
         "loopback and .onion hosts)."
     )
+
+
+def bare_url(url: str) -> str:
+    """scheme://host[:port]/path of `url`: never its userinfo, query or fragment (a key may hide there)."""
+    try:
+        parts = urlsplit(url or "")
+        port = parts.port
+    except ValueError:
+        return "(an address that is not a valid URL)"
+    if not parts.scheme or not parts.hostname:
+        return ""
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return urlunsplit((parts.scheme, host if port is None else f"{host}:{port}", parts.path, "", ""))

@@ -16,12 +16,12 @@ import warnings
 from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Callable, Mapping, Optional, Sequence
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 import click
 import requests
 
-from hourly_hooks.btcpay.hosts import is_loopback, is_onion, normalize_host, require_safe_scheme  # noqa: F401 (the backends' names)
+from hourly_hooks.btcpay.hosts import bare_url, is_loopback, is_onion, normalize_host, require_safe_scheme  # noqa: F401 (the backends' names)
 from hourly_hooks.errors import BTCPayError, ConfigError
 
 # (connect, read) seconds. Connect is short: an unreachable server should fail
@@ -254,19 +254,6 @@ def redirect_error(response: requests.Response, base_url: str = "") -> BTCPayErr
                     f"{where}; not followed, so your credentials were not sent there: {fix}.", answered=True)
     setattr(error, "status", response.status_code)
     return error
-
-
-def bare_url(url: str) -> str:
-    """scheme://host[:port]/path of `url`: never its userinfo, query or fragment (a key may hide there)."""
-    try:
-        parts = urlsplit(url or "")
-        port = parts.port
-    except ValueError:
-        return "(an address that is not a valid URL)"
-    if not parts.scheme or not parts.hostname:
-        return ""
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    return urlunsplit((parts.scheme, host if port is None else f"{host}:{port}", parts.path, "", ""))
 
 
 def _redirected_base(asked: str, target: str, base_url: str) -> str:
