@@ -28,7 +28,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SRC = [str(ROOT / "src")]  # the hourly_hooks to run (--src)
-HISTORIES = Path("/tmp/hourly-outputs")
+HISTORIES = Path(os.environ.get("HOURLY_OUTPUTS_DIR", "/tmp/hourly-outputs"))  # one per concurrent user
 
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(HERE))
