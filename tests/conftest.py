@@ -38,3 +38,36 @@ if "mix_stderr" in inspect.signature(click.testing.CliRunner.__init__).parameter
         _original_init(self, *args, mix_stderr=mix_stderr, **kwargs)
 
     click.testing.CliRunner.__init__ = _separate_stderr
+
+
+# The fast tier: tests that start no process (no git, no hourly, no server):
+# `python -m pytest -m unit` runs them alone in seconds. A test is in it when its
+# module is pure (UNIT_MODULES) or it asks for no fixture beyond PURE_FIXTURES
+# (no temporary folder: nothing to put a repository in). The guard below fails a
+# test of the tier that starts a process, so the rule cannot silently rot.
+UNIT_MODULES = {"test_docs_links", "test_markers", "test_money_and_periods", "test_paging", "test_python39",
+                "test_sessions"}
+PURE_FIXTURES = {"isolated", "monkeypatch", "request", "_unit_starts_no_process", "capsys", "recwarn"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "unit: starts no process (the fast tier: -m unit)")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        pure_module = item.module.__name__.rpartition(".")[2] in UNIT_MODULES
+        if pure_module or set(getattr(item, "fixturenames", ())) <= PURE_FIXTURES:
+            item.add_marker(pytest.mark.unit)
+
+
+@pytest.fixture(autouse=True)
+def _unit_starts_no_process(request, monkeypatch):
+    if request.node.get_closest_marker("unit") is None:
+        return
+    import subprocess
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a test of the unit tier started a process (see UNIT_MODULES in tests/conftest.py)")
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
