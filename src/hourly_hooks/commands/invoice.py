@@ -48,7 +48,8 @@ def invoice(buyer_email, buyer_name, backend, host, pem, expires, payment_method
     \b
     Examples:
       hourly invoice --period last-month
-      hourly invoice --since 2020-01-01 --until 2020-01-06 --rate "100 USD" --dry-run
+      hourly invoice --period 2026-11
+      hourly invoice --since 2020-01-01 --until 2020-01-05 --rate "100 USD" --dry-run
     """
     repo = open_repository((params.get("repo") or (".",))[0])
     refuse_shallow(repo)  # a cut history under-bills

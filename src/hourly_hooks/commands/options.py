@@ -30,9 +30,16 @@ def selection_options(command):
     from hourly_hooks.completion import complete_author, complete_tz
 
     flags = [
-        click.option("--since", metavar="DATE", help="First day (inclusive): 2020-01-06, \"Jan 6, 2020\", ISO time."),
-        click.option("--until", metavar="DATE", help="End (exclusive), same forms as --since."),
-        click.option("--period", type=click.Choice(periods.PERIODS), help="A named period in --tz."),
+        click.option("--since", metavar="DATE",
+                     help="First day, from its start: 2020-01-06, \"Jan 6, 2020\"; "
+                          "or a date-time (2020-01-06T09:30), from that instant."),
+        click.option("--until", metavar="DATE",
+                     help="Last day, to its end: --until 2026-11-30 includes November 30; "
+                          "a date-time (2026-11-30T17:00) is the first instant left out."),
+        click.option("--period", metavar="PERIOD", shell_complete=_complete_period,
+                     help="A month (2026-11), quarter (2026-Q4), year (2026), or this-month, last-month, "
+                          "this-quarter, last-quarter, today, yesterday, this-week, last-week, this-year, "
+                          "last-year; in --tz. Not with --since/--until."),
         click.option("--author", multiple=True, metavar="PATTERN", shell_complete=complete_author,
                      help="Like git log --author: a case-insensitive regex on 'Name <email>'. Repeatable."),
         click.option("--ignore", multiple=True, metavar="TEXT",
@@ -51,6 +58,10 @@ def selection_options(command):
                      help="What makes two commits the same person (default: email)."),
     ]
     return functools.reduce(lambda cmd, flag: flag(cmd), reversed(flags), command)
+
+
+def _complete_period(ctx, param, incomplete: str) -> list:
+    return [word for word in periods.PERIODS if word.startswith(incomplete.lower())]
 
 
 @dataclass(frozen=True)
@@ -89,10 +100,16 @@ def _rounding(cfg: config_module.Config) -> Optional[Rounding]:
 
 
 def _window(params: dict, tz) -> tuple:
-    if params.get("period") and (params.get("since") or params.get("until")):
-        raise UsageError("--period cannot be combined with --since or --until")
-    if params.get("period"):
-        return periods.period(params["period"], tz)
+    """[since, until) as instants: a day given alone counts whole (see periods.parse_bound)."""
+    if params.get("period") is not None and (params.get("since") is not None or params.get("until") is not None):
+        given = "--since" if params.get("since") is not None else "--until"
+        raise UsageError(f"--period cannot be combined with {given}: give either --period "
+                         f"or --since/--until (e.g. --period 2026-11, or --since 2026-11-01 --until 2026-11-30)")
+    if params.get("period") is not None:
+        try:
+            return periods.period(params["period"], tz)
+        except ValueError as error:
+            raise UsageError(f"--period: {error}") from None
     since, until = _when(params, "since", tz), _when(params, "until", tz)
     if since and until and until <= since:
         raise UsageError(f"--until ({params['until']}) must be after --since ({params['since']})")
@@ -107,7 +124,7 @@ def _when(params: dict, name: str, tz):
     if not text.strip():
         raise UsageError(f"--{name} '': an empty date: give one (like 2026-01-06), or leave --{name} out")
     try:
-        return periods.parse_when(text, tz)
+        return periods.parse_bound(text, tz, end=name == "until")
     except ValueError as error:
         raise UsageError(f"--{name}: {error}") from None
 
