@@ -8,6 +8,7 @@ the Timesheet from what it resolves.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import functools
 import gc
 from contextlib import contextmanager
@@ -19,10 +20,10 @@ import click
 from hourly_hooks import config as config_module, zones
 from hourly_hooks.core import periods
 from hourly_hooks.errors import UsageError
-from hourly_hooks.history import Repository, check_author_patterns, open_repository, read_all
+from hourly_hooks.history import Repository, check_author_patterns, open_repository, read_all, read_markers
 from hourly_hooks.core.markers import parse_duration
 from hourly_hooks.core.money import Rounding, parse_rate, parse_rounding
-from hourly_hooks.core.timesheet import Rates, Selection, Timesheet, build
+from hourly_hooks.core.timesheet import Rates, Selection, Timesheet, build, merged
 
 
 def selection_options(command):
@@ -78,7 +79,7 @@ def selection_flags(params: dict) -> dict:
             "all": params.get("all_refs")}
 
 
-def _rates(cfg: config_module.Config) -> Rates:
+def rates_of(cfg: config_module.Config) -> Rates:
     known = cfg.get("currencies") or ()
 
     def rate(text):
@@ -171,7 +172,12 @@ _FREEZE_AT_EXIT: list = []
 
 
 def load_timesheet(params: dict, default_authors: Sequence[str] = ()) -> Loaded:
-    """Read history as the flags and configuration say and build the timesheet."""
+    """Read history as the flags and configuration say and build the timesheet.
+
+    With several --repo, each repository's sessions are billed by its own
+    configuration (rate, rounding, max_session, ignore, exclude, identity),
+    the flags over each; the zone, and so the period, are the first one's.
+    """
     repos = tuple(open_repository(path) for path in (params.get("repo") or (".",)))
     cfg = config_module.load(repos[0].top, flags=selection_flags(params))
     tz = cfg.parsed("tz", zones.zone)
@@ -181,24 +187,57 @@ def load_timesheet(params: dict, default_authors: Sequence[str] = ()) -> Loaded:
     authors = tuple(params.get("author") or ()) or tuple(default_authors)
     if params.get("author"):
         check_author_patterns(repos[0], authors)
-    selection = Selection(
+    selection = _selection(cfg, params, tz, since, until)
+    if len(repos) > 1:
+        return Loaded(_several(repos, cfg, selection, params, authors), cfg, repos)
+    with bulk():
+        sheet = build(selection, read_all(repos, bool(cfg.get("all")), authors, since, selection.exclude))
+    sheet.warnings += _rate_key_warnings(sheet, cfg, repos[0], authors)
+    return Loaded(sheet, cfg, repos)
+
+
+def _selection(cfg: config_module.Config, params: dict, tz, since, until) -> Selection:
+    """What one configuration (and the flags in it) selects and how it bills."""
+    return Selection(
         tz=tz,
         since=since,
         until=until,
         # --ignore adds to the configured words rather than replacing them.
         ignore=tuple(params.get("ignore") or ()) + tuple(cfg.get("ignore", ())),
         exclude=tuple(cfg.get("exclude", ())),
-        rates=_rates(cfg),
+        rates=rates_of(cfg),
         rounding=_rounding(cfg),
         identity=cfg.get("identity", "email"),
         max_session=cfg.parsed("max_session", parse_duration),
         allow_long=tuple(cfg.get("allow_long", ())),
     )
-    with bulk():
-        sheet = build(selection, read_all(repos, bool(cfg.get("all")), authors, since, selection.exclude))
-    if selection.rates.by_identity:
-        from hourly_hooks import rate_keys
 
-        whole = since is None and not authors  # every marker of everyone was read
-        sheet.warnings += rate_keys.warnings(sheet, cfg, repos[0].top, whole)
-    return Loaded(sheet, cfg, repos)
+
+def _rate_key_warnings(sheet: Timesheet, cfg: config_module.Config, repo: Repository, authors) -> list:
+    if not sheet.selection.rates.by_identity:
+        return []
+    from hourly_hooks import rate_keys
+
+    whole = sheet.selection.since is None and not authors  # every marker of everyone was read
+    return rate_keys.warnings(sheet, cfg, repo.top, whole)
+
+
+def _several(repos: Tuple[Repository, ...], cfg: config_module.Config, first: Selection,
+             params: dict, authors) -> Timesheet:
+    """One timesheet of several repositories, each billed by its own configuration."""
+    parts = []
+    for index, repo in enumerate(repos):
+        own = cfg if index == 0 else config_module.load(repo.top, flags=selection_flags(params))
+        selection = first if index == 0 else \
+            _selection(own, params, first.tz, first.since, first.until)
+        with bulk():
+            part = build(selection, read_markers(repo, bool(own.get("all")), authors, first.since,
+                                                 selection.exclude))
+        part.warnings += _rate_key_warnings(part, own, repo, authors)
+        parts.append((repo.name, part))
+    roundings = {str(part.selection.rounding) for _, part in parts}
+    ignore = tuple(dict.fromkeys(word for _, part in parts for word in part.selection.ignore))
+    # The whole's own rounding is said only when every repository has it (each is shown beside its subtotal).
+    whole = dataclasses.replace(first, ignore=ignore, rounding=first.rounding if len(roundings) == 1 else None)
+    with bulk():
+        return merged(whole, parts)
