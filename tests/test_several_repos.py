@@ -65,6 +65,7 @@ def test_the_table_shows_a_subtotal_per_repository(clients):
     acme, globex = clients
     table = report("--repo", str(acme.path), "--repo", str(globex.path), "--period", "2026-11").stdout
     assert "261.67 USD" in table
+    assert "2:30:00 worked, 2.83 hours billed (each repository's rounding, below)" in table
     assert "Per repository (each by its own rate and rounding):" in table
     assert "  acme    1.75 hours, 175.00 USD  (rate 100 USD/h, each session rounded 15m up)" in table
     assert "  globex  1.08 hours, 86.67 USD  (rate 80 USD/h, no rounding)" in table

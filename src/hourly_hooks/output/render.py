@@ -57,9 +57,12 @@ def _line_amount(line: Line) -> str:
 def total_lines(sheet: Timesheet) -> List[str]:
     """``12:54:47, 12.91 hours worked`` and, with a rate, ``1291.31 USD``."""
     rounding = sheet.selection.rounding
-    if rounding:
+    # Repositories rounding differently (see subtotals) still bill rounded time.
+    mixed = not rounding and any(selection.rounding for selection in sheet.repositories.values())
+    if rounding or mixed:
+        how = f"each session rounded {rounding}" if rounding else "each repository's rounding, below"
         lines = [f"{money.format_hms(sheet.worked_seconds)} worked, {money.format_hours(sheet.hours)} hours billed "
-                 f"(each session rounded {rounding})"]
+                 f"({how})"]
     else:
         lines = [f"{money.format_hms(sheet.seconds)}, {money.format_hours(sheet.hours)} hours worked"]
     if sheet.amounts:
