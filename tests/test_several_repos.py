@@ -146,3 +146,24 @@ def test_repositories_of_one_client_share_one_invoice(two_stores, clients, fake)
     assert_ok(hourly("invoice", "--repo", acme.path, "--repo", globex.path, "--period", "2026-11", "--yes"))
     [both] = fake.invoices(two_stores["acme"])
     assert (both["amount"], both["currency"]) == ("261.67", "USD")
+
+
+def test_one_persons_overlapping_sessions_in_two_repositories_are_named(clients):
+    acme, globex = clients
+    globex.commit("clock-in", "2026-11-02T09:30:00+00:00")    # during acme's 09:00-10:05
+    globex.commit("clock-out", "2026-11-02T09:45:00+00:00")
+    result = report("--repo", str(acme.path), "--repo", str(globex.path), "--period", "2026-11")
+    assert "Warning: Alice Martin <alice@example.com>'s session at 2026-11-02T09:30:00+00:00 in globex " \
+           "overlaps their session in acme (from 2026-11-02T09:00:00+00:00)" in result.stderr
+    alone = report("--repo", str(globex.path), "--period", "2026-11")
+    assert "overlaps" not in alone.stderr
+
+
+def test_each_repo_goes_on_when_one_has_nothing_to_bill(two_stores, clients, fake):
+    acme, globex = clients
+    result = hourly("invoice", "--repo", acme.path, "--repo", globex.path, "--since", "2026-11-30",
+                    "--until", "2026-11-30", "--each-repo", "--yes")
+    assert_ok(result)
+    assert f"{globex.path}: No billable hours" in result.stderr
+    [usd] = fake.invoices(two_stores["acme"])
+    assert usd["amount"] == "50.00" and fake.invoices(two_stores["globex"]) == []
