@@ -167,3 +167,11 @@ def test_each_repo_goes_on_when_one_has_nothing_to_bill(two_stores, clients, fak
     assert f"{globex.path}: No billable hours" in result.stderr
     [usd] = fake.invoices(two_stores["acme"])
     assert usd["amount"] == "50.00" and fake.invoices(two_stores["globex"]) == []
+
+
+def test_markdown_lists_the_subtotals(clients):
+    acme, globex = clients
+    text = report("--repo", str(acme.path), "--repo", str(globex.path), "--period", "2026-11",
+                  "--format", "markdown").stdout
+    assert "**Per repository (each by its own rate and rounding):**" in text
+    assert "- globex  1.08 hours, 86.67 USD  (rate 80 USD/h, no rounding)" in text

@@ -194,7 +194,8 @@ def markdown(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, s
         lines += ["| " + " | ".join(r[c].replace("|", "\\|") for c in columns) + " |" for r in rows]
     else:
         lines.append("No sessions in this period.")
-    lines += [""] + [f"**{text}**" for text in total_lines(sheet)]
+    # Indented total lines (per-repository subtotals) as a list: "**  x**" is not bold in Markdown.
+    lines += [""] + [f"- {text.strip()}" if text.startswith("  ") else f"**{text}**" for text in total_lines(sheet)]
     lines += [line if not line.startswith("  ") else f"- {line.strip()}" for line in _open_lines(sheet)]
     return "\n".join(lines) + "\n"
 
