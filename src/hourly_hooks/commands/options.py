@@ -53,7 +53,8 @@ def selection_options(command):
         click.option("--tz", metavar="ZONE", shell_complete=complete_tz,
                      help="Time zone for display and periods (default: local)."),
         click.option("--repo", multiple=True, type=click.Path(file_okay=False), metavar="PATH",
-                     help="Repository to read (default: the current one). Repeatable."),
+                     help="Repository to read (default: the current one). Repeatable: each is billed by its own "
+                          "configuration, with a subtotal each."),
         click.option("--all", "all_refs", is_flag=True, default=None, help="Read every local branch, not just HEAD."),
         click.option("--identity", type=click.Choice(["email", "name", "name+email"]),
                      help="What makes two commits the same person (default: email)."),
