@@ -53,7 +53,7 @@ SEED_SESSIONS = [
     ("2020-01-05 16:32:33 -05:00", "2020-01-05 17:03:22 -05:00", "0:30:49"),
     ("2020-01-05 17:29:01 -05:00", "2020-01-05 18:34:41 -05:00", "1:05:40"),
 ]
-SEED_ARGS = ["--since", "Jan 1, 2020", "--until", "Jan 6, 2020", "--author", "Asher Pembroke",
+SEED_ARGS = ["--since", "Jan 1, 2020", "--until", "Jan 5, 2020", "--author", "Asher Pembroke",
              "--tz", "America/New_York", "--rate", "100 USD"]
 
 

@@ -79,7 +79,7 @@ def week(tmp_path):
     return repo
 
 
-WEEK = ("--since", "2026-03-02", "--until", "2026-03-09", "--tz", "UTC")
+WEEK = ("--since", "2026-03-02", "--until", "2026-03-08", "--tz", "UTC")  # Monday to Sunday, both whole
 
 
 def configure(repo, text):
@@ -109,7 +109,7 @@ def test_report_json_without_a_budget_says_null(week):
 def test_a_narrower_report_still_counts_the_whole_week(week):
     configure(week, 'budget = "4h/week"\n')
     # The report shows Tuesday only; the budget is the week holding its end.
-    document = json.loads(run(week, "report", "--since", "2026-03-03", "--until", "2026-03-04",
+    document = json.loads(run(week, "report", "--since", "2026-03-03", "--until", "2026-03-03",
                               "--tz", "UTC", "--json").stdout)
     assert document["total"]["hours"] == "1.00"
     assert document["budget"]["used"] == "3.00"
@@ -130,10 +130,10 @@ def test_the_week_boundary_follows_the_reports_zone(tmp_path):
     # Sunday 22:00-23:30 in New York is Monday 03:00-04:30 UTC: the next week in UTC.
     session(repo, "2026-03-09T03:00:00+00:00", "2026-03-09T04:30:00+00:00")
     configure(repo, 'budget = "1h/week"\n')
-    new_york = run(repo, "report", "--since", "2026-03-02", "--until", "2026-03-09",
+    new_york = run(repo, "report", "--since", "2026-03-02", "--until", "2026-03-08",
                    "--tz", "America/New_York", "--strict", "--json", code=1)
     assert json.loads(new_york.stdout)["budget"]["used"] == "1.50"
-    utc = run(repo, "report", "--since", "2026-03-02", "--until", "2026-03-09", "--tz", "UTC",
+    utc = run(repo, "report", "--since", "2026-03-02", "--until", "2026-03-08", "--tz", "UTC",
               "--strict", "--json")
     assert json.loads(utc.stdout)["budget"]["used"] == "0.00"
 
@@ -145,13 +145,13 @@ def test_a_contract_spans_months_from_its_start(tmp_path):
     session(repo, "2026-02-10T09:00:00+00:00", "2026-02-10T12:00:00+00:00")
     session(repo, "2026-03-05T09:00:00+00:00", "2026-03-05T10:00:00+00:00")  # after the report
     configure(repo, 'contract = "8h"\ncontract_start = "2026-01-15"\n')
-    february = ("--since", "2026-02-01", "--until", "2026-03-01", "--tz", "UTC")
+    february = ("--period", "2026-02", "--tz", "UTC")
     document = json.loads(run(repo, "report", *february, "--json").stdout)
     assert document["total"]["hours"] == "3.00"
     assert document["budget"]["per"] == "contract"
     assert document["budget"]["start"] == "2026-01-15T00:00:00+00:00"
     assert (document["budget"]["used"], document["budget"]["remaining"]) == ("7.00", "1.00")
-    before = json.loads(run(repo, "report", "--since", "2025-12-01", "--until", "2026-01-01", "--tz", "UTC",
+    before = json.loads(run(repo, "report", "--since", "2025-12-01", "--until", "2025-12-31", "--tz", "UTC",
                             "--json").stdout)
     assert before["budget"]["used"] == "0.00"  # a report that ends before the contract began
     # All of it: 4 + 3 + 1 = 8 h is the whole contract, not more: not exceeded.

@@ -99,7 +99,7 @@ def test_chart_and_print_styles(week):
 
 def test_period_from_the_selection_and_grouped_summary(week):
     repo, _ = week
-    page = Page(html_report(repo, "--since", "2026-03-01", "--until", "2026-04-01", "--by", "week"))
+    page = Page(html_report(repo, "--since", "2026-03-01", "--until", "2026-03-31", "--by", "week"))
     assert "Period 2026-03-01 to 2026-03-31" in page.visible
     assert "By week" in page.visible and "2026-W10 (2026-03-02)" in page.visible
     assert "Hours per week" in page.visible

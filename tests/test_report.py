@@ -51,10 +51,10 @@ def test_csv_has_one_row_per_session(week):
 
 
 def test_session_across_midnight_belongs_to_the_day_of_its_clock_in(week):
-    result = report(week, "--tz", "America/New_York", "--since", "2026-03-03", "--until", "2026-03-04",
+    result = report(week, "--tz", "America/New_York", "--since", "2026-03-03", "--until", "2026-03-03",
                     "--format", "json")
     assert [s["seconds"] for s in doc(result)["sessions"]] == [12600]
-    later = report(week, "--tz", "America/New_York", "--since", "2026-03-04", "--until", "2026-03-09",
+    later = report(week, "--tz", "America/New_York", "--since", "2026-03-04", "--until", "2026-03-08",
                    "--format", "json")
     assert doc(later)["sessions"] == []
 

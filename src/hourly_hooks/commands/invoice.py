@@ -21,7 +21,7 @@ from hourly_hooks.commands.btcpay import host_and_pem, load_settings
 from hourly_hooks import JSON_VERSION as VERSION
 from hourly_hooks.commands.jsonflag import output_format
 from hourly_hooks.commands.options import load_timesheet, selection_options
-from hourly_hooks.errors import EXIT_INTERRUPTED, HourlyError, Rejected, UsageError
+from hourly_hooks.errors import EXIT_INTERRUPTED, HourlyError, NothingToBill, Rejected, UsageError
 from hourly_hooks.git.run import run_git
 from hourly_hooks.history import author_pattern, open_repository, refuse_shallow
 
@@ -41,15 +41,77 @@ from hourly_hooks.history import author_pattern, open_repository, refuse_shallow
 @click.option("--dry-run", is_flag=True, help="Show the exact request and create nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the invoice as JSON.")
 @click.option("--insecure", is_flag=True, help="Accept a self-signed TLS certificate (with a warning).")
-def invoice(buyer_email, buyer_name, backend, host, pem, expires, payment_methods, replace, yes, dry_run,
-            as_json, insecure, **params) -> None:
+@click.option("--each-repo", is_flag=True,
+              help="With several --repo: one invoice per repository (each client billed apart), one after the other.")
+def invoice(each_repo, **params) -> None:
     """Invoice your sessions in a period that no invoice holds yet.
+
+    With several --repo, one invoice holds them all only when they bill the
+    same client (same [client], BTCPay store, buyer and currency); otherwise
+    it is refused: add --each-repo for one invoice per repository.
 
     \b
     Examples:
       hourly invoice --period last-month
-      hourly invoice --since 2020-01-01 --until 2020-01-06 --rate "100 USD" --dry-run
+      hourly invoice --period 2026-11
+      hourly invoice --since 2020-01-01 --until 2020-01-05 --rate "100 USD" --dry-run
+      hourly invoice --period 2026-11 --repo ../acme --repo ../globex --each-repo
     """
+    paths = tuple(params.get("repo") or (".",))
+    if not each_repo or len(paths) == 1:
+        if len(paths) > 1:
+            _refuse_mixed_clients(paths, params)
+        _invoice_one(**params)
+        return
+    empty = []
+    for path in paths:
+        click.echo(f"== {path} ==", err=params["as_json"])
+        try:
+            _invoice_one(**dict(params, repo=(path,)))
+        except NothingToBill as error:  # the other clients may still have time to bill
+            click.echo(f"{path}: {error.message}", err=True)
+            empty.append(path)
+    if len(empty) == len(paths):
+        raise NothingToBill(f"Nothing to bill in any of the {len(paths)} repositories.")
+
+
+def _refuse_mixed_clients(paths: Tuple[str, ...], params: dict) -> None:
+    """UsageError when the repositories bill different clients: one invoice never mixes them."""
+    clients = {path: _client_of(path, params) for path in paths}
+    if len(set(clients.values())) == 1:
+        return
+    first = paths[0]
+    differ = [path for path in paths if clients[path] != clients[first]]
+    keys = [label for index, (label, _) in enumerate(clients[first])
+            if any(clients[path][index] != clients[first][index] for path in differ)]
+    described = "; ".join(f"{path}: " + ", ".join(f"{label} {dict(clients[path])[label] or '(none)'}"
+                                                   for label in keys) for path in paths)
+    raise UsageError(f"{first} and {', '.join(differ)} bill different clients ({described}): "
+                     "one invoice never mixes clients or currencies.",
+                     hint="Invoice each repository on its own (hourly invoice --repo PATH ...), "
+                          "or add --each-repo for one invoice per repository.")
+
+
+def _client_of(path: str, params: dict) -> Tuple[Tuple[str, str], ...]:
+    """Who a repository bills, as its own configuration (and the flags over it) says."""
+    from hourly_hooks import config as config_module
+    from hourly_hooks.btcpay import settings_from
+    from hourly_hooks.commands.options import selection_flags, rates_of
+
+    repo = open_repository(path)
+    cfg = config_module.load(repo.top, flags=selection_flags(params))
+    settings = settings_from(cfg.table("btcpay"), repo_root=str(repo.top), host=params.get("host"),
+                             buyer_email=params.get("buyer_email"), buyer_name=params.get("buyer_name"))
+    rates = rates_of(cfg)
+    currencies = sorted({rate.currency for rate in (rates.default, *rates.by_identity.values()) if rate})
+    client = ", ".join(f"{key}={value}" for key, value in sorted(cfg.table("client").items()))
+    return (("[client]", client), ("host", settings.host or ""), ("store", settings.store_id or ""),
+            ("buyer", settings.buyer_email or settings.buyer_name or ""), ("currency", "/".join(currencies)))
+
+
+def _invoice_one(buyer_email, buyer_name, backend, host, pem, expires, payment_methods, replace, yes, dry_run,
+                 as_json, insecure, **params) -> None:
+    """One invoice: the repositories of params["repo"] bill one client."""
     repo = open_repository((params.get("repo") or (".",))[0])
     refuse_shallow(repo)  # a cut history under-bills
     email = None if params.get("author") else _my_email(repo)

@@ -8,6 +8,7 @@ the Timesheet from what it resolves.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import functools
 import gc
 from contextlib import contextmanager
@@ -19,10 +20,10 @@ import click
 from hourly_hooks import config as config_module, zones
 from hourly_hooks.core import periods
 from hourly_hooks.errors import UsageError
-from hourly_hooks.history import Repository, check_author_patterns, open_repository, read_all
+from hourly_hooks.history import Repository, check_author_patterns, open_repository, read_all, read_markers
 from hourly_hooks.core.markers import parse_duration
 from hourly_hooks.core.money import Rounding, parse_rate, parse_rounding
-from hourly_hooks.core.timesheet import Rates, Selection, Timesheet, build
+from hourly_hooks.core.timesheet import Rates, Selection, Timesheet, build, merged
 
 
 def selection_options(command):
@@ -30,9 +31,16 @@ def selection_options(command):
     from hourly_hooks.completion import complete_author, complete_tz
 
     flags = [
-        click.option("--since", metavar="DATE", help="First day (inclusive): 2020-01-06, \"Jan 6, 2020\", ISO time."),
-        click.option("--until", metavar="DATE", help="End (exclusive), same forms as --since."),
-        click.option("--period", type=click.Choice(periods.PERIODS), help="A named period in --tz."),
+        click.option("--since", metavar="DATE",
+                     help="First day, from its start: 2020-01-06, \"Jan 6, 2020\"; "
+                          "or a date-time (2020-01-06T09:30), from that instant."),
+        click.option("--until", metavar="DATE",
+                     help="Last day, to its end: --until 2026-11-30 includes November 30; "
+                          "a date-time (2026-11-30T17:00) is the first instant left out."),
+        click.option("--period", metavar="PERIOD", shell_complete=_complete_period,
+                     help="A month (2026-11), quarter (2026-Q4), year (2026), or this-month, last-month, "
+                          "this-quarter, last-quarter, today, yesterday, this-week, last-week, this-year, "
+                          "last-year; in --tz. Not with --since/--until."),
         click.option("--author", multiple=True, metavar="PATTERN", shell_complete=complete_author,
                      help="Like git log --author: a case-insensitive regex on 'Name <email>'. Repeatable."),
         click.option("--ignore", multiple=True, metavar="TEXT",
@@ -45,12 +53,17 @@ def selection_options(command):
         click.option("--tz", metavar="ZONE", shell_complete=complete_tz,
                      help="Time zone for display and periods (default: local)."),
         click.option("--repo", multiple=True, type=click.Path(file_okay=False), metavar="PATH",
-                     help="Repository to read (default: the current one). Repeatable."),
+                     help="Repository to read (default: the current one). Repeatable: each is billed by its own "
+                          "configuration, with a subtotal each."),
         click.option("--all", "all_refs", is_flag=True, default=None, help="Read every local branch, not just HEAD."),
         click.option("--identity", type=click.Choice(["email", "name", "name+email"]),
                      help="What makes two commits the same person (default: email)."),
     ]
     return functools.reduce(lambda cmd, flag: flag(cmd), reversed(flags), command)
+
+
+def _complete_period(ctx, param, incomplete: str) -> list:
+    return [word for word in periods.PERIODS if word.startswith(incomplete.lower())]
 
 
 @dataclass(frozen=True)
@@ -67,7 +80,7 @@ def selection_flags(params: dict) -> dict:
             "all": params.get("all_refs")}
 
 
-def _rates(cfg: config_module.Config) -> Rates:
+def rates_of(cfg: config_module.Config) -> Rates:
     known = cfg.get("currencies") or ()
 
     def rate(text):
@@ -89,10 +102,16 @@ def _rounding(cfg: config_module.Config) -> Optional[Rounding]:
 
 
 def _window(params: dict, tz) -> tuple:
-    if params.get("period") and (params.get("since") or params.get("until")):
-        raise UsageError("--period cannot be combined with --since or --until")
-    if params.get("period"):
-        return periods.period(params["period"], tz)
+    """[since, until) as instants: a day given alone counts whole (see periods.parse_bound)."""
+    if params.get("period") is not None and (params.get("since") is not None or params.get("until") is not None):
+        given = "--since" if params.get("since") is not None else "--until"
+        raise UsageError(f"--period cannot be combined with {given}: give either --period "
+                         f"or --since/--until (e.g. --period 2026-11, or --since 2026-11-01 --until 2026-11-30)")
+    if params.get("period") is not None:
+        try:
+            return periods.period(params["period"], tz)
+        except ValueError as error:
+            raise UsageError(f"--period: {error}") from None
     since, until = _when(params, "since", tz), _when(params, "until", tz)
     if since and until and until <= since:
         raise UsageError(f"--until ({params['until']}) must be after --since ({params['since']})")
@@ -107,7 +126,7 @@ def _when(params: dict, name: str, tz):
     if not text.strip():
         raise UsageError(f"--{name} '': an empty date: give one (like 2026-01-06), or leave --{name} out")
     try:
-        return periods.parse_when(text, tz)
+        return periods.parse_bound(text, tz, end=name == "until")
     except ValueError as error:
         raise UsageError(f"--{name}: {error}") from None
 
@@ -154,7 +173,12 @@ _FREEZE_AT_EXIT: list = []
 
 
 def load_timesheet(params: dict, default_authors: Sequence[str] = ()) -> Loaded:
-    """Read history as the flags and configuration say and build the timesheet."""
+    """Read history as the flags and configuration say and build the timesheet.
+
+    With several --repo, each repository's sessions are billed by its own
+    configuration (rate, rounding, max_session, ignore, exclude, identity),
+    the flags over each; the zone, and so the period, are the first one's.
+    """
     repos = tuple(open_repository(path) for path in (params.get("repo") or (".",)))
     cfg = config_module.load(repos[0].top, flags=selection_flags(params))
     tz = cfg.parsed("tz", zones.zone)
@@ -164,24 +188,57 @@ def load_timesheet(params: dict, default_authors: Sequence[str] = ()) -> Loaded:
     authors = tuple(params.get("author") or ()) or tuple(default_authors)
     if params.get("author"):
         check_author_patterns(repos[0], authors)
-    selection = Selection(
+    selection = _selection(cfg, params, tz, since, until)
+    if len(repos) > 1:
+        return Loaded(_several(repos, cfg, selection, params, authors), cfg, repos)
+    with bulk():
+        sheet = build(selection, read_all(repos, bool(cfg.get("all")), authors, since, selection.exclude))
+    sheet.warnings += _rate_key_warnings(sheet, cfg, repos[0], authors)
+    return Loaded(sheet, cfg, repos)
+
+
+def _selection(cfg: config_module.Config, params: dict, tz, since, until) -> Selection:
+    """What one configuration (and the flags in it) selects and how it bills."""
+    return Selection(
         tz=tz,
         since=since,
         until=until,
         # --ignore adds to the configured words rather than replacing them.
         ignore=tuple(params.get("ignore") or ()) + tuple(cfg.get("ignore", ())),
         exclude=tuple(cfg.get("exclude", ())),
-        rates=_rates(cfg),
+        rates=rates_of(cfg),
         rounding=_rounding(cfg),
         identity=cfg.get("identity", "email"),
         max_session=cfg.parsed("max_session", parse_duration),
         allow_long=tuple(cfg.get("allow_long", ())),
     )
-    with bulk():
-        sheet = build(selection, read_all(repos, bool(cfg.get("all")), authors, since, selection.exclude))
-    if selection.rates.by_identity:
-        from hourly_hooks import rate_keys
 
-        whole = since is None and not authors  # every marker of everyone was read
-        sheet.warnings += rate_keys.warnings(sheet, cfg, repos[0].top, whole)
-    return Loaded(sheet, cfg, repos)
+
+def _rate_key_warnings(sheet: Timesheet, cfg: config_module.Config, repo: Repository, authors) -> list:
+    if not sheet.selection.rates.by_identity:
+        return []
+    from hourly_hooks import rate_keys
+
+    whole = sheet.selection.since is None and not authors  # every marker of everyone was read
+    return rate_keys.warnings(sheet, cfg, repo.top, whole)
+
+
+def _several(repos: Tuple[Repository, ...], cfg: config_module.Config, first: Selection,
+             params: dict, authors) -> Timesheet:
+    """One timesheet of several repositories, each billed by its own configuration."""
+    parts = []
+    for index, repo in enumerate(repos):
+        own = cfg if index == 0 else config_module.load(repo.top, flags=selection_flags(params))
+        selection = first if index == 0 else \
+            _selection(own, params, first.tz, first.since, first.until)
+        with bulk():
+            part = build(selection, read_markers(repo, bool(own.get("all")), authors, first.since,
+                                                 selection.exclude))
+        part.warnings += _rate_key_warnings(part, own, repo, authors)
+        parts.append((repo.name, part))
+    roundings = {str(part.selection.rounding) for _, part in parts}
+    ignore = tuple(dict.fromkeys(word for _, part in parts for word in part.selection.ignore))
+    # The whole's own rounding is said only when every repository has it (each is shown beside its subtotal).
+    whole = dataclasses.replace(first, ignore=ignore, rounding=first.rounding if len(roundings) == 1 else None)
+    with bulk():
+        return merged(whole, parts)

@@ -78,7 +78,8 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
     \b
     Examples:
       hourly report --period last-month --rate "100 USD"
-      hourly report --since 2020-01-01 --until 2020-01-06 --tz America/New_York
+      hourly report --period 2026-11 --tz America/New_York
+      hourly report --since 2020-01-01 --until 2020-01-05 --tz America/New_York
       hourly report --all --by week --format csv -o week.csv
     """
     fmt = output_format(fmt, as_json, "table")

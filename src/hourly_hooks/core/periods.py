@@ -9,7 +9,12 @@ from typing import Optional, Tuple
 from hourly_hooks.errors import quoted
 
 PERIODS = ("today", "yesterday", "this-week", "last-week", "this-month", "last-month",
-           "this-year", "last-year")
+           "this-quarter", "last-quarter", "this-year", "last-year")
+# Besides the words: a calendar month, quarter or year by its number.
+PERIOD_FORMS = "a month like 2026-11, a quarter like 2026-Q4, a year like 2026, or " + ", ".join(PERIODS)
+_MONTH = re.compile(r"(\d{4})-(\d{1,2})")
+_QUARTER = re.compile(r"(\d{4})-?q([1-4])")
+_YEAR = re.compile(r"\d{4}")
 
 # The date grammar, defined here rather than left to datetime.fromisoformat,
 # which accepts more with every Python release (3.11 added 20200106 and
@@ -141,10 +146,30 @@ def parse_when(text: str, tz: tzinfo, now: Optional[datetime] = None) -> datetim
     A day means its midnight in tz; a date-time without an offset is read in
     tz. Relative days count from now (default: the clock) in tz.
     """
+    moment, _ = _when(text, tz, now)
+    return moment
+
+
+def parse_bound(text: str, tz: tzinfo, end: bool, now: Optional[datetime] = None) -> datetime:
+    """--since (end=False) or --until (end=True) as the instant it stands for.
+
+    A day without a time is the whole day at both ends, as Watson's --to and
+    klog's --until read it: --since from its midnight, --until up to the next
+    day's midnight in tz (the first instant not counted; a 23- or 25-hour day
+    at a DST change is still one whole day). A date-time is that very instant.
+    """
+    moment, whole_day = _when(text, tz, now)
+    if end and whole_day:
+        return midnight(moment.date() + timedelta(days=1), tz)
+    return moment
+
+
+def _when(text: str, tz: tzinfo, now: Optional[datetime]) -> Tuple[datetime, bool]:
+    """(the moment, whether the text named a day without a time)."""
     words = _normal(text)
     today = (now or datetime.now(tz)).astimezone(tz).date()
     try:
-        return midnight(parse_day(text, today), tz)
+        return midnight(parse_day(text, today), tz), True
     except _UnknownForm:
         pass
     parts = _split_time(words)
@@ -152,7 +177,7 @@ def parse_when(text: str, tz: tzinfo, now: Optional[datetime] = None) -> datetim
         raise ValueError(f"not a date: {quoted(text.strip())} (try {DATE_FORMS})")
     day_text, clock, offset = parts
     day = parse_day(day_text, today)
-    return datetime.combine(day, clock, tzinfo=offset or tz)
+    return datetime.combine(day, clock, tzinfo=offset or tz), False
 
 
 AT_FORMS = "HH:MM, 9:30pm, 'yesterday 17:30', 'monday 9am' or a date-time like 2026-11-28T09:30"
@@ -185,27 +210,60 @@ def midnight(day: date, tz: tzinfo) -> datetime:
 
 
 def period(name: str, tz: tzinfo, now: Optional[datetime] = None) -> Tuple[datetime, datetime]:
-    """[start, end) of a named period around now, in tz. Weeks start on Monday."""
-    name = name.lower()
-    if name not in PERIODS:
-        raise ValueError(f"unknown period {quoted(name)} (expected one of {', '.join(PERIODS)})")
+    """[start, end) of a named period around now (PERIODS), or of a month, quarter
+    or year by its number (2026-11, 2026-Q4, 2026), in tz. Weeks start on Monday."""
+    words = _normal(name)
+    numbered = _numbered(words, name)
+    if numbered is not None:
+        first, following = numbered
+        return midnight(first, tz), midnight(following, tz)
+    if words not in PERIODS:
+        raise ValueError(f"unknown period {quoted(name.strip())} (expected {PERIOD_FORMS})")
     today = (now or datetime.now(tz)).astimezone(tz).date()
-    if name in ("today", "yesterday"):
-        day = today - timedelta(days=0 if name == "today" else 1)
+    if words in ("today", "yesterday"):
+        day = today - timedelta(days=0 if words == "today" else 1)
         return midnight(day, tz), midnight(day + timedelta(days=1), tz)
-    if name.endswith("-week"):
+    if words.endswith("-week"):
         monday = today - timedelta(days=today.weekday())
-        if name == "last-week":
+        if words == "last-week":
             monday -= timedelta(days=7)
         return midnight(monday, tz), midnight(monday + timedelta(days=7), tz)
-    if name.endswith("-month"):
+    if words.endswith("-month"):
         first = today.replace(day=1)
-        if name == "last-month":
-            first = (first - timedelta(days=1)).replace(day=1)
-        following = (first + timedelta(days=32)).replace(day=1)
-        return midnight(first, tz), midnight(following, tz)
-    year = today.year - (1 if name == "last-year" else 0)
+        if words == "last-month":
+            first = _months_later(first, -1)
+        return midnight(first, tz), midnight(_months_later(first, 1), tz)
+    if words.endswith("-quarter"):
+        first = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
+        if words == "last-quarter":
+            first = _months_later(first, -3)
+        return midnight(first, tz), midnight(_months_later(first, 3), tz)
+    year = today.year - (1 if words == "last-year" else 0)
     return midnight(date(year, 1, 1), tz), midnight(date(year + 1, 1, 1), tz)
+
+
+def _numbered(words: str, name: str) -> Optional[Tuple[date, date]]:
+    """(first day, first day after) of 2026-11, 2026-Q4 or 2026; None for other text."""
+    month = _MONTH.fullmatch(words)
+    if month:
+        number = int(month.group(2))
+        if not 1 <= number <= 12:
+            raise ValueError(f"unknown period {quoted(name.strip())} (there is no month {number})")
+        first = date(int(month.group(1)), number, 1)
+        return first, _months_later(first, 1)
+    quarter = _QUARTER.fullmatch(words)
+    if quarter:
+        first = date(int(quarter.group(1)), 3 * int(quarter.group(2)) - 2, 1)
+        return first, _months_later(first, 3)
+    if _YEAR.fullmatch(words):
+        return date(int(words), 1, 1), date(int(words) + 1, 1, 1)
+    return None
+
+
+def _months_later(first: date, months: int) -> date:
+    """The first of the month `months` after (or before) the month of `first`."""
+    index = first.year * 12 + first.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def week_start(day: date) -> date:

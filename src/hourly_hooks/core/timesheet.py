@@ -6,6 +6,7 @@ and returns data; the renderers in ``render.py`` only format what it returns.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
@@ -139,6 +140,8 @@ class Timesheet:
     # rates, whose keys it checks (rate_keys.py).
     people: Set[Tuple[str, str]] = field(default_factory=set)
     warnings: List[str] = field(default_factory=list)  # said on stderr with the report
+    # With several repositories (merged): each one's own selection (rate, rounding, ...), by name.
+    repositories: Dict[str, Selection] = field(default_factory=dict)
     # A group's share of its parent's totals; computed from the lines otherwise.
     # Init-only, so dataclasses.replace(sheet, lines=fewer) totals the new lines.
     shares: InitVar[Optional[Totals]] = None
@@ -297,6 +300,71 @@ def grouped(sheet: Timesheet, by: str) -> List[Group]:
             amounts[i][currency] = money.from_units(share, places)
     return [Group(key, Timesheet(sheet.selection, lines=buckets[key], shares=Totals(hours[i], amounts[i])))
             for i, key in enumerate(keys)]
+
+
+@dataclass(frozen=True)
+class Subtotal:
+    """One repository's part of a timesheet over several, billed by its own settings."""
+
+    repo: str
+    selection: Selection
+    sheet: Timesheet
+
+
+def subtotals(sheet: Timesheet) -> List[Subtotal]:
+    """Per repository (per client), its share of the totals, when the sheet covers
+    several (see merged); the shares add up to the sheet's totals, as groups do."""
+    if len(sheet.repositories) < 2:
+        return []
+    parts = {group.key: group.sheet for group in grouped(sheet, "repo")}
+    empty = Timesheet(sheet.selection)
+    return [Subtotal(name, selection, parts.get(name, empty)) for name, selection in sheet.repositories.items()]
+
+
+def merged(selection: Selection, parts: Sequence[Tuple[str, Timesheet]]) -> Timesheet:
+    """One timesheet of several repositories' own (each built by its own selection:
+    rate, rounding, max_session, ignore, exclude, identity), in start order.
+
+    A session read in an earlier repository (the same clock-in commit, as in a
+    fork and its upstream) is counted there only. Sessions of one person that
+    overlap in two repositories are both kept (each client had the time) but
+    named in the warnings: the same hour billed twice is for the user to check.
+    """
+    seen: Set[str] = set()
+    lines: List[Line] = []
+    sheet = Timesheet(selection, repositories={name: part.selection for name, part in parts})
+    for _, part in parts:
+        for line in part.lines:
+            if line.session.clock_in.sha not in seen:
+                seen.add(line.session.clock_in.sha)
+                lines.append(line)
+        sheet.open += part.open
+        sheet.anomalies += part.anomalies
+        sheet.ignored += part.ignored
+        sheet.people |= part.people
+        sheet.warnings += part.warnings
+    lines.sort(key=lambda line: (line.session.clock_in.effective_epoch, line.session.identity))
+    sheet.warnings += _overlaps(lines)
+    # Made again with the lines: their shown values are shared out of the whole's totals.
+    return dataclasses.replace(sheet, lines=lines)
+
+
+def _overlaps(lines: Sequence[Line]) -> List[str]:
+    """Warnings for one person's sessions that overlap in two repositories."""
+    last: Dict[str, Session] = {}
+    found = []
+    for line in lines:
+        session = line.session
+        who = session.clock_in.email.lower()
+        before = last.get(who)
+        if before is not None and before.repo != session.repo and before.end is not None \
+                and session.start < before.end:
+            found.append(f"Warning: {session.author}'s session at {session.start.isoformat(timespec='seconds')} "
+                         f"in {session.repo} overlaps their session in {before.repo} "
+                         f"(from {before.start.isoformat(timespec='seconds')}): both are billed, one per repository.")
+        if before is None or before.end is None or (session.end is not None and session.end > before.end):
+            last[who] = session
+    return found
 
 
 def _in_period(moment: datetime, selection: Selection) -> bool:

@@ -15,7 +15,7 @@ from hourly_hooks import JSON_VERSION
 from hourly_hooks.core import money
 from hourly_hooks.core.markers import format_time
 from hourly_hooks.core.sessions import Session
-from hourly_hooks.core.timesheet import GROUPINGS, Group, Line, Timesheet, grouped
+from hourly_hooks.core.timesheet import GROUPINGS, Group, Line, Selection, Timesheet, grouped, subtotals
 
 FORMATS = ("table", "csv", "json", "markdown", "timeclock", "html")
 __all__ = ["FORMATS", "GROUPINGS", "Group", "RENDERERS", "anomaly_lines", "groups", "total_lines"]
@@ -57,16 +57,38 @@ def _line_amount(line: Line) -> str:
 def total_lines(sheet: Timesheet) -> List[str]:
     """``12:54:47, 12.91 hours worked`` and, with a rate, ``1291.31 USD``."""
     rounding = sheet.selection.rounding
-    if rounding:
+    # Repositories rounding differently (see subtotals) still bill rounded time.
+    mixed = not rounding and any(selection.rounding for selection in sheet.repositories.values())
+    if rounding or mixed:
+        how = f"each session rounded {rounding}" if rounding else "each repository's rounding, below"
         lines = [f"{money.format_hms(sheet.worked_seconds)} worked, {money.format_hours(sheet.hours)} hours billed "
-                 f"(each session rounded {rounding})"]
+                 f"({how})"]
     else:
         lines = [f"{money.format_hms(sheet.seconds)}, {money.format_hours(sheet.hours)} hours worked"]
     if sheet.amounts:
         lines.append(_amount_text(sheet))
     if sheet.unpriced and sheet.amounts:
         lines.append(f"({len(sheet.unpriced)} session(s) have no rate and are not priced)")
-    return lines
+    return lines + _subtotal_lines(sheet)
+
+
+def _subtotal_lines(sheet: Timesheet) -> List[str]:
+    """Per repository (client), by its own settings; they add up to the total above."""
+    parts = subtotals(sheet)
+    if not parts:
+        return []
+    width = max(display_width(part.repo) for part in parts)
+    return ["Per repository (each by its own rate and rounding):"] + [
+        f"  {part.repo}{' ' * (width - display_width(part.repo))}  {money.format_hours(part.sheet.hours)} hours"
+        f"{', ' + _amount_text(part.sheet) if part.sheet.amounts else ''}  ({_terms(part.selection)})"
+        for part in parts]
+
+
+def _terms(selection: Selection) -> str:
+    """A repository's rate and rounding, as its subtotal line names them."""
+    rates = selection.rates
+    rate = "rates per person" if rates.by_identity else (f"rate {rates.default}" if rates.default else "no rate")
+    return f"{rate}, " + (f"each session rounded {selection.rounding}" if selection.rounding else "no rounding")
 
 
 # --- rows shared by table, csv and markdown -------------------------------------------
@@ -172,7 +194,8 @@ def markdown(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, s
         lines += ["| " + " | ".join(r[c].replace("|", "\\|") for c in columns) + " |" for r in rows]
     else:
         lines.append("No sessions in this period.")
-    lines += [""] + [f"**{text}**" for text in total_lines(sheet)]
+    # Indented total lines (per-repository subtotals) as a list: "**  x**" is not bold in Markdown.
+    lines += [""] + [f"- {text.strip()}" if text.startswith("  ") else f"**{text}**" for text in total_lines(sheet)]
     lines += [line if not line.startswith("  ") else f"- {line.strip()}" for line in _open_lines(sheet)]
     return "\n".join(lines) + "\n"
 
@@ -274,6 +297,15 @@ def json_text(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, 
             {"by": by, "key": g.key, "sessions": len(g.sheet.lines), "seconds": g.sheet.worked_seconds,
              "hours": money.format_hours(g.sheet.hours), "amounts": _amounts(g.sheet)}
             for g in parts]
+    repositories = subtotals(sheet)
+    if repositories:  # several repositories: each one's figures, by its own settings
+        document["repositories"] = [
+            {"repo": part.repo, "sessions": len(part.sheet.lines), "seconds": part.sheet.worked_seconds,
+             "billed_seconds": part.sheet.seconds, "hours": money.format_hours(part.sheet.hours),
+             "amounts": _amounts(part.sheet),
+             "rate": str(part.selection.rates.default) if part.selection.rates.default else None,
+             "rounding": str(part.selection.rounding) if part.selection.rounding else None}
+            for part in repositories]
     document.update(extra or {})
     return json.dumps(document) + "\n"
 
