@@ -39,7 +39,8 @@ header.title { display: flex; justify-content: space-between; align-items: basel
 h1 { font-size: 26px; margin: 0 0 16px; }
 p.number { margin: 0; font-size: 15px; font-weight: 600; }
 h2 { font-size: 17px; margin: 28px 0 10px; border-bottom: 1px solid #dde1e7; padding-bottom: 4px; }
-section.parties { display: flex; flex-wrap: wrap; gap: 12px 48px; margin-bottom: 8px; }
+div.head, section.parties { display: flex; flex-wrap: wrap; gap: 12px 48px; align-items: flex-start; }
+div.head dl.facts { margin-top: 8px; }
 .party { min-width: 220px; }
 .party h2 { margin-top: 8px; border: 0; font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: #5b6474; }
 .party address { font-style: normal; }
@@ -75,14 +76,18 @@ footer p { margin: 2px 0; overflow-wrap: anywhere; }
   h1 { font-size: 16pt; margin-bottom: 6pt; }
   h2 { font-size: 10.5pt; margin: 10pt 0 4pt; break-after: avoid; }
   .party h2 { font-size: 8pt; margin-top: 0; }
+  div.head { flex-wrap: nowrap; gap: 24pt; }
+  section.parties { gap: 24pt; flex-wrap: nowrap; }
+  .party { min-width: 0; }
+  div.head dl.facts { margin-top: 0; }
   /* The chart repeats the rows: the printed copy is the document the client files. */
   section.chart { display: none; }
-  table { font-size: 8pt; }
-  th, td { padding: 1.5pt 3pt; }
+  table { font-size: 8pt; line-height: 1.2; }
+  th, td { padding: 1pt 3pt; }
   thead { display: table-header-group; }
   thead th { font-size: 7pt; }
   tbody.session, tr, li, section.totals, footer { break-inside: avoid; }
-  tr.log ul { margin-bottom: 2pt; padding-left: 12pt; }
+  tr.log ul { margin-bottom: 1pt; padding-left: 12pt; }
   tr.log code { font-size: 7.5pt; }
   .totals p { font-size: 10pt; }
   footer { margin-top: 12pt; font-size: 7pt; }
@@ -119,8 +124,9 @@ def html(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, str]]
         "<main>",
         '<header class="title"><h1>Timesheet</h1>'
         + (f'<p class="number">No. {escape(number)}</p>' if number else "") + "</header>",
-        blocks.parties_html(document) if document else "",
-        '<dl class="facts">' + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts) + "</dl>",
+        '<div class="head">' + (blocks.parties_html(document) if document else "")
+        + '<dl class="facts">' + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts)
+        + "</dl></div>",
         blocks.invoices_html(document) if document else "",
     ]
     chart_by = by if by in ("day", "week", "month") else "day"
