@@ -65,3 +65,15 @@ def test_json_shape():
                     "origin": {"tool": "hourly-hooks", "version": "9.9",
                                "repositories": [{"name": "work", "head": "f" * 40, "roots": ["0" * 40]}]}}
     assert Invoice("X", "void").to_json()["status"] == "void"
+
+
+def test_only_an_http_link_is_a_link_and_every_text_is_escaped():
+    from hourly_hooks.output.document import invoices_html, link
+
+    assert link("https://pay.example/i/1?a=1&b=2") == \
+        '<a href="https://pay.example/i/1?a=1&amp;b=2">https://pay.example/i/1?a=1&amp;b=2</a>'
+    assert link("javascript:alert(1)") == "javascript:alert(1)"
+    assert link('https://x.example/"onmouseover=1') == "https://x.example/&quot;onmouseover=1"
+    made = document({"a" * 40: "<b>", "c" * 40: "<b>"}, [invoice("<b>", {"status": "open", "url": "data:x"})])
+    text = invoices_html(made)
+    assert "<b>" not in text and "&lt;b&gt;" in text and "href" not in text and "Pay at" in text

@@ -69,7 +69,8 @@ footer { margin-top: 28px; color: #8a93a3; font-size: 12px; }
 footer p { margin: 2px 0; overflow-wrap: anywhere; }
 /* No page size: A4 and Letter both take the page, whichever the printer holds. */
 @page { margin: 12mm 12mm 14mm;
-        @bottom-right { content: "Page " counter(page) " of " counter(pages); font-size: 8pt; color: #8a93a3; } }
+        @bottom-right { content: "Page " counter(page) " of " counter(pages); font: 8pt system-ui, sans-serif;
+                        color: #8a93a3; } }
 @media print {
   body { background: #fff; font-size: 9pt; line-height: 1.3; }
   main { max-width: none; margin: 0; padding: 0; border: 0; border-radius: 0; }
