@@ -81,7 +81,7 @@ def test_self_contained_escaped_and_complete(week):
     assert f"{shas['parser'][:7]} {HOSTILE}" in page.visible
     assert f"{shas['wrap'][:7]} wrap up" in page.visible
     assert "client <b>call</b>" in page.visible
-    assert "Who Alice Martin <alice@example.com>" in page.visible
+    assert "Worked by Alice Martin <alice@example.com>" in page.visible
     assert "Period 2026-03-02 to 2026-03-09" in page.visible and "Rate 100 USD per hour" in page.visible
 
 

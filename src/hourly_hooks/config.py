@@ -191,10 +191,18 @@ KEYS: Dict[str, Key] = {key.name: key for key in (
     Key("btcpay.notification_url", "string"),
     Key("btcpay.redirect_url", "string"),
     Key("btcpay.payment_methods", "strings", (), expected='a list such as ["onchain", "lightning"]'),
+    # Who the timesheet is from and to (core/document.py): [contractor] and [client], any layer.
+    *(key for party in ("contractor", "client") for key in (
+        Key(f"{party}.name", "string"),
+        Key(f"{party}.address", "strings",
+            expected='an address line, or a list of lines like ["1 Main St", "Springfield"]'),
+        Key(f"{party}.email", "string", check=_check_email, expected="an email address like name@example.com"),
+        Key(f"{party}.tax_id", "string", expected='a tax or VAT number like "DE123456789"'),
+    )),
 )}
 # Tables whose keys are not fixed: [rates] maps any identity to a rate.
 _RATE_KEY = Key("rates.*", "string", check=_check_rate, expected='a rate like "100 USD"')
-TABLES = ("rates", "btcpay")
+TABLES = ("rates", "btcpay", "contractor", "client")
 ENVIRONMENT = {key.env: key.name for key in KEYS.values() if key.env}
 # Words people reach for that are not keys (difflib cannot see these).
 _SYNONYMS = {"timezone": "tz", "time_zone": "tz", "zone": "tz", "rounding": "round",
@@ -223,7 +231,7 @@ def did_you_mean(dotted: str) -> str:
     if table == "rates":
         return ""
     scope = [k.split(".", 1)[1] for k in KEYS if k.startswith(f"{table}.")] if table \
-        else [k for k in KEYS if "." not in k] + ["rate", "rates", "btcpay"]
+        else [k for k in KEYS if "." not in k] + ["rate", *TABLES]
     if not table and f"btcpay.{name}" in KEYS:
         return f" (did you mean 'btcpay.{name}', under [btcpay]?)"
     import difflib  # only once a key is wrong

@@ -15,12 +15,13 @@ from hourly_hooks.output.chart import for_terminal
 from hourly_hooks.commands.jsonflag import output_format
 from hourly_hooks.commands.options import bulk, left_at_exit, load_timesheet, selection_options
 from hourly_hooks.errors import ConfigError, OutputError, Rejected
-from hourly_hooks.history import shallow_warning
+from hourly_hooks.history import open_repository, shallow_warning
 from hourly_hooks.pipes import reader_gone, silence_stdout
 from hourly_hooks.output.render import FORMATS, GROUPINGS, RENDERERS, anomaly_lines
 
 LEDGER_FILE = ("hourly", "invoices.jsonl")  # btcpay.ledger.LEDGER, without importing it
 OLD_REPORTS = ("hourly", "reports")  # where earlier versions remembered reports
+DOCUMENT_FORMATS = ("json", "markdown", "html")  # the formats that carry the document (core/document.py)
 
 
 def _read_worklog(loaded, params: dict):
@@ -86,6 +87,8 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
     extras.check_flags(fmt, output, worklog, chart)
     left_at_exit()
     with bulk():
+        # The document's root commits walk the whole history: asked first, read last.
+        roots = _start_roots(params) if fmt in DOCUMENT_FORMATS else None
         loaded = load_timesheet(params)
         _forget_old_reports(loaded.repos)
         sheet = loaded.timesheet
@@ -95,8 +98,8 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
         log = _read_worklog(loaded, params) if extras.wants_worklog(fmt, worklog) else None
         billed, billing_notes = billed_sessions(loaded.repos, sheet)
         spent = _budget(loaded, params)
-        # The JSON document carries the budget (null without one) as its last key.
-        text = extras.render(fmt, sheet, by, billed, log, {"budget": spent.to_json() if spent else None})
+        document = _document(loaded, billed, roots) if roots is not None else None
+        text = _render(fmt, sheet, by, billed, log, spent, document)
     if output and output != "-":
         write_file(output, text)
         click.echo(f"Wrote {len(sheet.lines)} session(s) to {output}", err=True)
@@ -118,6 +121,63 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
         raise Rejected("the history is cut (shallow clone); see the warning above")
     if strict and spent is not None and spent.exceeded:
         raise Rejected(f"the budget is exceeded: {spent.used} h used of {spent.limit} h")
+
+
+def _render(fmt: str, sheet, by: str, billed: dict, log, spent, document) -> str:
+    """The report's text; the document (None outside DOCUMENT_FORMATS) heads the Markdown,
+    is the JSON's "document" key and makes the HTML page a bill."""
+    if fmt == "html":
+        from hourly_hooks.output.html import html
+
+        return html(sheet, by, billed, log, document)
+    # The JSON document carries the budget (null without one) as its last key.
+    extra = {"document": document.to_json()} if document is not None and fmt == "json" else {}
+    if document is not None and fmt == "markdown":
+        from hourly_hooks.output.document import markdown_header
+
+        # The invoice is in the header: a row names its own only when the rows differ.
+        body = extras.render(fmt, sheet, by, document.row_invoices, log)
+        return "\n".join(markdown_header(document)) + "\n" + body
+    return extras.render(fmt, sheet, by, billed, log, dict(extra, budget=spent.to_json() if spent else None))
+
+
+def _start_roots(params: dict) -> list:
+    """The root-commit question of each repository the report reads, started (git/repository.start_roots)."""
+    from hourly_hooks.git.repository import start_roots
+
+    return [start_roots(open_repository(path)) for path in params.get("repo") or (".",)]
+
+
+def _document(loaded, billed: dict, roots: list):
+    """The timesheet's document (core/document.py) from the configuration, the ledger and git."""
+    from hourly_hooks import __version__
+    from hourly_hooks.core.document import Source, build
+    from hourly_hooks.git.repository import roots as roots_of
+
+    sheet = loaded.timesheet
+    sources = [Source(repo.name, repo.head, tuple(roots_of(job))) for repo, job in zip(loaded.repos, roots)]
+    return build(sheet, datetime.now(sheet.selection.tz).date(), contractor=loaded.config.table("contractor"),
+                 client=loaded.config.table("client"), billed=billed, records=_invoice_records(loaded.repos, billed),
+                 sources=sources, version=__version__)
+
+
+def _invoice_records(repos, billed: dict) -> dict:
+    """Invoice id (or a pending order's id) -> what the ledgers last recorded of it, for the ids in billed."""
+    wanted = {ref for value in billed.values() for ref in value.split(" + ")}
+    if not wanted:
+        return {}
+    from hourly_hooks.btcpay.ledger import Ledger
+    from hourly_hooks.core.document import invoice
+
+    found = {}
+    for repo in repos:
+        for order in Ledger(repo.git_dir).orders().values():
+            if order.order_id in wanted and not order.invoices:
+                found[order.order_id] = invoice(order.order_id, dict(order.details, status="pending"))
+            for invoice_id, record in order.invoices.items():
+                if invoice_id in wanted:
+                    found[invoice_id] = invoice(invoice_id, record, order.order_id)
+    return found
 
 
 def _forget_old_reports(repos) -> None:
