@@ -157,7 +157,7 @@ def test_facts_origin_and_the_total_once_at_the_end(two_days):
     write_config(two_days, user=CONTRACTOR)
     head = two_days.git("rev-parse", "HEAD").strip()
     root = two_days.git("rev-list", "--max-parents=0", "HEAD").strip()
-    text = report(two_days, "--rate", "100 EUR", "--since", "2026-11-01", "--until", "2026-12-01",
+    text = report(two_days, "--rate", "100 EUR", "--since", "2026-11-01", "--until", "2026-11-30",
                   "--format", "html")
     page = Blocks(text)
     facts = page.text("facts")
@@ -301,7 +301,7 @@ def test_a_month_prints_on_few_pages(month, tmp_path):
         pytest.skip("chromium is not installed (apt-get install chromium)")
     write_config(month, user=CONTRACTOR, repository=CLIENT)
     page = tmp_path / "month.html"
-    page.write_text(report(month, "--since", "2026-11-01", "--until", "2026-12-01", "--rate", "100 EUR",
+    page.write_text(report(month, "--since", "2026-11-01", "--until", "2026-11-30", "--rate", "100 EUR",
                            "--format", "html"), encoding="utf-8")
     assert "168:00:00, 168.00 hours worked" in page.read_text()
     pages = _pdf_pages(browser, page, tmp_path)
