@@ -153,6 +153,11 @@ class Ledger:
     def status(self, order_id: str, invoice, backend) -> None:
         self.append({"event": "status", "order_id": order_id, **server_of(backend), **_invoice_fields(invoice)})
 
+    def released(self, order_id: str, invoice_id: str, backend) -> None:
+        """The server says it has no such invoice (404): the time it held is released."""
+        self.append({"event": "status", "order_id": order_id, "invoice_id": invoice_id, "status": "void",
+                     "missing": True, **server_of(backend)})
+
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Serialise look-up-then-create between concurrent runs in this repository."""
