@@ -38,6 +38,8 @@ LEDGER = Path("hourly") / "invoices.jsonl"
 # Statuses that release an invoice's time ("expired"/"invalid": ledgers of earlier versions).
 VOID_STATUSES = ("void", "expired", "invalid")
 LOCK = Path("hourly") / "invoice.lock"
+# The status of an invoice the server said it does not have (its time is released).
+RELEASED = "not on the server (released)"
 
 
 @dataclass

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable, Dict, Iterator, List, Optional
 
 from hourly_hooks.btcpay import OPEN, PAYING, Backend, duplicates
-from hourly_hooks.btcpay.ledger import Ledger, same_server
+from hourly_hooks.btcpay.ledger import RELEASED, Ledger, same_server
 from hourly_hooks.core.markers import format_duration
 from hourly_hooks.errors import BTCPayError
 
@@ -33,7 +33,6 @@ from hourly_hooks.errors import BTCPayError
 WATCHED = (OPEN, PAYING)
 CEILING = 60.0           # seconds: the longest wait between two polls
 GIVE_UP = 600.0          # seconds the server may fail in a row before the watch ends (exit 5)
-RELEASED = "not on the server (released)"
 
 
 @dataclass(frozen=True)
