@@ -123,6 +123,10 @@ class GetRetry(Retry):
         except InvalidHeader:   # a Retry-After that is neither seconds nor a date: the backoff
             return None
 
+    def is_retry(self, method, status_code, has_retry_after=False):
+        # By hand rather than allowed_methods, which urllib3 before 1.26 names otherwise.
+        return method.upper() == "GET" and super().is_retry(method, status_code, has_retry_after)
+
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
         if (method or "").upper() != "GET" or isinstance(error, ReadTimeoutError):
             # What requests does without retries (Retry(0, read=False)): the same errors, raised the same way.
@@ -140,7 +144,7 @@ class GetRetry(Retry):
 def retry_policy() -> GetRetry:
     # raise_on_status=False: the last 5xx/429 answer comes back, and becomes one line (http_error).
     return GetRetry(total=RETRIES, connect=RETRIES, read=RETRIES, status=RETRIES,
-                    backoff_factor=RETRY_BACKOFF, status_forcelist=RETRY_STATUSES, allowed_methods=("GET",),
+                    backoff_factor=RETRY_BACKOFF, status_forcelist=RETRY_STATUSES,
                     raise_on_status=False, respect_retry_after_header=True)
 
 

@@ -160,7 +160,8 @@ def uninterrupted() -> Iterator[None]:
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        # None: a handler set outside Python, which cannot be put back; Python's own is the nearest.
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
         if caught:
             raise KeyboardInterrupt
 
