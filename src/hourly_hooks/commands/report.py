@@ -98,8 +98,9 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
         for warning in cut:
             click.echo(f"Warning: {warning}", err=True)
         log = _read_worklog(loaded, params) if extras.wants_worklog(fmt, worklog) else None
-        # Statuses for people; JSON and CSV keep the bare id (a key to look the invoice up by).
-        billed, billing_notes = billed_sessions(loaded.repos, sheet, with_status=fmt not in ("json", "csv"))
+        # The table's invoice column says the status too; every other format keeps the bare id
+        # (a key to look the invoice up by; the timesheet's document shows the status itself).
+        billed, billing_notes = billed_sessions(loaded.repos, sheet, with_status=fmt == "table")
         spent = _budget(loaded, params)
         # The JSON document carries the budget (null without one) as its last key.
         text = extras.render(fmt, sheet, by, billed, log, {"budget": spent.to_json() if spent else None})
