@@ -130,7 +130,11 @@ CAN_VIEW_INVOICES = "btcpay.store.canviewinvoices"
 CAN_VIEW_STORE = "btcpay.store.canviewstoresettings"
 CAN_MODIFY_INVOICES = "btcpay.store.canmodifyinvoices"
 
-FAULT_KINDS = ("delay", "500", "malformed", "drop_after_create", "redirect", "phantom")
+FAULT_KINDS = ("delay", "500", "malformed", "drop_after_create", "redirect", "phantom",
+               "502", "503", "504", "429", "drop")
+# Answers a proxy or a busy server gives before the request reaches BTCPay: no work done.
+_GATEWAY_REASONS = {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
+                    429: "Too Many Requests"}
 
 
 # ---------------------------------------------------------------------------
@@ -794,6 +798,8 @@ class FakeBTCPay:
         # The "redirect" fault's answer: status and Location (a proxy's http -> https, another host).
         self.redirect_status = 302
         self.redirect_location = ""
+        # The "429" fault's Retry-After header (seconds, or an HTTP date; None: no header).
+        self.retry_after: Optional[str] = "1"
         self.requests: List[dict] = []
         self._lock = threading.RLock()
         self._stores: Dict[str, _Store] = {}
@@ -920,7 +926,9 @@ class FakeBTCPay:
         "drop_after_create" (do the work, then close the connection without answering),
         "redirect" (answer ``redirect_status`` with ``Location: redirect_location``, without the work),
         "phantom" (answer normally, then forget every invoice the request created: an id
-        the server does not have).
+        the server does not have), "502" / "503" / "504" (a proxy's answer while the server
+        restarts, without the work), "429" (a rate limit, with ``Retry-After: retry_after``,
+        without the work), "drop" (close the connection without answering or doing the work).
         A request gets at most one fault: the earliest registered one that matches.
         """
         if kind not in FAULT_KINDS:
@@ -955,6 +963,15 @@ class FakeBTCPay:
             return _Response(500)
         if kind == "redirect":
             return _Response(self.redirect_status, b"", {"Location": self.redirect_location})
+        if kind == "drop":
+            return _DROP
+        if kind in ("502", "503", "504", "429"):
+            status = int(kind)
+            headers = {"Content-Type": "text/html"}
+            if status == 429 and self.retry_after is not None:
+                headers["Retry-After"] = self.retry_after
+            return _Response(status, f"<html><body>{status} {_GATEWAY_REASONS[status]}</body></html>".encode(),
+                             headers)
         try:
             with self._lock:
                 if request.path.lower().startswith("/api/"):

@@ -494,6 +494,26 @@ def test_fault_500_does_no_work(fake, key):
     assert create_gf(fake, key, {"amount": "1"}).status_code == 200
 
 
+@pytest.mark.parametrize("kind", ["502", "503", "504", "429"])
+def test_gateway_and_rate_limit_faults_do_no_work(fake, key, kind):
+    fake.fault(kind, "/invoices", method="POST")
+    response = create_gf(fake, key, {"amount": "1"})
+    assert response.status_code == int(kind)
+    assert response.headers.get("Retry-After") == ("1" if kind == "429" else None)
+    assert fake.invoices() == []
+    fake.retry_after = "Wed, 21 Oct 2026 07:28:00 GMT"
+    fake.fault("429", "/invoices", method="POST")
+    assert create_gf(fake, key, {"amount": "1"}).headers["Retry-After"] == fake.retry_after
+    assert create_gf(fake, key, {"amount": "1"}).status_code == 200
+
+
+def test_fault_drop_closes_without_the_work(fake, key):
+    fake.fault("drop", "/invoices", method="POST")
+    with pytest.raises(requests.ConnectionError):
+        create_gf(fake, key, {"amount": "1"})
+    assert fake.invoices() == []
+
+
 def test_fault_malformed_does_the_work(fake, key):
     fake.fault("malformed", "/invoices")
     response = create_gf(fake, key, {"amount": "1"})

@@ -38,6 +38,8 @@ LEDGER = Path("hourly") / "invoices.jsonl"
 # Statuses that release an invoice's time ("expired"/"invalid": ledgers of earlier versions).
 VOID_STATUSES = ("void", "expired", "invalid")
 LOCK = Path("hourly") / "invoice.lock"
+# The status of an invoice the server said it does not have (its time is released).
+RELEASED = "not on the server (released)"
 
 
 @dataclass
@@ -152,6 +154,11 @@ class Ledger:
 
     def status(self, order_id: str, invoice, backend) -> None:
         self.append({"event": "status", "order_id": order_id, **server_of(backend), **_invoice_fields(invoice)})
+
+    def released(self, order_id: str, invoice_id: str, backend) -> None:
+        """The server says it has no such invoice (404): the time it held is released."""
+        self.append({"event": "status", "order_id": order_id, "invoice_id": invoice_id, "status": "void",
+                     "missing": True, **server_of(backend)})
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Dict, List, Optional
+from typing import Dict, Iterable, List, Mapping, Optional
 
 from hourly_hooks.btcpay import VOID, Backend
 from hourly_hooks.btcpay import duplicates
 from hourly_hooks.btcpay.billing import PENDING_GRACE, known_time
-from hourly_hooks.btcpay.ledger import Ledger, Order, same_server, time_of
+from hourly_hooks.btcpay.ledger import RELEASED, Ledger, Order, same_server, time_of
 from hourly_hooks.errors import BTCPayError
 
 @dataclass
@@ -50,6 +50,30 @@ def listing(ledger: Ledger, backend: Optional[Backend], *, now: Optional[datetim
         _unknown(result.rows, orders, backend, unknown)
     result.notes += duplicates.flag(result.rows, orders)
     return result
+
+
+def last_statuses(git_dirs: Iterable) -> Dict[str, str]:
+    """Invoice id -> the status the ledgers last saw (a pending create: its order id -> "pending").
+
+    Read from the ledgers alone, no network: what `hourly report` and a timesheet show
+    beside each billed session; `hourly invoices` (or `--watch`) refreshes it.
+    """
+    statuses: Dict[str, str] = {}
+    for git_dir in git_dirs:
+        for order in Ledger(git_dir).orders().values():
+            if order.unsettled:
+                statuses[order.order_id] = "pending"
+            for invoice_id, record in order.invoices.items():
+                statuses[invoice_id] = RELEASED if record.get("missing") else str(record.get("status"))
+    return statuses
+
+
+def with_status(refs: str, statuses: Mapping[str, str]) -> str:
+    """"INV1" -> "INV1 (paid)"; invoices that bill the same time, "A + B" -> "A + B (paid late, open)"."""
+    known = [statuses.get(ref) for ref in refs.split(" + ")]
+    if not any(known):
+        return refs
+    return f"{refs} ({', '.join(status or '?' for status in known)})"
 
 
 def _unknown(rows: List[dict], orders: Dict[str, Order], backend: Backend, why: str) -> None:
@@ -88,7 +112,7 @@ def _rows(order: Order) -> List[dict]:
     rows = []
     for invoice_id, rec in order.invoices.items():
         time = time_of(rec.get("time")) or order.time
-        status = "not on the server (released)" if rec.get("missing") else rec.get("status")
+        status = RELEASED if rec.get("missing") else rec.get("status")
         rows.append(dict(base, id=invoice_id, url=rec.get("url"), amount=rec.get("amount"),
                          currency=rec.get("currency"), status=status, paid=rec.get("paid"),
                          hours=rec.get("hours") or details.get("hours"),

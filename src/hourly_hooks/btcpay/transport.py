@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 import warnings
 from decimal import Decimal, InvalidOperation
 from functools import partial
@@ -20,6 +21,9 @@ from urllib.parse import urljoin, urlsplit
 
 import click
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import InvalidHeader, MaxRetryError, ReadTimeoutError, ResponseError
+from urllib3.util.retry import Retry
 
 from hourly_hooks.btcpay.hosts import bare_url, is_loopback, is_onion, normalize_host, require_safe_scheme  # noqa: F401 (the backends' names)
 from hourly_hooks.errors import BTCPayError, ConfigError
@@ -28,6 +32,20 @@ from hourly_hooks.errors import BTCPayError, ConfigError
 # fast. Read is longer: invoice creation asks the rate provider and derives an
 # address, which takes a few seconds on a small server.
 DEFAULT_TIMEOUT = (10.0, 30.0)
+
+# Reads (GET) that fail for a passing reason are tried again; nothing else is.
+# A connection that could not be made or was dropped, or a 429/502/503/504
+# answer (a proxy in front of a restarting server, a rate limit), is retried up
+# to RETRIES times, waiting 0, 1 and 2 s (urllib3's backoff for RETRY_BACKOFF),
+# or what Retry-After asks; no retry starts, or waits, past RETRY_BUDGET
+# seconds after the first failure. A read timeout is not retried (it has
+# already cost the whole read timeout), a 500 is a bug on the server (asking
+# again gives the same answer), and a POST (an invoice's create) is never sent
+# twice by this layer: the billing protocol asks the server by order id instead.
+RETRIES = 3
+RETRY_BACKOFF = 0.5
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+RETRY_BUDGET = 15.0
 
 NOTHING_CREATED = "nothing was created"
 MAY_EXIST = "the invoice may exist: run `hourly invoices`"
@@ -89,6 +107,47 @@ def parse_timeout(value) -> tuple:
     return (min(seconds, DEFAULT_TIMEOUT[0]), seconds)
 
 
+class GetRetry(Retry):
+    """urllib3's Retry, for GET only, never after a read timeout, within RETRY_BUDGET."""
+
+    deadline: Optional[float] = None   # monotonic time, set at the first failure
+
+    def new(self, **kw):
+        retry = super().new(**kw)
+        retry.deadline = self.deadline
+        return retry
+
+    def get_retry_after(self, response):
+        try:
+            return super().get_retry_after(response)
+        except InvalidHeader:   # a Retry-After that is neither seconds nor a date: the backoff
+            return None
+
+    def is_retry(self, method, status_code, has_retry_after=False):
+        # By hand rather than allowed_methods, which urllib3 before 1.26 names otherwise.
+        return method.upper() == "GET" and super().is_retry(method, status_code, has_retry_after)
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if (method or "").upper() != "GET" or isinstance(error, ReadTimeoutError):
+            # What requests does without retries (Retry(0, read=False)): the same errors, raised the same way.
+            return Retry(0, read=False).increment(method, url, response, error, _pool, _stacktrace)
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        now = time.monotonic()
+        if retry.deadline is None:
+            retry.deadline = now + RETRY_BUDGET
+        wait = self.get_retry_after(response) if response is not None else None
+        if now + (retry.get_backoff_time() if wait is None else wait) > retry.deadline:
+            raise MaxRetryError(_pool, url, error or ResponseError(f"retry budget spent ({RETRY_BUDGET:g} s)"))
+        return retry
+
+
+def retry_policy() -> GetRetry:
+    # raise_on_status=False: the last 5xx/429 answer comes back, and becomes one line (http_error).
+    return GetRetry(total=RETRIES, connect=RETRIES, read=RETRIES, status=RETRIES,
+                    backoff_factor=RETRY_BACKOFF, status_forcelist=RETRY_STATUSES,
+                    raise_on_status=False, respect_retry_after_header=True)
+
+
 class Session(requests.Session):
     """A requests session with a default timeout and Decimal-parsed JSON.
 
@@ -101,6 +160,9 @@ class Session(requests.Session):
         super().__init__()
         self.timeout = timeout
         self.base_url = base_url
+        adapter = HTTPAdapter(max_retries=retry_policy())
+        self.mount("https://", adapter)
+        self.mount("http://", adapter)
         # The environment is consulted once, on purpose, in build_session():
         # with trust_env, requests lets *_PROXY override explicit proxies and
         # a ~/.netrc entry replace our Authorization header.
@@ -234,6 +296,11 @@ def http_error(response: requests.Response, *, api: str, stage: Optional[str] = 
         return fail(f"BTCPay Server (404): {detail}." if detail else f"BTCPay Server: unknown {what} (404).")
     if status == 422:
         return fail(f"BTCPay Server rejected the {what} (422): {_fields(body) or detail}.")
+    if status == 429:
+        after = response.headers.get("Retry-After", "").strip()
+        wait = f", and asks to wait {after} s" if after.isdigit() else ""
+        return fail(f"BTCPay Server is limiting requests (429){wait}: {detail or 'too many requests'}; "
+                    "try again later" + _tail(stage, sent=False))
     if 400 <= status < 500:
         return fail(f"BTCPay Server refused the {what} ({status}): {detail or response.reason}.")
     return fail(f"BTCPay Server failed ({status} {response.reason})" + _tail(stage),

@@ -21,6 +21,7 @@ from hourly_hooks.commands.btcpay import host_and_pem, load_settings
 from hourly_hooks import JSON_VERSION as VERSION
 from hourly_hooks.commands.jsonflag import output_format
 from hourly_hooks.commands.options import load_timesheet, selection_options
+from hourly_hooks.core.markers import parse_duration
 from hourly_hooks.errors import EXIT_INTERRUPTED, HourlyError, NothingToBill, Rejected, UsageError
 from hourly_hooks.git.run import run_git
 from hourly_hooks.history import author_pattern, open_repository, refuse_shallow
@@ -219,10 +220,24 @@ def _ask(question: str) -> bool:
               help="Output format [default: table].")
 @click.option("--json", "as_json", is_flag=True, help="Short for --format json.")
 @click.option("--insecure", is_flag=True, help="Accept a self-signed TLS certificate (with a warning).")
+@click.option("--watch", is_flag=True,
+              help="Then ask again until no invoice is open (paid, expired or invalid), one line per change.")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=5.0, show_default=True, metavar="SECONDS",
+              help="--watch: the shortest wait between two polls (it doubles while nothing changes, up to 60 s).")
+@click.option("--give-up", "give_up", default="10m", show_default=True, metavar="SPAN",
+              help="--watch: stop (exit 5) when the server cannot be asked for this long, e.g. 90s, 30m.")
 def invoices(repo: Optional[str], backend: Optional[str], host: Optional[str], pem: Optional[str],
-             fmt: Optional[str], as_json: bool, insecure: bool) -> None:
-    """List the hourly invoices (this repository's ledger and the store's), with their live status."""
+             fmt: Optional[str], as_json: bool, insecure: bool, watch: bool, interval: float,
+             give_up: str) -> None:
+    """List the hourly invoices (this repository's ledger and the store's), with their live status.
+
+    \b
+    Examples:
+      hourly invoices
+      hourly invoices --watch          # until each open invoice is paid, expired or invalid
+    """
     as_json = output_format(fmt, as_json, "table") == "json"
+    patience = _watch_flags(watch, as_json, give_up)
     repository = open_repository(repo or ".")
     ledger = Ledger(repository.git_dir)
     client, problem = None, None
@@ -233,6 +248,8 @@ def invoices(repo: Optional[str], backend: Optional[str], host: Optional[str], p
     except UsageError:  # a value typed on this command line is never passed over
         raise
     except HourlyError as error:  # no credentials here: still list what the ledger knows
+        if watch:
+            raise  # watching is asking the server
         if ledger.orders():
             problem = error.message
     listed = listing(ledger, client)
@@ -246,6 +263,40 @@ def invoices(repo: Optional[str], backend: Optional[str], host: Optional[str], p
         click.echo(note, err=True)
     if problem:
         click.echo(f"Warning: statuses not refreshed from the server: {problem}", err=True)
+    if watch and client is not None:
+        _watch(ledger, client, interval, patience)
+
+
+def _watch_flags(watch: bool, as_json: bool, give_up: str) -> float:
+    """The --give-up span in seconds, once the --watch flags are known to fit together."""
+    if watch and as_json:
+        raise UsageError("--watch prints one line per change: it does not combine with --json / --format json.")
+    try:
+        seconds = parse_duration(give_up).total_seconds()
+    except ValueError as error:
+        raise UsageError(f"--give-up: {error}") from None
+    if seconds <= 0:
+        raise UsageError("--give-up must be longer than zero, e.g. 10m.")
+    return seconds
+
+
+def _watch(ledger: Ledger, client, interval: float, give_up: float) -> None:
+    from hourly_hooks.btcpay import watch as watching
+
+    count = len(watching.open_invoices(ledger, client))
+    if not count:
+        click.echo("No open invoice to watch.", err=True)
+        return
+    click.echo(f"Watching {count} open invoice(s) on {client.host} (Ctrl-C stops)...", err=True)
+    try:
+        watching.watch(ledger, client, interval=interval, give_up=give_up, show=click.echo,
+                       warn=lambda text: click.echo(text, err=True))
+    except KeyboardInterrupt:
+        left = watching.open_invoices(ledger, client)
+        click.echo(f"\nStopped watching: {len(left)} invoice(s) still open; every change seen is in the ledger.",
+                   err=True)
+        raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+    click.echo("No open invoice left: each is paid, expired or invalid.", err=True)
 
 
 def _table(rows: list) -> None:

@@ -36,8 +36,10 @@ def _read_worklog(loaded, params: dict):
                         tuple(params.get("author") or ()))
 
 
-def billed_sessions(repos, sheet) -> tuple:
+def billed_sessions(repos, sheet, with_status: bool = False) -> tuple:
     """(clock-in SHA -> invoice ids, notes about invoices that bill the same time).
+
+    `with_status`: each id followed by the status the ledger last saw, "INV1 (paid)".
 
     Matched by the marker commits' raw authors and time (btcpay/authors.py),
     so a changed identity rule or .mailmap still shows billed time as billed.
@@ -58,6 +60,10 @@ def billed_sessions(repos, sheet) -> tuple:
     groups = [group for each in orders for group in overlapping_groups(each)]
     together = {r.id: " + ".join(other.id for other in group) for group in groups for r in group}
     billed = {sha: together.get(ref, ref) for sha, ref in billed.items()}
+    if with_status:
+        from hourly_hooks.btcpay import listing
+        statuses = listing.last_statuses(repo.git_dir for repo in with_ledger)
+        billed = {sha: listing.with_status(refs, statuses) for sha, refs in billed.items()}
     return billed, [group_note(group) for group in groups]
 
 
@@ -96,7 +102,9 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
         for warning in cut:
             click.echo(f"Warning: {warning}", err=True)
         log = _read_worklog(loaded, params) if extras.wants_worklog(fmt, worklog) else None
-        billed, billing_notes = billed_sessions(loaded.repos, sheet)
+        # The table's invoice column says the status too; every other format keeps the bare id
+        # (a key to look the invoice up by; the timesheet's document shows the status itself).
+        billed, billing_notes = billed_sessions(loaded.repos, sheet, with_status=fmt == "table")
         spent = _budget(loaded, params)
         document = _document(loaded, billed, roots) if roots is not None else None
         text = _render(fmt, sheet, by, billed, log, spent, document)
