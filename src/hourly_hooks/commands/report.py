@@ -94,8 +94,10 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
         log = _read_worklog(loaded, params) if extras.wants_worklog(fmt, worklog) else None
         billed, billing_notes = billed_sessions(loaded.repos, sheet)
         spent = _budget(loaded, params)
-        # The JSON document carries the budget (null without one) as its last key.
-        text = extras.render(fmt, sheet, by, billed, log, {"budget": spent.to_json() if spent else None})
+        # The JSON document carries the manifest (hourly verify) and the budget (null without one) last.
+        extra: dict = {"manifest": _manifest(loaded, params)} if fmt in ("json", "html") else {}
+        extra["budget"] = spent.to_json() if spent else None
+        text = extras.render(fmt, sheet, by, billed, log, extra)
     if output and output != "-":
         write_file(output, text)
         click.echo(f"Wrote {len(sheet.lines)} session(s) to {output}", err=True)
@@ -117,6 +119,16 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
         raise Rejected("the history is cut (shallow clone); see the warning above")
     if strict and spent is not None and spent.exceeded:
         raise Rejected(f"the budget is exceeded: {spent.used} h used of {spent.limit} h")
+
+
+def _manifest(loaded, params: dict) -> dict:
+    """What `hourly verify` recomputes the timesheet from (verification.py)."""
+    from hourly_hooks.verification import manifest_for
+
+    all_refs = params.get("all_refs")
+    if all_refs is None:
+        all_refs = bool(loaded.config.get("all", False))
+    return manifest_for(loaded.timesheet, loaded.repos, bool(all_refs), tuple(params.get("author") or ()))
 
 
 def _forget_old_reports(repos) -> None:

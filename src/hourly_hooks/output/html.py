@@ -65,9 +65,11 @@ footer { margin-top: 28px; color: #8a93a3; font-size: 12px; }
 
 
 def html(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, str]] = None,
-         worklog: Optional[WorkLog] = None) -> str:
-    """The whole page. With a work log, each session lists the commits made during it."""
+         worklog: Optional[WorkLog] = None, manifest: Optional[dict] = None) -> str:
+    """The whole page. With a work log, each session lists the commits made during it;
+    with a manifest, it is carried as data (output/manifest_block.py) for `hourly verify`."""
     from hourly_hooks.output import render
+    from hourly_hooks.output.manifest_block import html_block
 
     billed = billed or {}
     who = _who(sheet)
@@ -108,7 +110,7 @@ def html(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, str]]
         parts += [f"<section><h2>By {escape(by)}</h2>", _table(render._group_rows(sheet, by)), "</section>"]
     parts += ["<section>", "<h2>Sessions</h2>", _sessions(sheet, billed, worklog), "</section>",
               "<footer>Made by hourly-hooks from the clock-in and clock-out commits in git history.</footer>",
-              "</main>", "</body>", "</html>"]
+              "</main>", *filter(None, [html_block(manifest)]), "</body>", "</html>"]
     return "\n".join(parts) + "\n"
 
 
