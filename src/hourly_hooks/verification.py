@@ -48,7 +48,9 @@ class Outcome:
     verdict: Verdict
     shallow: List[str] = field(default_factory=list)    # repositories that are shallow clones
     tips_missing: List[str] = field(default_factory=list)     # the bill's tips this clone lacks
-    tips_rewritten: List[str] = field(default_factory=list)   # the bill's tips no branch here contains
+    # The bill's tips that this clone holds but no branch contains (fetched by SHA, or a history
+    # rewritten since): the bill is still recomputed from them, and this is said.
+    tips_rewritten: List[str] = field(default_factory=list)
     read_from: List[str] = field(default_factory=list)        # what was read instead of them
 
 
@@ -69,7 +71,7 @@ def read_file(path: str) -> Claim:
             raise UsageError(f"{path}: {error}") from None
     if not isinstance(data, dict):
         raise UsageError(f"{path}: no manifest in this timesheet",
-                         hint="Timesheets made by `hourly report --format json|html` carry one (hourly 0.2 on).")
+                         hint="`hourly report --format json` and `--format html` make timesheets that carry one.")
     claim = Claim(data, path)
     _check_digest(claim)
     if isinstance(document, dict):
@@ -77,15 +79,12 @@ def read_file(path: str) -> Claim:
     return claim
 
 
-def from_invoice(invoice_id: str, pos_data) -> Claim:
-    """The claim an invoice's posData carries (btcpay: the compact manifest under `timesheet`)."""
-    from hourly_hooks.btcpay import timesheet_from
-
-    data = timesheet_from(pos_data)
+def from_invoice(invoice_id: str, data: Optional[dict]) -> Claim:
+    """The claim an invoice carries: the compact manifest of its posData (btcpay Invoice.timesheet)."""
     if data is None:
         raise UsageError(f"invoice {invoice_id} carries no timesheet manifest",
-                         hint="Invoices made by hourly 0.2 on carry one; older ones can only be checked "
-                              "against their timesheet file: hourly verify FILE")
+                         hint="Invoices made before `hourly verify` existed carry none: verify their "
+                              "timesheet file instead (hourly verify FILE).")
     try:
         return Claim(manifests.expanded(data), f"invoice {invoice_id}")
     except manifests.ManifestError as error:
@@ -164,8 +163,8 @@ def verify(claim: Claim, repos: Sequence[Repository]) -> Outcome:
         lacking &= absent(repo.top, named)  # absent when no repository has it
         read_from.append(list(heads))
     all_refs = bool(_rules(data).get("all_refs"))
-    if outcome.tips_missing or outcome.tips_rewritten:
-        # The bill's commits are not (or no longer) this history: recompute from what is.
+    if outcome.tips_missing:
+        # The bill's commits are not in this clone: recompute from its history, and say what differs.
         read_from = [repo.tips(all_refs) for repo in repos]
         outcome.read_from = [sha for tips_ in read_from for sha in tips_]
     authors = manifests.source_like(data, {}).authors

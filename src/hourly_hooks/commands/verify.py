@@ -47,14 +47,15 @@ def verify(file: Optional[str], invoice_id: Optional[str], repo: Tuple[str, ...]
     if file:
         claim = verification.read_file(file)
     else:
-        claim = verification.from_invoice(str(invoice_id), _pos_data(str(invoice_id), repos[0], backend, host,
-                                                                       pem, insecure))
+        claim = verification.from_invoice(str(invoice_id), _carried(str(invoice_id), repos[0], backend, host,
+                                                                      pem, insecure))
     outcome = verification.verify(claim, repos)
     _show(outcome)
     _conclude(outcome)
 
 
-def _pos_data(invoice_id: str, repository, backend, host, pem, insecure):
+def _carried(invoice_id: str, repository, backend, host, pem, insecure) -> Optional[dict]:
+    """The compact manifest the invoice's posData carries (GET with a view-only key is enough)."""
     from hourly_hooks.btcpay import backend_from
     from hourly_hooks.commands.btcpay import load_settings
 
@@ -75,8 +76,8 @@ def _show(outcome) -> None:
     if outcome.tips_missing:
         click.echo(f"This clone lacks the commit(s) the bill was made from: {', '.join(outcome.tips_missing)}")
     if outcome.tips_rewritten:
-        click.echo(f"No branch here contains the commit(s) the bill was made from (the history was rewritten "
-                   f"since?): {', '.join(outcome.tips_rewritten)}")
+        click.echo(f"Note: no branch here contains the commit(s) the bill was made from (fetched by SHA, or "
+                   f"the history was rewritten since): {', '.join(outcome.tips_rewritten)}")
     if outcome.read_from:
         click.echo(f"Recomputed from this clone's history instead: {', '.join(sha[:10] for sha in outcome.read_from)}")
     for finding in verdict.findings:

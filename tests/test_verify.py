@@ -1,0 +1,237 @@
+"""`hourly verify`: the client recomputes the bill in their own clone (real git, the real CLI).
+
+The timesheet is made in the contractor's repository; every check runs in a
+separate `git clone` of it, as a client would, through file:// so that the
+clone holds only what was published (a local clone would copy every object).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from btcpay_helpers import PERMISSIONS, _collect_outputs, assert_ok, fake, hourly  # noqa: F401
+from gitrepo import GitRepo
+from hourly_hooks.core.manifest import digest
+from hourly_hooks.output.manifest_block import html_block, manifest_in_html
+
+NOVEMBER = ["--since", "2026-11-01", "--until", "2026-12-01", "--tz", "Europe/Paris"]
+
+
+def _contractor(path: Path) -> GitRepo:
+    """Alice's November, in two repositories' worth of sessions: 3.5 h on the 3rd, 1:50 on the 4th
+    (a clock-out with an offset), 1 h on the 10th; and one session in October, outside the period."""
+    repo = GitRepo(path)
+    repo.commit("clock-in", "2026-10-30T09:00:00+01:00")
+    repo.commit("clock-out", "2026-10-30T10:00:00+01:00")
+    repo.commit("clock-in", "2026-11-03T09:00:00+01:00")
+    repo.commit("parser: handle CRLF", "2026-11-03T10:00:00+01:00", files={"a.txt": "1"})
+    repo.commit("clock-out", "2026-11-03T12:30:00+01:00")
+    repo.commit("clock-in", "2026-11-04T09:00:00+01:00")
+    repo.commit("clock-out: T-10m", "2026-11-04T11:00:00+01:00")
+    repo.commit("clock-in", "2026-11-10T14:00:00+01:00", name="Bob Stone", email="bob@example.com")
+    repo.commit("clock-out", "2026-11-10T15:00:00+01:00", name="Bob Stone", email="bob@example.com")
+    (repo.path / ".hourly.toml").write_text('round = "15m"\n[rates]\ndefault = "100 USD"\n'
+                                            '"bob@example.com" = "80 EUR"\n')
+    repo.git("add", ".hourly.toml")
+    repo.commit("settings", "2026-11-20T08:00:00+01:00")
+    return repo
+
+
+@pytest.fixture
+def work(tmp_path) -> GitRepo:
+    return _contractor(tmp_path / "contractor")
+
+
+def _clone(source: GitRepo, dest: Path, *flags: str) -> GitRepo:
+    source.git("clone", "-q", *flags, f"file://{source.path}", str(dest))
+    return GitRepo(dest, env=source.env, init=False)
+
+
+def _timesheet(work: GitRepo, fmt: str, dest: Path) -> Path:
+    result = hourly("report", "--repo", str(work.path), *NOVEMBER, "--format", fmt, "-o", str(dest))
+    assert_ok(result)
+    return dest
+
+
+def _verify(clone: GitRepo, *args: str):
+    return hourly("verify", "--repo", str(clone.path), *[str(a) for a in args])
+
+
+def _manifest(path: Path) -> dict:
+    text = path.read_text()
+    return json.loads(text)["manifest"] if path.suffix == ".json" else manifest_in_html(text)
+
+
+@pytest.mark.parametrize("fmt", ["json", "html"])
+def test_an_untouched_timesheet_is_reproduced_in_a_separate_clone(work, tmp_path, fmt):
+    sheet = _timesheet(work, fmt, tmp_path / f"timesheet.{fmt}")
+    clone = _clone(work, tmp_path / "client")
+    # The client's own settings are not the bill's: verify uses the bill's rules.
+    (clone.path / ".git" / "hourly").mkdir(parents=True)
+    (clone.path / ".git" / "hourly" / "config.toml").write_text('round = "1h"\n[rates]\ndefault = "1 JPY"\n')
+    work.commit("clock-in", "2026-12-01T09:00:00+01:00")  # the contractor's history moved on
+    result = _verify(clone, sheet)
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    manifest = _manifest(sheet)
+    assert result.stdout.startswith(f"Timesheet {manifest['digest'][:12]} ({sheet})")
+    assert result.stdout.count("  equal ") == 3 and "differs" not in result.stdout
+    # 3:30 and 1:50 (rounded to 2:00) at 100 USD; Bob's hour at 80 EUR; October left out.
+    assert "Billed:      6.50 h, 80.00 EUR, 550.00 USD" in result.stdout
+    assert "Recomputed:  6.50 h, 80.00 EUR, 550.00 USD" in result.stdout
+    assert "Verified: the history gives this bill, to the cent." in result.stdout
+
+
+def test_the_manifest_holds_the_rules_sessions_and_raw_emails(work, tmp_path):
+    (work.path / ".mailmap").write_text("Bob Stone <robert@example.com> <bob@example.com>\n")
+    manifest = _manifest(_timesheet(work, "json", tmp_path / "t.json"))
+    head = work.git("rev-parse", "HEAD").strip()
+    assert manifest["repos"][0]["tips"] == [head] and manifest["repos"][0]["mailmap"] != "none"
+    assert manifest["period"] == {"start": "2026-11-01T00:00:00+01:00", "end": "2026-12-01T00:00:00+01:00"}
+    rules = manifest["rules"]
+    assert rules["rounding"] == {"seconds": 900, "mode": "up"} and rules["identity"] == "email"
+    assert rules["rates"]["by_identity"] == {"bob@example.com": {"amount": "80", "currency": "EUR"}}
+    bob = manifest["sessions"][-1]
+    assert bob["identity"] == "robert@example.com" and bob["emails"] == ["bob@example.com"]
+    second = manifest["sessions"][1]
+    assert (second["start"], second["end"], second["seconds"], second["billed_seconds"]) == \
+        ("2026-11-04T09:00:00+01:00", "2026-11-04T10:50:00+01:00", 6600, 7200)
+    assert manifest["digest"] == digest(manifest)
+
+
+def _edit(path: Path, change) -> None:
+    """Change the manifest of a timesheet file in place, its digest left as it was."""
+    text = path.read_text()
+    if path.suffix == ".json":
+        document = json.loads(text)
+        change(document["manifest"])
+        path.write_text(json.dumps(document))
+    else:
+        manifest = manifest_in_html(text)
+        change(manifest)
+        path.write_text(re.sub(r'<script type="application/json" id="hourly-manifest">.*?</script>',
+                               lambda _: html_block(manifest), text, flags=re.S))
+
+
+def _later_end(manifest: dict) -> None:
+    session = manifest["sessions"][0]
+    session["end"], session["seconds"], session["billed_seconds"] = "2026-11-03T13:30:00+01:00", 16200, 16200
+
+
+@pytest.mark.parametrize("fmt", ["json", "html"])
+def test_a_session_edited_in_the_file_is_reported_as_altered(work, tmp_path, fmt):
+    sheet = _timesheet(work, fmt, tmp_path / f"timesheet.{fmt}")
+    _edit(sheet, _later_end)
+    result = _verify(_clone(work, tmp_path / "client"), sheet)
+    assert result.exit_code == 9, (result.stdout, result.stderr)
+    assert "the manifest's digest is" in result.stdout and "changed after it was made" in result.stderr
+
+
+def test_a_json_total_edited_beside_the_manifest_is_reported(work, tmp_path):
+    sheet = _timesheet(work, "json", tmp_path / "timesheet.json")
+    document = json.loads(sheet.read_text())
+    document["total"]["amounts"]["USD"] = "950.00"
+    sheet.write_text(json.dumps(document))
+    result = _verify(_clone(work, tmp_path / "client"), sheet)
+    assert result.exit_code == 9 and "the total shown" in result.stdout
+
+
+def test_a_recomputed_digest_does_not_hide_the_session_that_differs(work, tmp_path):
+    sheet = _timesheet(work, "html", tmp_path / "timesheet.html")
+
+    def forge(manifest: dict) -> None:  # what someone who knows the format would do
+        _later_end(manifest)
+        manifest["digest"] = digest(manifest)
+    _edit(sheet, forge)
+    result = _verify(_clone(work, tmp_path / "client"), sheet)
+    assert result.exit_code == 7, (result.stdout, result.stderr)
+    lines = result.stdout.splitlines()
+    [differs] = [i for i, line in enumerate(lines) if line.startswith("  differs ")]
+    assert "2026-11-03 09:00:00+01:00" in lines[differs]
+    assert "end: billed 2026-11-03T13:30:00+01:00, the history gives 2026-11-03T12:30:00+01:00" in lines[differs + 1]
+    assert "seconds worked: billed 16200, the history gives 12600" in result.stdout
+    assert result.stdout.count("  equal ") == 2
+
+
+def test_a_rewritten_history_shows_the_session_that_differs(work, tmp_path):
+    sheet = _timesheet(work, "json", tmp_path / "timesheet.json")
+    # The contractor amends the 4th's clock-out to a later time and rewrites what follows.
+    log = work.git("log", "--format=%H %s", "main").splitlines()
+    [out_sha] = [line.split()[0] for line in log if line.endswith("clock-out: T-10m")]
+    work.git("checkout", "-q", out_sha)
+    work.git("commit", "-q", "--amend", "--allow-empty", "--no-edit", "--no-verify",
+             "--date", "2026-11-04T11:30:00+01:00", env={"GIT_COMMITTER_DATE": "2026-11-04T11:30:00+01:00"})
+    work.git("rebase", "-q", "--onto", "HEAD", out_sha, "main")
+    result = _verify(_clone(work, tmp_path / "client"), sheet)
+    assert result.exit_code == 7, (result.stdout, result.stderr)
+    assert "This clone lacks the commit(s) the bill was made from" in result.stdout
+    assert "end: billed 2026-11-04T10:50:00+01:00, the history gives 2026-11-04T11:20:00+01:00" in result.stdout
+    assert "Recomputed:  7.00 h, 80.00 EUR, 600.00 USD" in result.stdout
+    assert "git fetch origin" in result.stderr
+
+
+def test_a_shallow_clone_is_told_what_to_fetch(work, tmp_path):
+    sheet = _timesheet(work, "json", tmp_path / "timesheet.json")
+    clone = _clone(work, tmp_path / "client", "--depth", "2")
+    result = _verify(clone, sheet)
+    assert result.exit_code == 8, (result.stdout, result.stderr)
+    assert "is not in this clone" in result.stdout and "git fetch --unshallow" in result.stderr
+    clone.git("fetch", "-q", "--unshallow")
+    assert _verify(clone, sheet).exit_code == 0
+
+
+def test_commits_on_a_branch_not_fetched_are_named(work, tmp_path):
+    work.git("checkout", "-q", "-b", "extra")
+    work.commit("clock-in", "2026-11-21T09:00:00+01:00")
+    work.commit("clock-out", "2026-11-21T10:00:00+01:00")
+    sheet = _timesheet(work, "json", tmp_path / "timesheet.json")
+    work.git("checkout", "-q", "main")
+    clone = _clone(work, tmp_path / "client", "--single-branch", "--branch", "main")
+    result = _verify(clone, sheet)
+    assert result.exit_code == 8, (result.stdout, result.stderr)
+    tip = work.git("rev-parse", "extra").strip()
+    assert f"git fetch origin {tip}" in result.stderr
+    clone.git("fetch", "-q", "origin", tip)
+    assert _verify(clone, sheet).exit_code == 0
+
+
+def test_not_a_timesheet_is_a_usage_error_naming_the_file(work, tmp_path):
+    plain = tmp_path / "notes.json"
+    plain.write_text('{"sessions": []}')
+    result = _verify(work, plain)
+    assert result.exit_code == 2 and str(plain) in result.stderr and "no manifest" in result.stderr
+    assert _verify(work).exit_code == 2  # neither FILE nor --invoice
+
+
+def test_the_html_block_is_data_that_cannot_end_early():
+    manifest = {"rules": {"ignore": ["</script><script>alert(1)</script>", "a & b <!--"]}}
+    block = html_block(manifest)
+    assert block.count("</script>") == 1 and "<!--" not in block and block.endswith("</script>")
+    assert manifest_in_html(f"<html><body>{block}</body></html>") == manifest
+
+
+# -- the invoice points back ---------------------------------------------------------------
+
+def test_an_invoice_carries_the_number_and_verify_reproduces_it(work, tmp_path, fake, monkeypatch):
+    store = fake.new_store()
+    monkeypatch.setenv("BTCPAYSERVER_HOST", fake.url)
+    monkeypatch.setenv("BTCPAYSERVER_STORE_ID", store)
+    monkeypatch.setenv("BTCPAYSERVER_API_KEY", fake.new_api_key(PERMISSIONS, store_id=store))
+    monkeypatch.chdir(work.path)
+    assert_ok(hourly("invoice", *NOVEMBER, "--author", "alice", "--yes"))
+    [created] = fake.invoices(store)
+    data = created["metadata"]["posData"]["hourlyHooks"]
+    number = data["timesheet"]["digest"]
+    assert data["v"] == 3 and created["metadata"]["itemDesc"].endswith(f", timesheet {number[:12]}")
+    assert data["timesheet"]["sessions"][0][2] == 12600 and len(json.dumps(data)) < 4000
+    # The client: a clone, and a key that may only view invoices.
+    clone = _clone(work, tmp_path / "client")
+    monkeypatch.chdir(clone.path)
+    monkeypatch.setenv("BTCPAYSERVER_API_KEY", fake.new_api_key(["btcpay.store.canviewinvoices"], store_id=store))
+    result = hourly("verify", "--invoice", created["id"])
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    assert result.stdout.startswith(f"Timesheet {number[:12]} (invoice {created['id']})")
+    assert "Billed:      5.50 h, 550.00 USD" in result.stdout and result.stdout.count("  equal ") == 2
