@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence, Set
 
 from hourly_hooks import store
 from hourly_hooks.core import manifest as manifests
@@ -152,21 +152,35 @@ def verify(claim: Claim, repos: Sequence[Repository]) -> Outcome:
                          f"give each with --repo, in the same order ({len(repos)} given)")
     outcome = Outcome(claim, Verdict())
     named = [sha for s in sessions for sha in (s["in"], s["out"])]
+    lacking = _locate(outcome, repos, tips, named)
+    read_from = [list(heads) for heads in tips]
+    if outcome.tips_missing:
+        # The bill's commits are not in this clone: recompute from its history, and say what differs.
+        all_refs = bool(_rules(data).get("all_refs"))
+        read_from = [repo.tips(all_refs) for repo in repos]
+        outcome.read_from = [sha for shas in read_from for sha in shas]
+    again = _recomputed(data, repos, read_from, selection, left_out)
+    outcome.verdict = compare(data, again, lacking)
+    return outcome
+
+
+def _locate(outcome: Outcome, repos: Sequence[Repository], tips, named: List[str]) -> Set[str]:
+    """Note the shallow clones and the bill's tips missing or on no branch; return the
+    commits of the bill's sessions that no repository has."""
     lacking = set(named)
-    read_from = []
     for repo, heads in zip(repos, tips):
         if repo.shallow:
             outcome.shallow.append(str(repo.top_dir))
         gone = absent(repo.top, heads)
         outcome.tips_missing += sorted(gone)
         outcome.tips_rewritten += [sha for sha in heads if sha not in gone and not reachable(repo.top, sha)]
-        lacking &= absent(repo.top, named)  # absent when no repository has it
-        read_from.append(list(heads))
-    all_refs = bool(_rules(data).get("all_refs"))
-    if outcome.tips_missing:
-        # The bill's commits are not in this clone: recompute from its history, and say what differs.
-        read_from = [repo.tips(all_refs) for repo in repos]
-        outcome.read_from = [sha for tips_ in read_from for sha in tips_]
+        lacking &= absent(repo.top, named)
+    return lacking
+
+
+def _recomputed(data: Mapping, repos: Sequence[Repository], read_from: List[List[str]], selection,
+                left_out: Sequence[str]) -> dict:
+    """The manifest the history gives from read_from under the bill's rules, period and source."""
     authors = manifests.source_like(data, {}).authors
     commits = []
     for repo, heads in zip(repos, read_from):
@@ -180,9 +194,7 @@ def verify(claim: Claim, repos: Sequence[Repository]) -> Outcome:
     if any(r.get("mailmap") != "none" for r in data.get("repos", ()) if isinstance(r, Mapping)):
         for repo in repos:
             raw.update(raw_emails(repo.top, shas - set(raw)))
-    again = manifests.build(sheet, manifests.source_like(data, raw), left_out)
-    outcome.verdict = compare(data, again, lacking)
-    return outcome
+    return manifests.build(sheet, manifests.source_like(data, raw), left_out)
 
 
 def _rules(data: Mapping) -> Mapping:
