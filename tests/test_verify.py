@@ -130,6 +130,13 @@ def test_a_session_edited_in_the_file_is_reported_as_altered(work, tmp_path, fmt
     assert "the manifest's digest is" in result.stdout and "changed after it was made" in result.stderr
 
 
+def test_a_grouped_json_timesheet_is_reproduced(work, tmp_path):
+    result = hourly("report", "--repo", str(work.path), *NOVEMBER, "--by", "week", "--format", "json",
+                    "-o", str(tmp_path / "weeks.json"))
+    assert_ok(result)
+    assert _verify(_clone(work, tmp_path / "client"), tmp_path / "weeks.json").exit_code == 0
+
+
 def test_a_json_total_edited_beside_the_manifest_is_reported(work, tmp_path):
     sheet = _timesheet(work, "json", tmp_path / "timesheet.json")
     document = json.loads(sheet.read_text())
@@ -215,23 +222,57 @@ def test_the_html_block_is_data_that_cannot_end_early():
 
 # -- the invoice points back ---------------------------------------------------------------
 
-def test_an_invoice_carries_the_number_and_verify_reproduces_it(work, tmp_path, fake, monkeypatch):
+def _greenfield(fake, monkeypatch) -> dict:
     store = fake.new_store()
     monkeypatch.setenv("BTCPAYSERVER_HOST", fake.url)
     monkeypatch.setenv("BTCPAYSERVER_STORE_ID", store)
     monkeypatch.setenv("BTCPAYSERVER_API_KEY", fake.new_api_key(PERMISSIONS, store_id=store))
+    # What the client is given: a key that may only view the store's invoices.
+    return {"store": store, "client": ["BTCPAYSERVER_API_KEY",
+                                       fake.new_api_key(["btcpay.store.canviewinvoices"], store_id=store)]}
+
+
+def _legacy(fake, monkeypatch, work: GitRepo) -> dict:
     monkeypatch.chdir(work.path)
+    assert_ok(hourly("btcpay", "keygen"))
+    paired = hourly("btcpay", "pair", fake.new_pairing_code(), "--host", fake.url)
+    assert_ok(paired)
+    monkeypatch.setenv("BTCPAYSERVER_HOST", fake.url)
+    monkeypatch.setenv("BTCPAYSERVER_MERCHANT", paired.stdout.split("=", 1)[1].strip())
+    return {"store": fake.default_store_id, "client": ["BTCPAYSERVER_PEM", str(work.path / "btcpayserver.pem")]}
+
+
+def _pos_data(created: dict) -> dict:
+    data = created["metadata"]["posData"] if "metadata" in created else created["posData"]
+    return (json.loads(data) if isinstance(data, str) else data)["hourlyHooks"]
+
+
+@pytest.mark.parametrize("api", ["greenfield", "legacy"])
+def test_an_invoice_carries_the_number_and_verify_reproduces_it(api, work, tmp_path, fake, monkeypatch):
+    server = _greenfield(fake, monkeypatch) if api == "greenfield" else _legacy(fake, monkeypatch, work)
+    monkeypatch.chdir(work.path)
+    # Alice's 3rd is invoiced first: the month's invoice leaves it out, and says so.
+    assert_ok(hourly("invoice", "--since", "2026-11-03", "--until", "2026-11-04", "--tz", "Europe/Paris",
+                     "--author", "alice", "--yes"))
     assert_ok(hourly("invoice", *NOVEMBER, "--author", "alice", "--yes"))
-    [created] = fake.invoices(store)
-    data = created["metadata"]["posData"]["hourlyHooks"]
+    by_hours = {_pos_data(inv)["hours"]: inv for inv in fake.invoices(server["store"])}
+    first, month = by_hours["3.50"], by_hours["2.00"]
+    data = _pos_data(month)
     number = data["timesheet"]["digest"]
-    assert data["v"] == 3 and created["metadata"]["itemDesc"].endswith(f", timesheet {number[:12]}")
-    assert data["timesheet"]["sessions"][0][2] == 12600 and len(json.dumps(data)) < 4000
-    # The client: a clone, and a key that may only view invoices.
+    desc = month["metadata"]["itemDesc"] if "metadata" in month else month["itemDesc"]
+    assert data["v"] == 3 and desc.endswith(f", timesheet {number[:12]}") and data["hours"] == "2.00"
+    assert [s[2] for s in data["timesheet"]["sessions"]] == [7200] and len(json.dumps(data)) < 3000
+    assert data["timesheet"]["left_out"] == [_pos_data(first)["timesheet"]["sessions"][0][0]]
+    # The client: a clone, and read access to the invoice.
     clone = _clone(work, tmp_path / "client")
     monkeypatch.chdir(clone.path)
-    monkeypatch.setenv("BTCPAYSERVER_API_KEY", fake.new_api_key(["btcpay.store.canviewinvoices"], store_id=store))
-    result = hourly("verify", "--invoice", created["id"])
-    assert result.exit_code == 0, (result.stdout, result.stderr)
-    assert result.stdout.startswith(f"Timesheet {number[:12]} (invoice {created['id']})")
-    assert "Billed:      5.50 h, 550.00 USD" in result.stdout and result.stdout.count("  equal ") == 2
+    monkeypatch.setenv(*server["client"])
+    if api == "greenfield":
+        monkeypatch.delenv("BTCPAYSERVER_MERCHANT", raising=False)
+    for created, billed in ((first, "3.50 h, 350.00 USD"), (month, "2.00 h, 200.00 USD")):
+        result = hourly("verify", "--invoice", created["id"])
+        assert result.exit_code == 0, (result.stdout, result.stderr)
+        assert result.stdout.startswith(f"Timesheet {_pos_data(created)['timesheet']['digest'][:12]} "
+                                        f"(invoice {created['id']})")
+        assert f"Billed:      {billed}" in result.stdout and f"Recomputed:  {billed}" in result.stdout
+        assert result.stdout.count("  equal ") == 1
