@@ -16,7 +16,7 @@ import pytest
 from btcpay_helpers import PERMISSIONS, _collect_outputs, assert_ok, fake, hourly  # noqa: F401
 from gitrepo import GitRepo
 from hourly_hooks.core.manifest import digest
-from hourly_hooks.output.manifest_block import html_block, manifest_in_html
+from hourly_hooks.output.manifest_block import html_block, manifest_in_html, page_intact, sealed
 
 NOVEMBER = ["--since", "2026-11-01", "--until", "2026-12-01", "--tz", "Europe/Paris"]
 
@@ -112,7 +112,7 @@ def _edit(path: Path, change) -> None:
     else:
         manifest = manifest_in_html(text)
         change(manifest)
-        path.write_text(re.sub(r'<script type="application/json" id="hourly-manifest">.*?</script>',
+        path.write_text(re.sub(r'<script type="application/json" id="hourly-manifest"[^>]*>.*?</script>',
                                lambda _: html_block(manifest), text, flags=re.S))
 
 
@@ -135,6 +135,17 @@ def test_a_grouped_json_timesheet_is_reproduced(work, tmp_path):
                     "-o", str(tmp_path / "weeks.json"))
     assert_ok(result)
     assert _verify(_clone(work, tmp_path / "client"), tmp_path / "weeks.json").exit_code == 0
+
+
+def test_a_time_edited_in_the_html_table_is_reported(work, tmp_path):
+    sheet = _timesheet(work, "html", tmp_path / "timesheet.html")
+    text = sheet.read_text()
+    assert text.count("2026-11-03 12:30:00 +01:00") == 1  # the 3rd's end, as the table shows it
+    sheet.write_text(text.replace("2026-11-03 12:30:00 +01:00", "2026-11-03 13:30:00 +01:00"))
+    result = _verify(_clone(work, tmp_path / "client"), sheet)
+    assert result.exit_code == 9, (result.stdout, result.stderr)
+    assert "Altered: the page's text is not the one it was made with" in result.stdout
+    assert result.stdout.count("  equal ") == 3  # the manifest itself is what the history gives
 
 
 def test_a_json_total_edited_beside_the_manifest_is_reported(work, tmp_path):
@@ -218,6 +229,10 @@ def test_the_html_block_is_data_that_cannot_end_early():
     block = html_block(manifest)
     assert block.count("</script>") == 1 and "<!--" not in block and block.endswith("</script>")
     assert manifest_in_html(f"<html><body>{block}</body></html>") == manifest
+    page = sealed("<html><body><p>3.50 h</p>\n</body></html>\n", manifest)
+    assert manifest_in_html(page) == manifest and page_intact(page) is True
+    assert page_intact(page.replace("3.50", "4.50")) is False
+    assert page_intact(f"<html><body>{block}</body></html>") is None  # no seal: nothing to tell
 
 
 # -- the invoice points back ---------------------------------------------------------------

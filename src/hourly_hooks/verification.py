@@ -22,7 +22,7 @@ from hourly_hooks.core.timesheet import Timesheet, build
 from hourly_hooks.errors import UsageError
 from hourly_hooks.git.commits import absent, raw_emails, reachable, source_of
 from hourly_hooks.history import Repository
-from hourly_hooks.output.manifest_block import manifest_in_html
+from hourly_hooks.output.manifest_block import manifest_in_html, page_intact
 
 
 def manifest_for(sheet: Timesheet, repos: Sequence[Repository], all_refs: bool, authors: Sequence[str],
@@ -62,11 +62,12 @@ def read_file(path: str) -> Claim:
     except (OSError, UnicodeDecodeError) as error:
         raise UsageError(f"{path}: cannot read the timesheet ({getattr(error, 'strerror', None) or error})") from None
     document = _json(text) if text.lstrip().startswith("{") else None
+    intact = None
     if document is not None:
         data = document.get("manifest") if isinstance(document, dict) else None
     else:
         try:
-            data = manifest_in_html(text)
+            data, intact = manifest_in_html(text), page_intact(text)
         except ValueError as error:
             raise UsageError(f"{path}: {error}") from None
     if not isinstance(data, dict):
@@ -76,6 +77,9 @@ def read_file(path: str) -> Claim:
     _check_digest(claim)
     if isinstance(document, dict):
         claim.altered += _shown_against_manifest(document, data)
+    if intact is False:
+        claim.altered.append("the page's text is not the one it was made with (its seal does not match): "
+                             "a figure shown may not be the one billed")
     return claim
 
 

@@ -69,7 +69,7 @@ def html(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, str]]
     """The whole page. With a work log, each session lists the commits made during it;
     with a manifest, it is carried as data (output/manifest_block.py) for `hourly verify`."""
     from hourly_hooks.output import render
-    from hourly_hooks.output.manifest_block import html_block
+    from hourly_hooks.output.manifest_block import sealed
 
     billed = billed or {}
     who = _who(sheet)
@@ -110,8 +110,8 @@ def html(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, str]]
         parts += [f"<section><h2>By {escape(by)}</h2>", _table(render._group_rows(sheet, by)), "</section>"]
     parts += ["<section>", "<h2>Sessions</h2>", _sessions(sheet, billed, worklog), "</section>",
               "<footer>Made by hourly-hooks from the clock-in and clock-out commits in git history.</footer>",
-              "</main>", *filter(None, [html_block(manifest)]), "</body>", "</html>"]
-    return "\n".join(parts) + "\n"
+              "</main>", "</body>", "</html>"]
+    return sealed("\n".join(parts) + "\n", manifest)
 
 
 def _who(sheet: Timesheet) -> str:
