@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from typing import List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from hourly_hooks.core import money
 from hourly_hooks.core.money import Rate, Rounding
@@ -53,7 +54,7 @@ def build(sheet: Timesheet, source: Source, left_out: Sequence[str] = ()) -> dic
         "period": {"start": _iso(selection.since), "end": _iso(selection.until)},
         "rules": rules_of(selection, source),
         "left_out": sorted(left_out),
-        "sessions": [_session(line, source.raw_emails) for line in sheet.lines],
+        "sessions": list(map(_Sessions(source.raw_emails), sheet.lines)),
         "total": {"seconds": sheet.worked_seconds, "billed_seconds": sheet.seconds,
                   "hours": money.format_hours(sheet.hours),
                   "amounts": {c: money.format_amount(a, c) for c, a in sorted(sheet.amounts.items())}},
@@ -99,23 +100,49 @@ def _iso(moment: Optional[datetime]) -> Optional[str]:
     return None if moment is None else moment.isoformat()
 
 
-def _session(line, raw_emails: Mapping[str, str]) -> dict:
-    session = line.session
-    commits = [c for c in (session.clock_in, session.clock_out) if c is not None]
-    rate = line.rate
-    return {
-        "in": session.clock_in.sha,
-        "out": session.clock_out.sha,
-        "start": session.start.isoformat(),
-        "end": session.end.isoformat(),
-        "seconds": session.seconds,
-        "billed_seconds": line.seconds,
-        "identity": session.identity,
-        "emails": sorted({raw_emails.get(c.sha, c.email.lower()) for c in commits}),
-        "hours": money.format_hours(line.hours),
-        "amount": None if rate is None or line.amount is None else money.format_amount(line.amount, rate.currency),
-        "currency": None if rate is None else rate.currency,
-    }
+class _Sessions:
+    """Each line's session record. A month has a few dozen; a whole history tens of thousands,
+    so the texts that repeat (offsets, amounts) are made once, and times are formatted from
+    the markers' plain numbers rather than through datetime objects."""
+
+    def __init__(self, raw_emails: Mapping[str, str]):
+        self.raw_emails = raw_emails
+        self.offsets: Dict[int, str] = {}
+        self.amounts: Dict[Tuple[Decimal, str], str] = {}
+
+    def __call__(self, line) -> dict:
+        session = line.session
+        clock_in, clock_out = session.clock_in, session.clock_out
+        rate = line.rate
+        raw = self.raw_emails
+        return {
+            "in": clock_in.sha,
+            "out": clock_out.sha,
+            "start": self.iso(clock_in.effective_epoch, clock_in.tz),
+            "end": self.iso(clock_out.effective_epoch, clock_out.tz),
+            "seconds": session.seconds,
+            "billed_seconds": line.seconds,
+            "identity": session.identity,
+            "emails": sorted({raw.get(c.sha) or c.email.lower() for c in (clock_in, clock_out)}),
+            "hours": money.format_hours(line.hours),
+            "amount": None if rate is None or line.amount is None else self.amount(line.amount, rate.currency),
+            "currency": None if rate is None else rate.currency,
+        }
+
+    def iso(self, epoch: int, minutes: int) -> str:
+        """``2026-11-03T09:00:00+01:00``: as datetime.isoformat() gives the time in its author date's offset."""
+        offset = self.offsets.get(minutes)
+        if offset is None:
+            sign, whole = ("-", -minutes) if minutes < 0 else ("+", minutes)
+            offset = self.offsets[minutes] = f"{sign}{whole // 60:02d}:{whole % 60:02d}"
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch + minutes * 60)) + offset
+
+    def amount(self, amount: Decimal, currency: str) -> str:
+        key = (amount, currency)
+        text = self.amounts.get(key)
+        if text is None:
+            text = self.amounts[key] = money.format_amount(amount, currency)
+        return text
 
 
 # ------------------------------------------------------------- reading one back
