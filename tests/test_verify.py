@@ -216,6 +216,25 @@ def test_commits_on_a_branch_not_fetched_are_named(work, tmp_path):
     assert _verify(clone, sheet).exit_code == 0
 
 
+def test_ignored_sessions_and_two_repositories_are_reproduced(work, tmp_path):
+    other = GitRepo(tmp_path / "other")
+    other.commit("clock-in", "2026-11-12T09:00:00+01:00")
+    other.commit("clock-out - pro bono", "2026-11-12T10:00:00+01:00")
+    other.commit("clock-in", "2026-11-13T09:00:00+01:00")
+    other.commit("clock-out", "2026-11-13T09:45:00+01:00")
+    sheet = tmp_path / "both.json"
+    assert_ok(hourly("report", "--repo", str(work.path), "--repo", str(other.path), *NOVEMBER,
+                     "--ignore", "pro bono", "--format", "json", "-o", str(sheet)))
+    manifest = _manifest(sheet)
+    assert manifest["rules"]["ignore"] == ["pro bono"] and len(manifest["repos"]) == 2
+    mine, theirs = _clone(work, tmp_path / "client-a"), _clone(other, tmp_path / "client-b")
+    result = hourly("verify", "--repo", str(mine.path), "--repo", str(theirs.path), str(sheet))
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    assert result.stdout.count("  equal ") == 4 and "Billed:      7.25 h, 80.00 EUR, 625.00 USD" in result.stdout
+    one = hourly("verify", "--repo", str(mine.path), str(sheet))
+    assert one.exit_code == 2 and "give each with --repo" in one.stderr
+
+
 def test_not_a_timesheet_is_a_usage_error_naming_the_file(work, tmp_path):
     plain = tmp_path / "notes.json"
     plain.write_text('{"sessions": []}')
