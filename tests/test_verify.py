@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -127,7 +128,7 @@ def test_a_session_edited_in_the_file_is_reported_as_altered(work, tmp_path, fmt
     _edit(sheet, _later_end)
     result = _verify(_clone(work, tmp_path / "client"), sheet)
     assert result.exit_code == 9, (result.stdout, result.stderr)
-    assert "the manifest's digest is" in result.stdout and "changed after it was made" in result.stderr
+    assert "the manifest's digest is" in result.stdout and "is not as it was made" in result.stderr
 
 
 def test_a_grouped_json_timesheet_is_reproduced(work, tmp_path):
@@ -310,3 +311,23 @@ def test_an_invoice_carries_the_number_and_verify_reproduces_it(api, work, tmp_p
                                         f"(invoice {created['id']})")
         assert f"Billed:      {billed}" in result.stdout and f"Recomputed:  {billed}" in result.stdout
         assert result.stdout.count("  equal ") == 1
+
+
+def test_an_invoice_asking_more_than_its_timesheet_bills_is_reported(work, tmp_path, fake, monkeypatch):
+    from hourly_hooks.btcpay import InvoiceRequest
+    from hourly_hooks.btcpay.greenfield import GreenfieldBackend
+
+    server = _greenfield(fake, monkeypatch)
+    monkeypatch.chdir(work.path)
+    assert_ok(hourly("invoice", *NOVEMBER, "--author", "alice", "--yes"))
+    [honest] = fake.invoices(server["store"])
+    # Someone makes another invoice with the same posData and a larger amount.
+    backend = GreenfieldBackend(fake.url, server["store"], fake.new_api_key(PERMISSIONS, store_id=server["store"]))
+    forged = backend.create(InvoiceRequest(amount=Decimal("900.00"), currency="USD", order_id="copy",
+                                           item_desc="copy", time={"x": ((1, 2),)},
+                                           timesheet=_pos_data(honest)["timesheet"]))
+    monkeypatch.setenv(*server["client"])
+    result = hourly("verify", "--invoice", forged.id)
+    assert result.exit_code == 9, (result.stdout, result.stderr)
+    assert "the invoice asks 900.00 USD, but the timesheet it carries bills 550.00 USD" in result.stdout
+    assert result.stdout.count("  equal ") == 2  # what the timesheet bills is still the history's

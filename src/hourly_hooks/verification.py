@@ -11,6 +11,7 @@ guessed: a commit this clone lacks is named with the command that fetches it.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Dict, List, Mapping, Optional, Sequence, Set
@@ -52,6 +53,7 @@ class Outcome:
     # rewritten since): the bill is still recomputed from them, and this is said.
     tips_rewritten: List[str] = field(default_factory=list)
     read_from: List[str] = field(default_factory=list)        # what was read instead of them
+    notes: List[str] = field(default_factory=list)
 
 
 def read_file(path: str) -> Claim:
@@ -83,16 +85,25 @@ def read_file(path: str) -> Claim:
     return claim
 
 
-def from_invoice(invoice_id: str, data: Optional[dict]) -> Claim:
-    """The claim an invoice carries: the compact manifest of its posData (btcpay Invoice.timesheet)."""
-    if data is None:
-        raise UsageError(f"invoice {invoice_id} carries no timesheet manifest",
+def from_invoice(invoice) -> Claim:
+    """The claim an invoice (btcpay.Invoice) carries: the compact manifest of its posData; the
+    amount the invoice asks must be its timesheet's total."""
+    origin = f"invoice {invoice.id}"
+    if invoice.timesheet is None:
+        raise UsageError(f"{origin} carries no timesheet manifest",
                          hint="Invoices made before `hourly verify` existed carry none: verify their "
                               "timesheet file instead (hourly verify FILE).")
     try:
-        return Claim(manifests.expanded(data), f"invoice {invoice_id}")
+        claim = Claim(manifests.expanded(invoice.timesheet), origin)
     except manifests.ManifestError as error:
-        raise UsageError(f"invoice {invoice_id}: posData: {error}") from None
+        raise UsageError(f"{origin}: posData: {error}") from None
+    total = claim.manifest.get("total")
+    amounts = total.get("amounts") if isinstance(total, Mapping) else None
+    billed = amounts.get(invoice.currency) if isinstance(amounts, Mapping) else None
+    if invoice.amount is None or billed is None or Decimal(str(billed)) != invoice.amount:
+        claim.altered.append(f"the invoice asks {invoice.amount} {invoice.currency}, but the timesheet it "
+                             f"carries bills {billed} {invoice.currency}")
+    return claim
 
 
 def _json(text: str) -> Optional[dict]:
@@ -173,12 +184,16 @@ def _locate(outcome: Outcome, repos: Sequence[Repository], tips, named: List[str
     """Note the shallow clones and the bill's tips missing or on no branch; return the
     commits of the bill's sessions that no repository has."""
     lacking = set(named)
-    for repo, heads in zip(repos, tips):
+    mailmaps = [str(r.get("mailmap")) if isinstance(r, Mapping) else "" for r in outcome.claim.manifest["repos"]]
+    for repo, heads, mailmap in zip(repos, tips, mailmaps):
         if repo.shallow:
             outcome.shallow.append(str(repo.top_dir))
         gone = absent(repo.top, heads)
         outcome.tips_missing += sorted(gone)
         outcome.tips_rewritten += [sha for sha in heads if sha not in gone and not reachable(repo.top, sha)]
+        if repo.mailmap_digest() != mailmap:
+            outcome.notes.append(f"this clone's .mailmap ({repo.mailmap_digest()[:12]}) is not the bill's "
+                                 f"({mailmap[:12]}): identities may differ")
         lacking &= absent(repo.top, named)
     return lacking
 

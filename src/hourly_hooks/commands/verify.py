@@ -47,20 +47,19 @@ def verify(file: Optional[str], invoice_id: Optional[str], repo: Tuple[str, ...]
     if file:
         claim = verification.read_file(file)
     else:
-        claim = verification.from_invoice(str(invoice_id), _carried(str(invoice_id), repos[0], backend, host,
-                                                                      pem, insecure))
+        claim = verification.from_invoice(_fetched(str(invoice_id), repos[0], backend, host, pem, insecure))
     outcome = verification.verify(claim, repos)
     _show(outcome)
     _conclude(outcome)
 
 
-def _carried(invoice_id: str, repository, backend, host, pem, insecure) -> Optional[dict]:
-    """The compact manifest the invoice's posData carries (GET with a view-only key is enough)."""
+def _fetched(invoice_id: str, repository, backend, host, pem, insecure):
+    """The invoice, as the server has it (a Greenfield key that may only view invoices is enough)."""
     from hourly_hooks.btcpay import backend_from
     from hourly_hooks.commands.btcpay import load_settings
 
     settings = load_settings(repository.top, backend=backend, host=host, pem=pem, insecure=insecure)
-    return backend_from(settings).get(invoice_id).timesheet
+    return backend_from(settings).get(invoice_id)
 
 
 def _show(outcome) -> None:
@@ -73,6 +72,8 @@ def _show(outcome) -> None:
     click.echo(f"Period: {start or 'the beginning'} to {end or 'the end'} (end excluded)")
     for problem in claim.altered:
         click.echo(f"Altered: {problem}")
+    for note in outcome.notes:
+        click.echo(f"Note: {note}")
     if outcome.tips_missing:
         click.echo(f"This clone lacks the commit(s) the bill was made from: {', '.join(outcome.tips_missing)}")
     if outcome.tips_rewritten:
@@ -96,7 +97,7 @@ def _figures(hours: Optional[str], amounts: dict) -> str:
 def _conclude(outcome) -> None:
     verdict = outcome.verdict
     if outcome.claim.altered:
-        raise Altered(f"{outcome.claim.origin} was changed after it was made: its figures are not the ones billed",
+        raise Altered(f"{outcome.claim.origin} is not as it was made: its figures are not the ones it bills",
                       hint="Ask the sender for the original timesheet; the invoice carries the same digest.")
     if verdict.reproduced:
         click.echo("Verified: the history gives this bill, to the cent.")
