@@ -192,6 +192,19 @@ def test_a_rewritten_history_shows_the_session_that_differs(work, tmp_path):
     assert "git fetch origin" in result.stderr
 
 
+def test_a_marker_whose_author_was_rewritten_is_named(work, tmp_path):
+    sheet = _timesheet(work, "json", tmp_path / "timesheet.json")
+    work.git("filter-branch", "-f", "--env-filter",
+             'if [ "$GIT_AUTHOR_EMAIL" = bob@example.com ]; then GIT_AUTHOR_EMAIL=carol@example.com; fi', "HEAD",
+             env={"FILTER_BRANCH_SQUELCH_WARNING": "1"})
+    result = _verify(_clone(work, tmp_path / "client"), sheet)
+    assert result.exit_code == 7, (result.stdout, result.stderr)
+    assert "identity: billed bob@example.com, the history gives carol@example.com" in result.stdout
+    assert "author emails: billed bob@example.com, the history gives carol@example.com" in result.stdout
+    # Carol has no rate of her own: the default prices her hour in USD, not Bob's EUR.
+    assert "Recomputed:  6.50 h, 650.00 USD" in result.stdout
+
+
 def test_a_shallow_clone_is_told_what_to_fetch(work, tmp_path):
     sheet = _timesheet(work, "json", tmp_path / "timesheet.json")
     clone = _clone(work, tmp_path / "client", "--depth", "2")

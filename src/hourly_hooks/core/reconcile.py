@@ -93,18 +93,22 @@ def _unmatched(claim: Mapping, lacking: List[str], instead: Optional[Mapping]) -
 
 
 def _overlapping(claim: Mapping, history: Mapping, taken: Set[str]) -> Optional[Mapping]:
-    """The history's session of the same person that overlaps the billed one, if any."""
+    """The history's session that stands where the billed one was: the same person's that
+    overlaps it, else anyone's with the very same start and end (an author rewritten)."""
     start, end = _epoch(claim.get("start")), _epoch(claim.get("end"))
     if start is None or end is None:
         return None
     people = set(claim.get("emails") or ()) | {claim.get("identity")}
+    same_times = None
     for mine in history.get("sessions", ()):
-        if mine["in"] in taken or not people & (set(mine.get("emails") or ()) | {mine.get("identity")}):
-            continue
         a, b = _epoch(mine["start"]), _epoch(mine["end"])
-        if a is not None and b is not None and a < end and b > start:
+        if mine["in"] in taken or a is None or b is None or not (a < end and b > start or a == start == end):
+            continue
+        if people & (set(mine.get("emails") or ()) | {mine.get("identity")}):
             return mine
-    return None
+        if (a, b) == (start, end) and same_times is None:
+            same_times = mine
+    return same_times
 
 
 def _epoch(text) -> Optional[float]:
