@@ -11,8 +11,8 @@ guessed: a commit this clone lacks is named with the command that fetches it.
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from dataclasses import dataclass, field
+from decimal import Decimal
 from operator import attrgetter
 from typing import Dict, List, Mapping, Optional, Sequence, Set
 
