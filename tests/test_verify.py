@@ -86,6 +86,17 @@ def test_an_untouched_timesheet_is_reproduced_in_a_separate_clone(work, tmp_path
     assert "Verified: the history gives this bill, to the cent." in result.stdout
 
 
+def test_a_clone_with_another_mailmap_is_told_and_its_identities_compared(work, tmp_path):
+    sheet = _timesheet(work, "json", tmp_path / "timesheet.json")
+    clone = _clone(work, tmp_path / "client")
+    (tmp_path / "client.mailmap").write_text("Robert Stone <robert@example.com> <bob@example.com>\n")
+    clone.git("config", "mailmap.file", str(tmp_path / "client.mailmap"))
+    result = _verify(clone, sheet)
+    assert result.exit_code == 7, (result.stdout, result.stderr)
+    assert "Note: this clone's .mailmap" in result.stdout and "is not the bill's (none)" in result.stdout
+    assert "identity: billed bob@example.com, the history gives robert@example.com" in result.stdout
+
+
 def test_the_manifest_holds_the_rules_sessions_and_raw_emails(work, tmp_path):
     (work.path / ".mailmap").write_text("Bob Stone <robert@example.com> <bob@example.com>\n")
     manifest = _manifest(_timesheet(work, "json", tmp_path / "t.json"))
