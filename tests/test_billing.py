@@ -285,3 +285,24 @@ def test_a_ledger_that_cannot_be_written_stops_before_anything_is_created(api, f
     assert result.exit_code == 74, result.output
     assert result.stderr.startswith("Error: cannot write the invoice ledger") and "bug" not in result.stderr
     assert _invoices(fake, api) == [] and invoice_posts(fake) == []
+
+
+# -- posData v3: the timesheet's manifest beside the time it holds --------------------------
+
+def test_posdata_v3_keeps_what_v1_and_v2_readers_read():
+    from hourly_hooks.btcpay import InvoiceRequest, time_from, timesheet_from
+
+    ranges = {"alice@example.com": ((1793523600, 1793530800),)}
+    sheet = {"digest": "ab" * 32, "sessions": [["1" * 40, "2" * 40, 7200]]}
+    request = InvoiceRequest(amount=Decimal("200.00"), currency="USD", order_id="hourly-x", item_desc="2.00 hours",
+                             time=ranges, hours="2.00", authors=ranges, timesheet=sheet)
+    data = request.hourly_data()
+    assert data["v"] == 3 and data["timesheet"] == sheet
+    for pos_data in ({"hourlyHooks": data}, json.dumps({"hourlyHooks": data})):  # Greenfield, legacy
+        assert time_from(pos_data) == (ranges, "2.00", ranges)  # what holds time, as v2 read it
+        assert timesheet_from(pos_data) == sheet
+    v2 = dict(data, v=2)
+    del v2["timesheet"]
+    assert timesheet_from({"hourlyHooks": v2}) is None and time_from({"hourlyHooks": v2})[0] == ranges
+    assert InvoiceRequest(amount=Decimal("1"), currency="USD", order_id="o", item_desc="d", time=ranges,
+                          authors=ranges).hourly_data()["v"] == 2

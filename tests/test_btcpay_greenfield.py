@@ -4,6 +4,7 @@ answer and every fault, against the loopback fake server."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -41,7 +42,7 @@ def test_seed_invoice_on_greenfield(greenfield, fake, seed):
                         "order_id": created["metadata"]["orderId"], "created": document["created"],
                         "existing": False}
     assert created["amount"] == "1291.31"
-    assert created["metadata"]["itemDesc"] == SEED_ITEM
+    assert re.fullmatch(re.escape(SEED_ITEM) + ", timesheet [0-9a-f]{12}", created["metadata"]["itemDesc"])
     [post] = invoice_posts(fake)
     body = json.loads(post["body"])
     assert body["amount"] == "1291.31" and body["currency"] == "USD"   # a string made from Decimal

@@ -4,6 +4,7 @@ against the loopback fake server."""
 from __future__ import annotations
 
 import json
+import re
 import os
 import stat
 import subprocess
@@ -188,7 +189,7 @@ def test_seed_flow_keygen_pair_invoice(legacy, fake, seed):
     assert result.stdout.strip().endswith(f"Success! Your invoice may be paid here: {created['url']}")
     assert created["price"] == Decimal("1291.31")
     assert created["currency"] == "USD"
-    assert created["itemDesc"] == SEED_ITEM
+    assert re.fullmatch(re.escape(SEED_ITEM) + ", timesheet [0-9a-f]{12}", created["itemDesc"])
     assert created["orderId"].startswith("hourly-")
     # on the wire: the exact decimal, never a float's 1291.3055555555554
     [post] = invoice_posts(fake)

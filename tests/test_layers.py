@@ -32,7 +32,8 @@ LAYERS = [
     ("history and configuration", ["hourly_hooks.store", "hourly_hooks.history", "hourly_hooks.config",
                                    "hourly_hooks.trust", "hourly_hooks.rate_keys", "hourly_hooks.completion"]),
     ("output, hooks and BTCPay", ["hourly_hooks.output", "hourly_hooks.hooks", "hourly_hooks.btcpay"]),
-    ("what the commands call", ["hourly_hooks.clocking", "hourly_hooks.status", "hourly_hooks.demo"]),
+    ("what the commands call", ["hourly_hooks.clocking", "hourly_hooks.status", "hourly_hooks.demo",
+                                "hourly_hooks.verification"]),
     ("the command layer", ["hourly_hooks.commands", "hourly_hooks.cli", "hourly_hooks.__main__",
                            "hourly_hooks.hook"]),
 ]

@@ -133,6 +133,7 @@ COMMANDS = {
     "install-hook": "hourly_hooks.commands.clock:install_hook",
     "uninstall-hook": "hourly_hooks.commands.clock:uninstall_hook",
     "config": "hourly_hooks.commands.config:show_config",
+    "verify": "hourly_hooks.commands.verify:verify",
 }
 
 
@@ -145,6 +146,9 @@ Exit codes:
   4    configuration: a file cannot be read or holds a bad value
   5    BTCPay Server or the network
   6    nothing to bill
+  7    verify: the history gives another bill
+  8    verify: this clone lacks commits the bill names (fetch them)
+  9    verify: the timesheet was changed after it was made
   70   a bug (HOURLY_DEBUG=1 shows the traceback)
   74   output: a report or the invoice ledger cannot be written (full disk...)
   130  interrupted

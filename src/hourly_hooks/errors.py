@@ -10,6 +10,9 @@ Exit codes (also in the README):
   4  configuration: a config file cannot be read or holds a bad value
   5  BTCPay Server or network: the server refused or could not be reached
   6  nothing to bill: no billable hours, no rate, or an open session
+  7  verify: the history gives another bill (a session or a figure differs, one missing or extra)
+  8  verify: this clone lacks commits the bill names (shallow, or not fetched): fetch and verify again
+  9  verify: the timesheet was changed after it was made (its manifest's digest does not match)
   70 an unexpected error (a bug: please report it; HOURLY_DEBUG=1 shows the traceback)
   74 output: a report or the invoice ledger cannot be written (a missing folder, a full disk,
      /dev/full); silent when the reader of a pipe has gone (`| head`), whatever the command
@@ -67,6 +70,24 @@ class NothingToBill(HourlyError):
     """There is nothing to invoice; the message explains what is missing."""
 
     exit_code = 6
+
+
+class NotReproduced(HourlyError):
+    """`hourly verify`: the history, under the bill's own rules, gives another bill."""
+
+    exit_code = 7
+
+
+class Incomplete(HourlyError):
+    """`hourly verify`: this clone lacks commits the bill names; the hint says what to fetch."""
+
+    exit_code = 8
+
+
+class Altered(HourlyError):
+    """`hourly verify`: the timesheet's content does not match its digest (edited after it was made)."""
+
+    exit_code = 9
 
 
 class OutputError(HourlyError):

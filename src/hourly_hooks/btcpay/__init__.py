@@ -95,6 +95,7 @@ class InvoiceRequest:
     hours: Optional[str] = None
     expires_minutes: Optional[int] = None
     authors: TimeRanges = field(default_factory=dict)
+    timesheet: Optional[dict] = None   # the compact manifest (core/manifest.compact): `hourly verify --invoice`
 
     def __post_init__(self):
         if not isinstance(self.amount, Decimal):
@@ -110,10 +111,14 @@ class InvoiceRequest:
 
         v2 adds `authors` (raw author emails) beside `time` (identities): a
         v1 reader ignores it, and a v1 invoice still holds its time by identity.
+        v3 adds `timesheet`, the bill's manifest with its digest (hourly verify --invoice).
         """
-        data = {"v": 2 if self.authors else 1, "hours": self.hours, "time": _ranges_data(self.time)}
+        data = {"v": 3 if self.timesheet else 2 if self.authors else 1, "hours": self.hours,
+                "time": _ranges_data(self.time)}
         if self.authors:
             data["authors"] = _ranges_data(self.authors)
+        if self.timesheet:  # v3: the timesheet's manifest, compact; older readers ignore the key
+            data["timesheet"] = self.timesheet
         return data
 
     def search_terms(self) -> List[str]:
@@ -169,6 +174,18 @@ def time_from(pos_data) -> Tuple[Ranges, Optional[str], Ranges]:
     return time, None if hours is None else str(hours), authors
 
 
+def timesheet_from(pos_data) -> Optional[dict]:
+    """The compact manifest an invoice's posData carries (v3), or None."""
+    if isinstance(pos_data, str):
+        try:
+            pos_data = json.loads(pos_data)
+        except ValueError:
+            return None
+    data = pos_data.get(METADATA_KEY) if isinstance(pos_data, dict) else None
+    sheet = data.get("timesheet") if isinstance(data, dict) else None
+    return sheet if isinstance(sheet, dict) else None
+
+
 def _parse_ranges(value: dict) -> Ranges:
     result: Ranges = {}
     for key, ranges in value.items():
@@ -193,6 +210,7 @@ class Invoice:
     time: TimeRanges = field(default_factory=dict)
     hours: Optional[str] = None
     authors: TimeRanges = field(default_factory=dict)   # raw author email -> ranges (v2 posData)
+    timesheet: Optional[dict] = None                     # the bill's compact manifest (v3 posData)
 
     @property
     def live(self) -> bool:

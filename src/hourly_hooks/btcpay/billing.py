@@ -22,12 +22,13 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Dict, FrozenSet, List, Mapping, Optional, Protocol, Sequence, Tuple
+from typing import Callable, Dict, FrozenSet, List, Mapping, Optional, Protocol, Sequence, Tuple
 
 from hourly_hooks.btcpay import (PARTLY_PAID, VOID, Backend, BTCPaySettings, Invoice, InvoiceRequest,
                                  order_id_for)
 from hourly_hooks.btcpay import duplicates
 from hourly_hooks.btcpay.authors import RawAuthors, authors_of_lines, held_ranges
+from hourly_hooks.core.manifest import DIGEST_KEY, compact, short
 from hourly_hooks.btcpay.ledger import (VOID_STATUSES, Ledger, LedgerError, Order, same_server, server_of,
                                         time_json, time_of)
 from hourly_hooks.errors import BTCPayError, NothingToBill, Rejected, UsageError
@@ -156,16 +157,22 @@ def check_priced(sheet) -> None:
         raise NothingToBill("The amount to bill is zero.")
 
 
-def build_request(sheet, settings: BTCPaySettings, raw: RawAuthors = {}) -> InvoiceRequest:
+def build_request(sheet, settings: BTCPaySettings, raw: RawAuthors = {},
+                  manifest: Optional[dict] = None) -> InvoiceRequest:
+    """The invoice of sheet. With the bill's manifest, the description names the timesheet's
+    number and posData carries the manifest (compact), so invoice and timesheet point at each other."""
     tz = sheet.selection.tz
     start = sheet.start.astimezone(tz).isoformat(timespec="seconds")
     end = sheet.end.astimezone(tz).isoformat(timespec="seconds")
     time = time_of_lines(sheet.lines)
+    number = f", timesheet {short(manifest[DIGEST_KEY])}" if manifest else ""
     return InvoiceRequest(
         amount=sheet.amount,
         currency=sheet.currency,
+        # The order id stays the hash of the time billed: the same time must find the same
+        # invoice from any clone, whatever HEAD is (the manifest names HEAD; its digest moves).
         order_id=order_id_for(time),
-        item_desc=f"{sheet.hours} hours worked from {start} to {end}",
+        item_desc=f"{sheet.hours} hours worked from {start} to {end}{number}",
         buyer_email=settings.buyer_email,
         buyer_name=settings.buyer_name,
         notification_url=settings.notification_url,
@@ -175,6 +182,7 @@ def build_request(sheet, settings: BTCPaySettings, raw: RawAuthors = {}) -> Invo
         hours=str(sheet.hours),
         expires_minutes=settings.expires,
         authors=authors_of_lines(sheet.lines, raw),
+        timesheet=compact(manifest) if manifest else None,
     )
 
 
@@ -317,8 +325,12 @@ def _wait_message(order_ref: str, since: Optional[datetime]) -> str:
 
 
 def invoice(sheet, settings: BTCPaySettings, ledger: Ledger, ui: UI, *, who: str, backend: Backend,
-            dry_run: bool = False, replace: Sequence[str] = (), raw: RawAuthors = {}) -> Optional[Invoice]:
-    """Bill the sessions of `sheet` that no invoice holds yet; returns the invoice made or found."""
+            dry_run: bool = False, replace: Sequence[str] = (), raw: RawAuthors = {},
+            manifest_of: Optional[Callable[[object, List[str]], dict]] = None) -> Optional[Invoice]:
+    """Bill the sessions of `sheet` that no invoice holds yet; returns the invoice made or found.
+
+    manifest_of(bill, left_out) makes the bill's manifest (verification.manifest_for): left_out
+    names the clock-ins of the period's sessions already on other invoices."""
     check_sessions(sheet, who)
     if dry_run:
         try:
@@ -343,7 +355,8 @@ def invoice(sheet, settings: BTCPaySettings, ledger: Ledger, ui: UI, *, who: str
         return None
     bill = dataclasses.replace(sheet, lines=parts.billable)
     check_priced(bill)
-    request = build_request(bill, settings, raw)
+    left_out = [line.session.clock_in.sha for line, _ in parts.covered + parts.partial]
+    request = build_request(bill, settings, raw, manifest_of(bill, left_out) if manifest_of else None)
     _preview(ui, request, bill, backend, settings)
     _left_out(ui, parts, tz)
     earlier = [inv for inv in known.server.values() if inv.order_id == request.order_id and not inv.live]

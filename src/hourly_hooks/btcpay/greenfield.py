@@ -16,7 +16,8 @@ from urllib.parse import quote
 import requests
 
 from hourly_hooks.btcpay import (ITEM_CODE, METADATA_KEY, MODIFY_PERMISSION, REQUIRED_PERMISSIONS, BTCPaySettings,
-                                 CheckResult, Invoice, InvoiceRequest, PARTLY_PAID, state_of, time_from)
+                                 CheckResult, Invoice, InvoiceRequest, PARTLY_PAID, state_of, time_from,
+                                 timesheet_from)
 from hourly_hooks.btcpay import transport
 from hourly_hooks.errors import BTCPayError, ConfigError
 
@@ -260,4 +261,5 @@ def _invoice(data: dict) -> Invoice:
         time=ranges,
         hours=hours,
         authors=authors,
+        timesheet=timesheet_from(metadata.get("posData")),
     )

@@ -22,7 +22,7 @@ import requests
 from btcpay import BTCPayClient, crypto
 
 from hourly_hooks.btcpay import (ITEM_CODE, METADATA_KEY, PARTLY_PAID, BTCPaySettings, CheckResult, Invoice,
-                                 InvoiceRequest, state_of, time_from)
+                                 InvoiceRequest, state_of, time_from, timesheet_from)
 from hourly_hooks.btcpay import keys, transport
 from hourly_hooks.errors import ConfigError, UsageError
 
@@ -228,4 +228,5 @@ def _invoice(data: dict) -> Invoice:
         time=ranges,
         hours=hours,
         authors=authors,
+        timesheet=timesheet_from(data.get("posData")),
     )

@@ -128,7 +128,18 @@ def _invoice_one(buyer_email, buyer_name, backend, host, pem, expires, payment_m
     ui = _Output(as_json, settings, yes)
     raw = raw_authors(loaded.repos, loaded.timesheet.lines)
     billing.invoice(loaded.timesheet, settings, Ledger(repo.git_dir), ui, who=email or " / ".join(params["author"]),
-                    backend=chosen, dry_run=dry_run, replace=tuple(replace), raw=raw)
+                    backend=chosen, dry_run=dry_run, replace=tuple(replace), raw=raw,
+                    manifest_of=_manifest_of(loaded, params, authors))
+
+
+def _manifest_of(loaded, params: dict, authors):
+    """How the bill's manifest is made: from the repositories read, as the report's is."""
+    from hourly_hooks.verification import manifest_for
+
+    all_refs = params.get("all_refs")
+    all_refs = bool(loaded.config.get("all", False)) if all_refs is None else bool(all_refs)
+    read = tuple(params.get("author") or ()) or tuple(authors)  # the --author patterns the sessions were read with
+    return lambda bill, left_out: manifest_for(bill, loaded.repos, all_refs, read, left_out)
 
 
 def _my_email(repo) -> str:

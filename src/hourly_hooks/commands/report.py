@@ -106,8 +106,11 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
         # (a key to look the invoice up by; the timesheet's document shows the status itself).
         billed, billing_notes = billed_sessions(loaded.repos, sheet, with_status=fmt == "table")
         spent = _budget(loaded, params)
-        document = _document(loaded, billed, roots) if roots is not None else None
-        text = _render(fmt, sheet, by, billed, log, spent, document)
+        # The JSON and HTML timesheets carry the manifest (hourly verify); its digest is the
+        # document's number until an invoice gives it one.
+        manifest = _manifest(loaded, params) if roots is not None else None
+        document = _document(loaded, billed, roots, manifest) if roots is not None else None
+        text = _render(fmt, sheet, by, billed, log, spent, document, manifest)
     if output and output != "-":
         write_file(output, text)
         click.echo(f"Wrote {len(sheet.lines)} session(s) to {output}", err=True)
@@ -131,15 +134,16 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
         raise Rejected(f"the budget is exceeded: {spent.used} h used of {spent.limit} h")
 
 
-def _render(fmt: str, sheet, by: str, billed: dict, log, spent, document) -> str:
+def _render(fmt: str, sheet, by: str, billed: dict, log, spent, document, manifest) -> str:
     """The report's text; the document (None outside DOCUMENT_FORMATS) heads the Markdown,
-    is the JSON's "document" key and makes the HTML page a bill."""
+    is the JSON's "document" key and makes the HTML page a bill; the manifest is the JSON's
+    "manifest" key and the HTML page's data block."""
     if fmt == "html":
         from hourly_hooks.output.html import html
 
-        return html(sheet, by, billed, log, document)
+        return html(sheet, by, billed, log, document, manifest)
     # The JSON document carries the budget (null without one) as its last key.
-    extra = {"document": document.to_json()} if document is not None and fmt == "json" else {}
+    extra = {"document": document.to_json(), "manifest": manifest} if document is not None and fmt == "json" else {}
     if document is not None and fmt == "markdown":
         from hourly_hooks.output.document import markdown_header
 
@@ -156,17 +160,19 @@ def _start_roots(params: dict) -> list:
     return [start_roots(open_repository(path)) for path in params.get("repo") or (".",)]
 
 
-def _document(loaded, billed: dict, roots: list):
-    """The timesheet's document (core/document.py) from the configuration, the ledger and git."""
+def _document(loaded, billed: dict, roots: list, manifest: Optional[dict]):
+    """The timesheet's document (core/document.py) from the configuration, the ledger and git;
+    numbered by the manifest's digest when no one invoice numbers it."""
     from hourly_hooks import __version__
     from hourly_hooks.core.document import Source, build
+    from hourly_hooks.core.manifest import short
     from hourly_hooks.git.repository import roots as roots_of
 
     sheet = loaded.timesheet
     sources = [Source(repo.name, repo.head, tuple(roots_of(job))) for repo, job in zip(loaded.repos, roots)]
     return build(sheet, datetime.now(sheet.selection.tz).date(), contractor=loaded.config.table("contractor"),
                  client=loaded.config.table("client"), billed=billed, records=_invoice_records(loaded.repos, billed),
-                 sources=sources, version=__version__)
+                 sources=sources, version=__version__, number=short(manifest["digest"]) if manifest else None)
 
 
 def _invoice_records(repos, billed: dict) -> dict:
@@ -186,6 +192,16 @@ def _invoice_records(repos, billed: dict) -> dict:
                 if invoice_id in wanted:
                     found[invoice_id] = invoice(invoice_id, record, order.order_id)
     return found
+
+
+def _manifest(loaded, params: dict) -> dict:
+    """What `hourly verify` recomputes the timesheet from (verification.py)."""
+    from hourly_hooks.verification import manifest_for
+
+    all_refs = params.get("all_refs")
+    if all_refs is None:
+        all_refs = bool(loaded.config.get("all", False))
+    return manifest_for(loaded.timesheet, loaded.repos, bool(all_refs), tuple(params.get("author") or ()))
 
 
 def _forget_old_reports(repos) -> None:

@@ -34,13 +34,14 @@ def wants_worklog(fmt: str, worklog: bool) -> bool:
 def render(fmt: str, sheet: Timesheet, by: str, billed: Dict[str, str],
            log: Optional[WorkLog] = None, extra: Optional[dict] = None) -> str:
     """RENDERERS[fmt], with the work log added when there is one; `extra`: more keys
-    for the JSON document (the budget), after the others."""
+    for the JSON document (the manifest, the budget), after the others; its manifest
+    goes in the HTML page too."""
     from hourly_hooks.output.render import RENDERERS, json_text
 
     if fmt == "html":
         from hourly_hooks.output.html import html
 
-        return html(sheet, by, billed, log)
+        return html(sheet, by, billed, log, (extra or {}).get("manifest"))
     if fmt == "json":
         text = json_text(sheet, by, billed, extra)
         return text if log is None else json_with_worklog(text, log)

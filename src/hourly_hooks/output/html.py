@@ -98,10 +98,13 @@ footer p { margin: 2px 0; overflow-wrap: anywhere; }
 
 
 def html(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, str]] = None,
-         worklog: Optional[WorkLog] = None, document: Optional[Document] = None) -> str:
+         worklog: Optional[WorkLog] = None, document: Optional[Document] = None,
+         manifest: Optional[dict] = None) -> str:
     """The whole page. With a work log, each session lists the commits made during it;
-    with a document (core/document.py), the parties, number, invoice and origin."""
+    with a document (core/document.py), the parties, number, invoice and origin; with a
+    manifest, it is carried as data (output/manifest_block.py) for `hourly verify`."""
     from hourly_hooks.output import document as blocks
+    from hourly_hooks.output.manifest_block import sealed
 
     worked_by = _worked_by(sheet)
     period = _period(sheet)
@@ -143,7 +146,7 @@ def html(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, str]]
               blocks.footer_html(document) if document else
               "<footer>Made by hourly-hooks from the clock-in and clock-out commits in git history.</footer>",
               "</main>", "</body>", "</html>"]
-    return "\n".join(part for part in parts if part) + "\n"
+    return sealed("\n".join(part for part in parts if part) + "\n", manifest)
 
 
 def _worked_by(sheet: Timesheet) -> str:

@@ -1,0 +1,68 @@
+"""Questions about named commits: which a clone lacks, and who recorded them (before .mailmap).
+
+Asked with the SHAs on git's stdin, so one git process answers for any number
+of commits (a month's manifest names a few dozen, a whole history thousands).
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Iterable, Set
+
+from hourly_hooks.git.run import run_git
+
+
+def absent(cwd, shas: Iterable[str]) -> Set[str]:
+    """The commits among shas this repository does not have (a shallow or partial clone, a rewrite)."""
+    wanted = sorted(set(shas))
+    if not wanted:
+        return set()
+    code, out, _ = run_git(["cat-file", "--batch-check=%(objectname) %(objecttype)"], cwd,
+                           input="".join(f"{sha}\n" for sha in wanted).encode("ascii", "replace"))
+    have = set()
+    for row in out.decode("ascii", "replace").splitlines():
+        parts = row.split()
+        if len(parts) == 2 and parts[1] == "commit":
+            have.add(parts[0])
+    return {sha for sha in wanted if sha not in have}
+
+
+def raw_emails(cwd, shas: Iterable[str]) -> Dict[str, str]:
+    """sha -> the author email as git recorded it (%ae: no .mailmap), folded to lower case.
+    Commits the repository lacks are left out."""
+    wanted = sorted(set(shas) - absent(cwd, shas))
+    if not wanted:
+        return {}
+    code, out, _ = run_git(["log", "--no-walk=unsorted", "--no-use-mailmap", "--stdin", "--format=%H%x00%ae"],
+                           cwd, input="".join(f"{sha}\n" for sha in wanted).encode("ascii"))
+    result = {}
+    for row in out.decode("utf-8", "replace").splitlines():
+        sha, _, email = row.partition("\0")
+        if email:
+            result[sha] = email.lower()
+    return result
+
+
+def source_of(repos, all_refs: bool, authors, lines, version: str):
+    """The manifest's Source of a timesheet read from repos (history.Repository): the
+    commits each walk started from, each .mailmap digest, and the raw emails of the
+    marker commits of lines (read only when a .mailmap may have changed them)."""
+    from hourly_hooks.core.manifest import Source
+
+    mailmaps = tuple(repo.mailmap_digest() for repo in repos)
+    raw: Dict[str, str] = {}
+    if any(digest != "none" for digest in mailmaps):
+        shas = {c.sha for line in lines for c in (line.session.clock_in, line.session.clock_out) if c}
+        for repo in repos:
+            raw.update(raw_emails(repo.top, shas - set(raw)))
+    return Source(tips=tuple(tuple(repo.tips(all_refs)) for repo in repos), mailmaps=mailmaps, version=version,
+                  authors=tuple(authors), all_refs=all_refs, raw_emails=raw)
+
+
+def reachable(cwd, sha: str) -> bool:
+    """Whether a branch, tag, remote-tracking branch or HEAD of this repository contains sha:
+    a commit only the object store still holds (a rewritten history) is not."""
+    code, out, _ = run_git(["for-each-ref", "--count=1", "--format=%(refname)", f"--contains={sha}",
+                            "refs/heads", "refs/remotes", "refs/tags"], cwd)
+    if code == 0 and out.strip():
+        return True
+    return run_git(["merge-base", "--is-ancestor", sha, "HEAD"], cwd)[0] == 0
