@@ -7,6 +7,7 @@ loopback BTCPay server, and the page printed to PDF by headless Chromium.
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -41,6 +42,7 @@ class Blocks(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.by_class: dict = {}
         self.tags: list = []
+        self.script_types: list = []  # the type of each script element
         self.links: list = []
         self.styles: list = []
         self.headers: list = []  # the text of each th
@@ -51,6 +53,8 @@ class Blocks(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
         self.tags.append(tag)
+        if tag == "script":
+            self.script_types.append(attributes.get("type"))
         if tag == "a":
             self.links.append(attributes.get("href"))
         if tag not in ("br", "meta", "rect", "img"):
@@ -111,7 +115,8 @@ def test_contractor_and_client_blocks_from_the_user_and_the_repository_files(two
     assert page.text("contractor") == "From Ada Lovelace 1 Engine Way London N1 9GU ada@example.com " \
                                       "Tax ID: GB 123 4567 89"
     assert page.text("client") == "Bill to Babbage & <Sons> Ltd 12 Difference Row, Cambridge"
-    assert "address" in page.tags and "script" not in page.tags
+    # No script runs: the one script element is the manifest, data (hourly verify).
+    assert "address" in page.tags and page.script_types == ["application/json"]
 
 
 def test_what_is_not_configured_is_left_out(two_days):
@@ -164,7 +169,8 @@ def test_facts_origin_and_the_total_once_at_the_end(two_days):
     assert f"Issued {date.today().isoformat()}" in facts or \
         f"Issued {datetime.now(timezone.utc).date().isoformat()}" in facts
     assert "Period 2026-11-01 to 2026-11-30" in facts and "Rate 100 EUR per hour" in facts
-    assert page.text("number") == ""                   # not invoiced, and no number given: none made up
+    # Not invoiced: the number is the timesheet's own, its manifest's digest (hourly verify).
+    assert re.fullmatch(r"No\. [0-9a-f]{12}", page.text("number"))
     footer = page.text("origin")
     assert f"hourly-hooks {__version__}" in footer
     assert f"Repository {two_days.path.name}: HEAD {head}, root commit {root}." in footer
@@ -185,8 +191,9 @@ def test_times_break_at_most_once(two_days):
 def test_json_and_markdown_carry_the_document(two_days):
     write_config(two_days, user=CONTRACTOR, repository=CLIENT)
     head = two_days.git("rev-parse", "HEAD").strip()
-    document = json.loads(report(two_days, "--json"))["document"]
-    assert document["number"] is None and document["invoices"] == []
+    data = json.loads(report(two_days, "--json"))
+    document = data["document"]
+    assert document["number"] == data["manifest"]["digest"][:12] and document["invoices"] == []
     assert date.fromisoformat(document["issued"]) >= date(2026, 1, 1)
     assert document["contractor"] == {"name": "Ada Lovelace", "address": ["1 Engine Way", "London N1 9GU"],
                                       "email": "ada@example.com", "tax_id": "GB 123 4567 89"}
@@ -196,7 +203,7 @@ def test_json_and_markdown_carry_the_document(two_days):
     assert origin["repositories"] == [{"name": two_days.path.name, "head": head,
                                        "roots": [two_days.git("rev-list", "--max-parents=0", "HEAD").strip()]}]
     markdown = report(two_days, "--format", "markdown").splitlines()
-    assert markdown[0] == "# Timesheet"
+    assert markdown[0] == f"# Timesheet {document['number']}"  # the same bill, the same number
     assert "**From:** Ada Lovelace, 1 Engine Way, London N1 9GU, ada@example.com, Tax ID: GB 123 4567 89  " in markdown
     assert "**Bill to:** Babbage & \\<Sons\\> Ltd, 12 Difference Row, Cambridge  " in markdown
     assert any(line.startswith("**Issued:** ") for line in markdown)
@@ -249,7 +256,8 @@ def test_sessions_of_several_invoices_name_theirs_per_row(greenfield, fake, seed
     first = fake.invoices(greenfield["store"])[0]["id"]
     result = hourly("report", "--since", "2020-01-01", "--until", "2020-01-06", *base, "--format", "html")
     page = Blocks(result.stdout)
-    assert page.text("number") == ""                   # the sheet is not that invoice
+    # The sheet is not that invoice: its number is its own digest.
+    assert re.fullmatch(r"No\. [0-9a-f]{12}", page.text("number")) and first not in page.text("number")
     assert f"Invoice {first}" in page.text("invoice-facts")
     assert "Invoice" in page.headers and first in page.text("session")  # the rows say which it bills
 

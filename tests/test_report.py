@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -78,7 +79,7 @@ def test_tz_changes_display_and_day_boundaries(week):
 
 def test_markdown_and_table_totals(week):
     text = report(week, "--tz", "UTC", "--format", "markdown", "--rate", "100 USD").stdout
-    assert text.startswith("# Timesheet\n") and "\n| Start | End |" in text  # the document's header, then the rows
+    assert re.match(r"# Timesheet [0-9a-f]{12}\n", text) and "\n| Start | End |" in text  # the document's header, then the rows
     assert "**6:50:00, 6.83 hours worked**" in text and "**683.33 USD**" in text
 
 

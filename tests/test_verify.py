@@ -19,7 +19,7 @@ from gitrepo import GitRepo
 from hourly_hooks.core.manifest import digest
 from hourly_hooks.output.manifest_block import html_block, manifest_in_html, page_intact, sealed
 
-NOVEMBER = ["--since", "2026-11-01", "--until", "2026-12-01", "--tz", "Europe/Paris"]
+NOVEMBER = ["--since", "2026-11-01", "--until", "2026-11-30", "--tz", "Europe/Paris"]
 
 
 def _contractor(path: Path) -> GitRepo:
@@ -152,8 +152,9 @@ def test_a_grouped_json_timesheet_is_reproduced(work, tmp_path):
 def test_a_time_edited_in_the_html_table_is_reported(work, tmp_path):
     sheet = _timesheet(work, "html", tmp_path / "timesheet.html")
     text = sheet.read_text()
-    assert text.count("2026-11-03 12:30:00 +01:00") == 1  # the 3rd's end, as the table shows it
-    sheet.write_text(text.replace("2026-11-03 12:30:00 +01:00", "2026-11-03 13:30:00 +01:00"))
+    shown = "<span>2026-11-03</span> <span>12:30:00 +01:00</span>"  # the 3rd's end, as the table shows it
+    assert text.count(shown) == 1
+    sheet.write_text(text.replace(shown, shown.replace("12:30", "13:30")))
     result = _verify(_clone(work, tmp_path / "client"), sheet)
     assert result.exit_code == 9, (result.stdout, result.stderr)
     assert "Altered: the page's text is not the one it was made with" in result.stdout
@@ -255,7 +256,10 @@ def test_ignored_sessions_and_two_repositories_are_reproduced(work, tmp_path):
     mine, theirs = _clone(work, tmp_path / "client-a"), _clone(other, tmp_path / "client-b")
     result = hourly("verify", "--repo", str(mine.path), "--repo", str(theirs.path), str(sheet))
     assert result.exit_code == 0, (result.stdout, result.stderr)
-    assert result.stdout.count("  equal ") == 4 and "Billed:      7.25 h, 80.00 EUR, 625.00 USD" in result.stdout
+    # Each repository is billed by its own configuration: "other" has no rate, so its 0.75 h
+    # are unpriced (550.00 USD, not 625.00 at the first repository's rate), and verify agrees.
+    assert result.stdout.count("  equal ") == 4 and "Billed:      7.25 h, 80.00 EUR, 550.00 USD" in result.stdout
+    assert [("rules" in repo) for repo in manifest["repos"]] == [True, True]
     one = hourly("verify", "--repo", str(mine.path), str(sheet))
     assert one.exit_code == 2 and "give each with --repo" in one.stderr
 
@@ -311,7 +315,7 @@ def test_an_invoice_carries_the_number_and_verify_reproduces_it(api, work, tmp_p
     server = _greenfield(fake, monkeypatch) if api == "greenfield" else _legacy(fake, monkeypatch, work)
     monkeypatch.chdir(work.path)
     # Alice's 3rd is invoiced first: the month's invoice leaves it out, and says so.
-    assert_ok(hourly("invoice", "--since", "2026-11-03", "--until", "2026-11-04", "--tz", "Europe/Paris",
+    assert_ok(hourly("invoice", "--since", "2026-11-03", "--until", "2026-11-03", "--tz", "Europe/Paris",
                      "--author", "alice", "--yes"))
     assert_ok(hourly("invoice", *NOVEMBER, "--author", "alice", "--yes"))
     by_hours = {_pos_data(inv)["hours"]: inv for inv in fake.invoices(server["store"])}

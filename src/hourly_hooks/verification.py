@@ -19,7 +19,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Set
 from hourly_hooks import store
 from hourly_hooks.core import manifest as manifests
 from hourly_hooks.core.reconcile import Verdict, compare
-from hourly_hooks.core.timesheet import Timesheet, build
+from hourly_hooks.core.timesheet import Timesheet, build, merged
 from hourly_hooks.errors import UsageError
 from hourly_hooks.git.commits import absent, raw_emails, reachable, source_of
 from hourly_hooks.history import Repository
@@ -202,10 +202,13 @@ def _recomputed(data: Mapping, repos: Sequence[Repository], read_from: List[List
                 left_out: Sequence[str]) -> dict:
     """The manifest the history gives from read_from under the bill's rules, period and source."""
     authors = manifests.source_like(data, {}).authors
-    commits = []
-    for repo, heads in zip(repos, read_from):
-        commits += _markers(repo, heads, authors) if heads else []
-    sheet = build(selection, commits)
+    per_repo = [_markers(repo, heads, authors) if heads else [] for repo, heads in zip(repos, read_from)]
+    own = manifests.repository_selections(data)
+    if own and len(own) == len(repos):  # each repository billed by its own rules, as the report did
+        sheet = merged(selection, [(repo.name, build(mine, commits))
+                                   for repo, mine, commits in zip(repos, own, per_repo)])
+    else:
+        sheet = build(selection, [commit for commits in per_repo for commit in commits])
     if left_out:
         skip = set(left_out)
         sheet = Timesheet(selection, lines=[line for line in sheet.lines if line.session.clock_in.sha not in skip])

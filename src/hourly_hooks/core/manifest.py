@@ -50,7 +50,7 @@ def build(sheet: Timesheet, source: Source, left_out: Sequence[str] = ()) -> dic
     manifest = {
         "manifest": FORMAT,
         "tool": source.version,
-        "repos": [{"tips": list(tips), "mailmap": mailmap} for tips, mailmap in zip(source.tips, source.mailmaps)],
+        "repos": _repos(sheet, source),
         "period": {"start": _iso(selection.since), "end": _iso(selection.until)},
         "rules": rules_of(selection, source),
         "left_out": sorted(left_out),
@@ -61,6 +61,25 @@ def build(sheet: Timesheet, source: Source, left_out: Sequence[str] = ()) -> dic
     }
     manifest[DIGEST_KEY] = digest(manifest)
     return manifest
+
+
+def _repos(sheet: Timesheet, source: Source) -> List[dict]:
+    """Each repository read: its tips and .mailmap digest; with several repositories, each
+    billed by its own configuration (core/timesheet.merged), its own rules too."""
+    repos: List[dict] = [{"tips": list(tips), "mailmap": mailmap} for tips, mailmap in zip(source.tips, source.mailmaps)]
+    if len(sheet.repositories) > 1:
+        for repo, selection in zip(repos, sheet.repositories.values()):
+            repo["rules"] = rules_of(selection, source)
+    return repos
+
+
+def repository_selections(manifest: Mapping) -> List[Selection]:
+    """Each repository's own Selection, when the bill read several with their own rules
+    (an empty list when one set of rules billed them all)."""
+    repos = manifest.get("repos")
+    if not isinstance(repos, list) or not all(isinstance(r, Mapping) and "rules" in r for r in repos):
+        return []
+    return [selection_of({"rules": repo["rules"], "period": manifest.get("period")}) for repo in repos]
 
 
 def digest(manifest: Mapping) -> str:
