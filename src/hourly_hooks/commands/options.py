@@ -23,6 +23,7 @@ from hourly_hooks.history import Repository, check_author_patterns, open_reposit
 from hourly_hooks.core.markers import parse_duration
 from hourly_hooks.core.money import Rounding, parse_rate, parse_rounding
 from hourly_hooks.core.timesheet import Rates, Selection, Timesheet, build
+from hourly_hooks.commands.progress import Progress
 
 
 def selection_options(command):
@@ -177,8 +178,13 @@ def load_timesheet(params: dict, default_authors: Sequence[str] = ()) -> Loaded:
         max_session=cfg.parsed("max_session", parse_duration),
         allow_long=tuple(cfg.get("allow_long", ())),
     )
-    with bulk():
-        sheet = build(selection, read_all(repos, bool(cfg.get("all")), authors, since, selection.exclude))
+    progress = Progress()
+    try:
+        with bulk():
+            sheet = build(selection, read_all(repos, bool(cfg.get("all")), authors, since, selection.exclude,
+                                              progress))
+    finally:
+        progress.done()
     if selection.rates.by_identity:
         from hourly_hooks import rate_keys
 
