@@ -158,14 +158,23 @@ def records(rows, repo_name: str = "", messages=None) -> list:
     append = made.append
     shapes = _MARKERS
     intern = sys.intern
-    stored = MarkerCommit.stored
+    new = MarkerCommit.__new__
     for row in rows:
         shape = row[5:11]
         marker = shapes.get(shape)
         if marker is None:
             marker = _marker(shape)
-        append(stored(row[0], intern(row[1]), intern(row[2]), row[3], row[4], marker, row[6],
-                      row[11] if len(row) > 11 else messages, repo_name))
+        # MarkerCommit.stored() and set_rank(0), inlined: this runs once per marker of a report.
+        commit = new(MarkerCommit)
+        epoch = row[3]
+        effective = epoch - row[6]
+        commit.sha, commit.name, commit.email, commit.marker, commit.repo = \
+            row[0], intern(row[1]), intern(row[2]), marker, repo_name
+        commit.epoch, commit.tz, commit.effective_epoch, commit.rank = epoch, row[4], effective, 0
+        commit._authored = commit._effective = None
+        commit._message = row[11] if len(row) > 11 else messages
+        commit.key = (epoch, 0, row[5] == IN, effective)
+        append(commit)
     if messages is not None:
         messages.commits += made
     return made
