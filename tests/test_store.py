@@ -51,7 +51,8 @@ def test_same_tips_are_answered_from_the_store_without_reading_git(worked):
     assert total(worked) == (3600, 0)
     # Tamper with the stored clock-out's date: if the next run read git, it would not see this.
     with closing(sqlite3.connect(store_file(worked))) as db, db:
-        assert db.execute("UPDATE markers SET epoch = epoch + 3600 WHERE kind = 'out'").rowcount == 1
+        assert db.execute("UPDATE markers SET epoch = epoch + 3600 "
+                          "WHERE shape IN (SELECT id FROM shapes WHERE kind = 'out')").rowcount == 1
     assert total(worked) == (7200, 0)
     assert total(worked, env={"HOURLY_NO_CACHE": "1"}) == (3600, 0)
 
@@ -60,8 +61,9 @@ def test_every_marker_field_is_stored(worked):
     worked.commit("work\n\nbody line\n\nClock: in T-15m parser work", "2026-03-03T09:15:00-05:00")
     total(worked)
     with closing(sqlite3.connect(store_file(worked))) as db, db:
-        row = db.execute("SELECT name, email, epoch, tz, kind, off, note, form, problem, line, body "
-                         "FROM markers WHERE form = 'trailer'").fetchone()
+        row = db.execute("SELECT a.name, a.email, m.epoch, m.tz, s.kind, s.off, s.note, s.form, s.problem, s.line, "
+                         "m.body FROM markers m JOIN authors a ON a.id = m.author JOIN shapes s ON s.id = m.shape "
+                         "WHERE s.form = 'trailer'").fetchone()
     assert row == ("Alice Martin", "alice@example.com", 1772547300, -300, "in", 900, "parser work",
                    "trailer", None, 4, "work\n\nbody line\n\nClock: in T-15m parser work")
 
@@ -140,6 +142,34 @@ def test_a_damaged_store_is_rebuilt(worked, damage):
     assert total(worked) == (3600, 0)
     with closing(sqlite3.connect(path)) as db, db:
         assert db.execute("SELECT count(*) FROM markers").fetchone() == (2,)
+
+
+@pytest.mark.parametrize("damage", ["DELETE FROM shapes", "DELETE FROM authors", "UPDATE shapes SET kind = NULL"])
+def test_a_marker_row_that_names_no_author_or_shape_is_damage(worked, damage):
+    # A marker row holds its author and marker fields as ids into their own tables:
+    # a row whose ids lead nowhere was written by no reader. The answer comes from
+    # git, and the store is rebuilt.
+    assert total(worked) == (3600, 0)
+    with closing(sqlite3.connect(store_file(worked))) as db, db:
+        db.execute(damage)
+    assert total(worked) == (3600, 0)
+    assert total(worked) == (3600, 0)
+    with closing(sqlite3.connect(store_file(worked))) as db, db:
+        assert db.execute("SELECT count(*) FROM markers JOIN authors ON authors.id = markers.author "
+                          "JOIN shapes ON shapes.id = markers.shape WHERE kind IS NOT NULL").fetchone() == (2,)
+
+
+def test_a_store_of_the_earlier_format_starts_again(worked):
+    # Format 3 kept every field in the marker row; format 4 keeps authors and shapes apart.
+    assert total(worked) == (3600, 0)
+    with closing(sqlite3.connect(store_file(worked))) as db, db:
+        key = db.execute("SELECT v FROM meta WHERE k = 'key'").fetchone()[0]
+        assert key.startswith("4\0")
+        db.execute("UPDATE meta SET v = ? WHERE k = 'key'", ("3" + key[1:],))
+        db.execute("UPDATE markers SET epoch = epoch + 3600")  # what the old file says is never used
+    assert total(worked) == (3600, 0)
+    with closing(sqlite3.connect(store_file(worked))) as db, db:
+        assert db.execute("SELECT v FROM meta WHERE k = 'key'").fetchone()[0] == key
 
 
 def test_no_cache_writes_nothing(worked):

@@ -58,8 +58,8 @@ def test_messages_come_from_git_when_the_store_no_longer_holds_them(two_people):
     commits = history.read(Repository(str(two_people.path)), all_refs=True)
     later = history.read(Repository(str(two_people.path)), all_refs=True)
     with closing(sqlite3.connect(store_file(two_people))) as db, db:
-        db.execute("UPDATE markers SET body = 'changed' WHERE kind = 'out'")
-        db.execute("DELETE FROM markers WHERE kind = 'in'")
+        db.execute("UPDATE markers SET body = 'changed' WHERE shape IN (SELECT id FROM shapes WHERE kind = 'out')")
+        db.execute("DELETE FROM markers WHERE shape IN (SELECT id FROM shapes WHERE kind = 'in')")
     # A SHA's message never changes: what the store still holds is used, git gives the rest.
     assert [c.message for c in commits] == ["clock-in", "changed", "clock-in", "changed"]
     store_file(two_people).unlink()
@@ -68,9 +68,14 @@ def test_messages_come_from_git_when_the_store_no_longer_holds_them(two_people):
 
 def _joined(db, scope):
     """The scope's rows the plain way: each marker looked up in the scope."""
-    columns = ", ".join("m." + c.strip() for c in COLUMNS.split(",")[:-1])
+    columns = ", ".join(("a." if c in ("name", "email") else "k." if c in SHAPE else "m.") + c
+                        for c in COLUMNS.replace(" ", "").split(",")[:-1])
     return db.execute(f"SELECT {columns} FROM markers m JOIN members s ON s.sha = m.sha "
+                      "JOIN authors a ON a.id = m.author JOIN shapes k ON k.id = m.shape "
                       "WHERE s.scope = ? ORDER BY m.epoch, m.rowid", (scope,)).fetchall()
+
+
+SHAPE = ("kind", "off", "note", "form", "problem", "line")
 
 
 def test_every_scope_reads_its_own_markers_whatever_its_share_of_the_table(two_people):

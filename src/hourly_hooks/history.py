@@ -35,7 +35,7 @@ from hourly_hooks.core.records import MarkerCommit, apply_ranks, records, tie_pa
 from hourly_hooks.errors import GitError, UsageError
 from hourly_hooks.git import log
 from hourly_hooks.git.repository import Repository, common_dir_of, git_dir_of, open_repository
-from hourly_hooks.git.run import finish, run_git
+from hourly_hooks.git.run import finish, git_message, run_git
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (and re, on the hook's path)
 if TYPE_CHECKING:
@@ -77,7 +77,6 @@ def check_author_patterns(repo: Repository, patterns: Sequence[str]) -> None:
     """
     if not patterns:
         return
-    from hourly_hooks.git.run import git_message
     code, _, err = run_git(["log", "-n0", "-i", "-E", *[f"--author={p}" for p in patterns],
                             "HEAD", "--"], repo.top)
     if code and has_commits(repo):

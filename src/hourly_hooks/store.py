@@ -1,10 +1,13 @@
 """The marker store: every clock marker of a repository, kept in SQLite; SQLite only.
 
 The store (``<git common dir>/hourly/markers.sqlite3``, WAL) keeps one row
-per marker commit (records.COLUMNS: every ``markers.Marker`` field as a
-column, the mailmapped author, the author date and its UTC offset, the
-message), indexed by author date and by identity, so warm reads parse no
-message. For each *scope* (HEAD of one work tree, or ``--all``; with the
+per marker commit (records.COLUMNS: the mailmapped author, the author date
+and its UTC offset, every ``markers.Marker`` field, the message), indexed by
+author date and by identity, so warm reads parse no message. The author
+(name, email) and the marker's fields (its *shape*: a few hundred distinct
+ones in a large history) are kept once each, in tables of their own, and a
+marker row holds their ids: a warm report then reads two small numbers per
+marker where it read eight columns (SQLite makes a Python object of each). For each *scope* (HEAD of one work tree, or ``--all``; with the
 ``--author`` patterns) it keeps the tips it was last brought up to date at,
 and the set of marker commits reachable from them (its members). It also
 remembers the ancestry answers of same-second ties (records.tie_pairs).
@@ -28,13 +31,14 @@ from contextlib import contextmanager
 from operator import itemgetter
 
 from hourly_hooks.core import markers
-from hourly_hooks.core.records import COLUMNS
 from hourly_hooks.private import make_private_dirs, narrow, open_private
 
-FORMAT_VERSION = "3"
+FORMAT_VERSION = "4"
 FILE = ("hourly", "markers.sqlite3")
-# The columns of the rows a report reads: all but the message (see history.Messages).
-_SHORT = COLUMNS.rsplit(",", 1)[0]
+# What a marker row holds: a row (records.COLUMNS) with its author and shape as ids.
+_STORED = "sha, author, ident, epoch, tz, shape, body"
+_SHAPE = "kind, off, note, form, problem, line"  # a Marker's fields (records.COLUMNS)
+_READ = "sha, author, epoch, tz, shape"  # what a report reads of a marker row (the message later, if asked)
 
 
 def enabled() -> bool:
@@ -162,6 +166,7 @@ class Store:
 
     def __init__(self, path: str, key: str, db=None):
         self.path, self.key = path, key
+        self._ids: tuple | None = None  # ({(name, email): id}, {shape: id}) while writing, see _encoded
         try:
             import sqlite3
         except ImportError:  # pragma: no cover - Python built without sqlite3
@@ -203,14 +208,16 @@ class Store:
         db = self.db
         db.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer (the hook during a report)
         db.execute("BEGIN IMMEDIATE")
-        for table in ("meta", "markers", "scopes", "members", "ancestry"):
+        for table in ("meta", "markers", "authors", "shapes", "scopes", "members", "ancestry"):
             db.execute(f"DROP TABLE IF EXISTS {table}")
         db.execute("CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID")
         # A rowid table: rows (with their messages) are appended as read, and
         # only the small indexes take random inserts.
-        db.execute("CREATE TABLE markers (sha TEXT NOT NULL, name TEXT, email TEXT, ident TEXT, "
-                   "epoch INTEGER, tz INTEGER, kind TEXT CHECK (kind IN ('in', 'out')), off INTEGER, "
-                   "note TEXT, form TEXT, problem TEXT, line INTEGER, body TEXT)")
+        db.execute("CREATE TABLE markers (sha TEXT NOT NULL, author INTEGER, ident TEXT, epoch INTEGER, "
+                   "tz INTEGER, shape INTEGER, body TEXT)")
+        db.execute("CREATE TABLE authors (id INTEGER PRIMARY KEY, name TEXT, email TEXT)")
+        db.execute("CREATE TABLE shapes (id INTEGER PRIMARY KEY, kind TEXT CHECK (kind IN ('in', 'out')), "
+                   "off INTEGER, note TEXT, form TEXT, problem TEXT, line INTEGER)")
         db.execute("CREATE TABLE scopes (id INTEGER PRIMARY KEY, name TEXT UNIQUE, authors TEXT, tips TEXT)")
         db.execute("CREATE TABLE members (scope INTEGER, sha TEXT)")
         self._indexes()
@@ -244,7 +251,6 @@ class Store:
         except Exception:
             pass
 
-
     # ------------------------------------------------------------ transactions
     def begin(self) -> None:
         """Open a read transaction (WAL: a snapshot, kept until end() or close())."""
@@ -258,6 +264,7 @@ class Store:
         """The write lock, held for the block: committed at its end, rolled back if it fails."""
         db = self.db
         db.execute("BEGIN IMMEDIATE")
+        self._ids = None  # read again under the lock: another writer may have added some
         try:
             yield
             db.execute("COMMIT")
@@ -303,10 +310,41 @@ class Store:
         if not rows:
             return
         db = self.db
-        db.executemany(f"INSERT OR IGNORE INTO markers ({_SHORT}, ident, body) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       [(*r[:11], r[2].lower(), r[11]) for r in rows])
+        db.executemany(f"INSERT OR IGNORE INTO markers ({_STORED}) VALUES (?, ?, ?, ?, ?, ?, ?)", self._encoded(rows))
         db.executemany("INSERT OR IGNORE INTO members VALUES (?, ?)", [(scope, r[0]) for r in rows])
+
+    def _encoded(self, rows) -> list:
+        """Rows as the markers table holds them: author and shape as ids, new ones added (under the write lock)."""
+        if self._ids is None:
+            self._ids = ({tuple(author): id_ for id_, *author in self.db.execute("SELECT id, name, email FROM authors")},
+                         {tuple(shape): id_ for id_, *shape in self.db.execute(f"SELECT id, {_SHAPE} FROM shapes")})
+        authors, shapes = self._ids
+        encoded = []
+        for row in rows:
+            author, shape = authors.get(row[1:3]), shapes.get(row[5:11])
+            if author is None:
+                author = authors[row[1:3]] = self.db.execute("INSERT INTO authors (name, email) VALUES (?, ?)",
+                                                             row[1:3]).lastrowid
+            if shape is None:
+                shape = shapes[row[5:11]] = self.db.execute(f"INSERT INTO shapes ({_SHAPE}) VALUES (?, ?, ?, ?, ?, ?)",
+                                                            row[5:11]).lastrowid
+            encoded.append((row[0], author, row[2].lower(), row[3], row[4], shape, row[11]))
+        return encoded
+
+    def _decoder(self):
+        """A function that makes rows (records.COLUMNS, with or without the message) of stored ones."""
+        authors = {id_: tuple(author) for id_, *author in self.db.execute("SELECT id, name, email FROM authors")}
+        shapes = {id_: tuple(shape) for id_, *shape in self.db.execute(f"SELECT id, {_SHAPE} FROM shapes")}
+
+        def decoded(stored, body: bool = False) -> list:
+            try:
+                if body:
+                    return [(sha, *authors[author], epoch, tz, *shapes[shape], text)
+                            for sha, author, epoch, tz, shape, text in stored]
+                return [(sha, *authors[author], epoch, tz, *shapes[shape]) for sha, author, epoch, tz, shape in stored]
+            except KeyError:
+                raise ValueError("a marker row names an author or shape the store does not hold") from None
+        return decoded
 
     # ------------------------------------------------------------ a full read
     def empty_scope(self, scope: int) -> bool:
@@ -325,9 +363,7 @@ class Store:
     def append(self, rows) -> None:
         """Rows into an empty store's table, without a check (one git log lists each commit once)."""
         if rows:
-            self.db.executemany(f"INSERT INTO markers ({_SHORT}, ident, body) "
-                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                [(*r[:11], r[2].lower(), r[11]) for r in rows])
+            self.db.executemany(f"INSERT INTO markers ({_STORED}) VALUES (?, ?, ?, ?, ?, ?, ?)", self._encoded(rows))
 
     def filled(self, scope: int, read_back: bool):
         """After append(): every row is the scope's member; the indexes built. The rows (in
@@ -335,7 +371,9 @@ class Store:
         db = self.db
         db.execute("INSERT INTO members SELECT ?, sha FROM markers", (scope,))
         self._indexes()
-        return db.execute(f"SELECT {COLUMNS} FROM markers").fetchall() if read_back else None
+        if not read_back:
+            return None
+        return self._decoder()(db.execute(f"SELECT {_READ}, body FROM markers"), body=True)
 
     # ------------------------------------------------------------ answers
     def rows(self, scope: int, since=None, identity=None) -> list:
@@ -344,7 +382,7 @@ class Store:
         Without the message (the last of records.COLUMNS): see history.Messages.
         """
         db = self.db
-        columns = _SHORT
+        decoded = self._decoder()
         if since is None and identity is None:
             total = db.execute("SELECT count(*) FROM markers").fetchone()[0]
             size = db.execute("SELECT count(*) FROM members WHERE scope = ?", (scope,)).fetchone()[0]
@@ -354,10 +392,10 @@ class Store:
                 # A scope's members are always rows of markers (both are written
                 # together, and no marker row is ever deleted alone): as many
                 # members as rows are every row.
-                rows = db.execute(f"SELECT {columns} FROM markers").fetchall()
+                rows = decoded(db.execute(f"SELECT {_READ} FROM markers"))
             elif 2 * size >= total:
                 members = {sha for (sha,) in db.execute("SELECT sha FROM members WHERE scope = ?", (scope,))}
-                rows = [row for row in db.execute(f"SELECT {columns} FROM markers") if row[0] in members]
+                rows = decoded([row for row in db.execute(f"SELECT {_READ} FROM markers") if row[0] in members])
             else:
                 rows = None
             if rows is not None:
@@ -372,19 +410,20 @@ class Store:
             args.append(identity)
         # CROSS JOIN: walk the author-date index and look each row up in the scope,
         # rather than sort the whole scope for a month.
-        return db.execute(f"SELECT {', '.join('m.' + c.strip() for c in columns.split(','))} "
-                          f"FROM markers m CROSS JOIN members s ON s.sha = m.sha WHERE {' AND '.join(where)} "
-                          "ORDER BY m.epoch", args).fetchall()
+        return decoded(db.execute(f"SELECT {', '.join('m.' + c.strip() for c in _READ.split(','))} "
+                                  f"FROM markers m CROSS JOIN members s ON s.sha = m.sha WHERE {' AND '.join(where)} "
+                                  "ORDER BY m.epoch", args))
 
     def latest(self, scope: int, identity: str) -> list:
         """The identity's rows at its latest author second in the scope (usually one)."""
-        columns = ", ".join("m." + c.strip() for c in COLUMNS.split(","))
+        columns = ", ".join("m." + c.strip() for c in (_READ + ", body").split(","))
         top = self.db.execute("SELECT m.epoch FROM markers m JOIN members s ON s.sha = m.sha AND s.scope = ? "
                               "WHERE m.ident = ? ORDER BY m.epoch DESC LIMIT 1", (scope, identity)).fetchone()
         if top is None:
             return []
-        return self.db.execute(f"SELECT {columns} FROM markers m JOIN members s ON s.sha = m.sha AND s.scope = ? "
-                               "WHERE m.ident = ? AND m.epoch = ?", (scope, identity, top[0])).fetchall()
+        return self._decoder()(self.db.execute(f"SELECT {columns} FROM markers m JOIN members s ON s.sha = m.sha "
+                                               "AND s.scope = ? WHERE m.ident = ? AND m.epoch = ?",
+                                               (scope, identity, top[0])), body=True)
 
     def ancestry(self, pairs) -> tuple:
         """({(a, b): whether a is an ancestor of b} remembered for tie pairs, the pairs not remembered)."""
