@@ -12,6 +12,8 @@ import os
 import random
 import sqlite3
 import stat
+import subprocess
+import sys
 from contextlib import closing
 from datetime import datetime, timedelta, timezone
 
@@ -369,3 +371,14 @@ def test_the_store_never_disagrees_with_a_full_read_when_reads_are_split(tmp_pat
     tests/test_store_split.py shows split reads equal one walk."""
     monkeypatch.setattr(log, "SPLIT_FROM", 0)
     test_the_store_never_disagrees_with_a_full_read(tmp_path, monkeypatch)
+
+
+def test_the_hooks_questions_import_nothing_heavy():
+    # The commit-msg hook asks history.last_marker through the store on every marker
+    # commit: neither may pull in contextlib (and collections, functools...), typing,
+    # re, dataclasses or subprocess, each milliseconds of every commit.
+    heavy = ("contextlib", "collections", "functools", "typing", "re", "dataclasses", "subprocess")
+    code = ("import sys; import hourly_hooks.hooks.entry, hourly_hooks.history, hourly_hooks.store; "
+            f"print([m for m in {heavy!r} if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stderr

@@ -27,7 +27,6 @@ digest; if any differs, the store starts empty.
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 from operator import itemgetter
 
 from hourly_hooks.core import markers
@@ -60,32 +59,42 @@ def transient(error) -> bool:
                                          "disk i/o", "full", "permission"))
 
 
-@contextmanager
-def connect(repo, prefetched=None):
-    """The repository's Store for one question, closed after it; None where it must not or cannot be used.
+def connect(repo, prefetched=None) -> "_Connection":
+    """The repository's Store for one question (``with connect(repo) as store:``), closed after it;
+    None where it must not or cannot be used.
 
     An error of the file inside (locked too long, damaged, a row no reader
     wrote) closes it, deletes it if damaged (the next run rebuilds it), and is
     raised as Unavailable: the caller answers from git instead.
     prefetched: a history.Prefetch whose connection to the file is taken over if it is this one.
     """
-    opened = _open(repo, prefetched)
-    if opened is None:
-        yield None
-        return
-    try:
-        yield opened
-    except opened.sqlite3.DatabaseError as error:
-        if transient(error):
-            opened.close()  # locked too long, read-only, disk full: leave the file alone
-        else:
-            opened.discard()  # damaged under our feet
-        raise Unavailable(str(error)) from None
-    except ValueError as error:
-        opened.discard()  # a row no reader wrote: damaged
-        raise Unavailable(str(error)) from None
-    finally:
-        opened.close()
+    return _Connection(_open(repo, prefetched))
+
+
+class _Connection:
+    """connect()'s context manager: a class, not contextlib's (the commit-msg hook would import it and
+    collections, functools and more, a few ms on every marker commit)."""
+
+    def __init__(self, opened):
+        self.opened = opened
+
+    def __enter__(self):
+        return self.opened
+
+    def __exit__(self, kind, error, traceback) -> None:
+        opened = self.opened
+        if opened is None:
+            return
+        try:
+            if isinstance(error, opened.sqlite3.DatabaseError):
+                if not transient(error):
+                    opened.discard()  # damaged under our feet (a transient error leaves the file alone)
+                raise Unavailable(str(error)) from None
+            if isinstance(error, ValueError):
+                opened.discard()  # a row no reader wrote: damaged
+                raise Unavailable(str(error)) from None
+        finally:
+            opened.close()
 
 
 def _open(repo, prefetched):
@@ -259,21 +268,9 @@ class Store:
     def end(self) -> None:
         self.db.execute("COMMIT")
 
-    @contextmanager
-    def writing(self):
-        """The write lock, held for the block: committed at its end, rolled back if it fails."""
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        self._ids = None  # read again under the lock: another writer may have added some
-        try:
-            yield
-            db.execute("COMMIT")
-        except BaseException:
-            try:
-                db.execute("ROLLBACK")
-            except self.sqlite3.Error:
-                pass
-            raise
+    def writing(self) -> "_Writing":
+        """The write lock, held for a ``with`` block: committed at its end, rolled back if it fails."""
+        return _Writing(self)
 
     # ------------------------------------------------------------ scopes
     def scope(self, name: str):
@@ -445,3 +442,24 @@ class Store:
                                 [(a, b, int(yes)) for (a, b), yes in answers.items()])
         except self.sqlite3.Error:
             pass  # remembered next time, or not: the answer is the same
+
+
+class _Writing:
+    """Store.writing()'s context manager (a class: see _Connection)."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def __enter__(self) -> None:
+        self.store.db.execute("BEGIN IMMEDIATE")
+        self.store._ids = None  # read again under the lock: another writer may have added some
+
+    def __exit__(self, kind, error, traceback) -> None:
+        store = self.store
+        if kind is None:
+            store.db.execute("COMMIT")
+            return
+        try:
+            store.db.execute("ROLLBACK")
+        except store.sqlite3.Error:
+            pass
