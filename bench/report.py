@@ -339,7 +339,7 @@ def render_markdown(rows, meta):
         "`.git/hourly/markers.sqlite3`. \"warm\": the store filled, tips unchanged: the whole "
         "history read from the store, paired and written out. \"month\": the same, for the last "
         "whole month of history (`--since/--until`): the store reads only the markers from a cut "
-        "before `--since` on (see `src/hourly_hooks/store.py`).",
+        "before `--since` on (see `src/hourly_hooks/core/sessions.py`, `cut`).",
         "* Floor: `git log --all -i -E --grep=<markers.GREP> "
         "--format='%H%x00%aI%x00%aN%x00%aE%x00%B'` (the grep hourly itself uses). Measured: "
         f"`{' '.join(['hourly'] + HOURLY_ARGS)}` run as {meta['hourly']}, cwd = the repository.",

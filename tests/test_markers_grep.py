@@ -1,7 +1,7 @@
 """markers.GREP keeps every message markers.parse accepts, as the real readers run git.
 
-The one reader (history.read_markers for the report, store.last_marker for the
-hook and `hourly in/out/status`, both over store.py's git log) lets
+The one reader (history.read_markers for the report, history.last_marker for the
+hook and `hourly in/out/status`, both over git/log.py's git log) lets
 `git log -i -E --grep` in the C locale choose the commits, and parses only what
 git lists. A marker the grep drops is a session
 that silently disappears, so this is checked on real repositories: generated
@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from gitrepo import isolated_env
 
-from hourly_hooks import history, store
+from hourly_hooks import history
 from hourly_hooks.core import markers
 from hourly_hooks.git.repository import Repository
 
@@ -135,7 +135,7 @@ def check_readers(messages: list) -> None:
         assert {c.sha for c in history.read_markers(history.open_repository(path))} == set(parsed)
         # ...and the hook's (one identity per commit, so every marker is someone's last).
         repo = Repository(path)
-        lasts = {index: store.last_marker(repo, f"{index}@example.com") for index in range(1, len(shas) + 1)}
+        lasts = {index: history.last_marker(repo, f"{index}@example.com") for index in range(1, len(shas) + 1)}
         assert {last.sha for last in lasts.values() if last is not None} == set(parsed)
 
 

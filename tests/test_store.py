@@ -7,12 +7,13 @@ time on") is compared with a full read of git without the store.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import random
 import sqlite3
 import stat
+import subprocess
+import sys
 from contextlib import closing
 from datetime import datetime, timedelta, timezone
 
@@ -21,7 +22,8 @@ from click.testing import CliRunner
 
 from gitrepo import GitRepo
 
-from hourly_hooks import store
+from hourly_hooks import history, store
+from hourly_hooks.git import log
 from hourly_hooks.cli import main
 from hourly_hooks.git.repository import Repository
 from hourly_hooks.core.timesheet import Selection, build
@@ -51,7 +53,8 @@ def test_same_tips_are_answered_from_the_store_without_reading_git(worked):
     assert total(worked) == (3600, 0)
     # Tamper with the stored clock-out's date: if the next run read git, it would not see this.
     with closing(sqlite3.connect(store_file(worked))) as db, db:
-        assert db.execute("UPDATE markers SET epoch = epoch + 3600 WHERE kind = 'out'").rowcount == 1
+        assert db.execute("UPDATE markers SET epoch = epoch + 3600 "
+                          "WHERE shape IN (SELECT id FROM shapes WHERE kind = 'out')").rowcount == 1
     assert total(worked) == (7200, 0)
     assert total(worked, env={"HOURLY_NO_CACHE": "1"}) == (3600, 0)
 
@@ -60,8 +63,9 @@ def test_every_marker_field_is_stored(worked):
     worked.commit("work\n\nbody line\n\nClock: in T-15m parser work", "2026-03-03T09:15:00-05:00")
     total(worked)
     with closing(sqlite3.connect(store_file(worked))) as db, db:
-        row = db.execute("SELECT name, email, epoch, tz, kind, off, note, form, problem, line, body "
-                         "FROM markers WHERE form = 'trailer'").fetchone()
+        row = db.execute("SELECT a.name, a.email, m.epoch, m.tz, s.kind, s.off, s.note, s.form, s.problem, s.line, "
+                         "m.body FROM markers m JOIN authors a ON a.id = m.author JOIN shapes s ON s.id = m.shape "
+                         "WHERE s.form = 'trailer'").fetchone()
     assert row == ("Alice Martin", "alice@example.com", 1772547300, -300, "in", 900, "parser work",
                    "trailer", None, 4, "work\n\nbody line\n\nClock: in T-15m parser work")
 
@@ -142,6 +146,34 @@ def test_a_damaged_store_is_rebuilt(worked, damage):
         assert db.execute("SELECT count(*) FROM markers").fetchone() == (2,)
 
 
+@pytest.mark.parametrize("damage", ["DELETE FROM shapes", "DELETE FROM authors", "UPDATE shapes SET kind = NULL"])
+def test_a_marker_row_that_names_no_author_or_shape_is_damage(worked, damage):
+    # A marker row holds its author and marker fields as ids into their own tables:
+    # a row whose ids lead nowhere was written by no reader. The answer comes from
+    # git, and the store is rebuilt.
+    assert total(worked) == (3600, 0)
+    with closing(sqlite3.connect(store_file(worked))) as db, db:
+        db.execute(damage)
+    assert total(worked) == (3600, 0)
+    assert total(worked) == (3600, 0)
+    with closing(sqlite3.connect(store_file(worked))) as db, db:
+        assert db.execute("SELECT count(*) FROM markers JOIN authors ON authors.id = markers.author "
+                          "JOIN shapes ON shapes.id = markers.shape WHERE kind IS NOT NULL").fetchone() == (2,)
+
+
+def test_a_store_of_the_earlier_format_starts_again(worked):
+    # Format 3 kept every field in the marker row; format 4 keeps authors and shapes apart.
+    assert total(worked) == (3600, 0)
+    with closing(sqlite3.connect(store_file(worked))) as db, db:
+        key = db.execute("SELECT v FROM meta WHERE k = 'key'").fetchone()[0]
+        assert key.startswith("4\0")
+        db.execute("UPDATE meta SET v = ? WHERE k = 'key'", ("3" + key[1:],))
+        db.execute("UPDATE markers SET epoch = epoch + 3600")  # what the old file says is never used
+    assert total(worked) == (3600, 0)
+    with closing(sqlite3.connect(store_file(worked))) as db, db:
+        assert db.execute("SELECT v FROM meta WHERE k = 'key'").fetchone()[0] == key
+
+
 def test_no_cache_writes_nothing(worked):
     total(worked, env={"HOURLY_NO_CACHE": "1"})
     assert not store_file(worked).exists()
@@ -189,57 +221,12 @@ def test_replace_refs_bypass_the_store(repo):
     second = repo.commit("clock-out", "2025-02-01T10:00:00+00:00")
     assert total(repo) == (3600, 0)
     repo.git("replace", second, first)
-    assert store.open_store(Repository(str(repo.path))) is None
+    with store.connect(Repository(str(repo.path))) as opened:
+        assert opened is None
     assert total(repo) == total(repo, env={"HOURLY_NO_CACHE": "1"})
 
 
-# ------------------------------------------------------------------ progress
-
-def test_progress_is_silent_off_a_terminal():
-    stream = io.StringIO()
-    progress = store.Progress(stream)
-    progress.started -= 5  # a long read...
-    progress(1000)
-    progress.done()
-    assert stream.getvalue() == ""  # ...but not on a terminal
-
-
-def test_progress_on_a_terminal_after_a_second():
-    class Terminal(io.StringIO):
-        def isatty(self):
-            return True
-    stream = Terminal()
-    progress = store.Progress(stream)
-    progress(1000)
-    assert stream.getvalue() == ""  # the first second is quiet
-    progress.started -= 3
-    progress(12000)
-    progress.done()
-    assert stream.getvalue() == "\r" + store.progress_line(12000, 3) + "\n"
-    assert store.progress_line(12345, 3.4) == \
-        "hourly: reading the history once into the marker store: 12,345 markers, 3s"
-
-
 # ------------------------------------------------------------------ the cut before --since
-
-def row(sha, email, epoch, kind, off=0, name=None):
-    return (sha, name or email.split("@")[0], email, epoch, 0, kind, off, "", "subject", None, 0, "")
-
-
-def test_cut_needs_everyone_clocked_out_and_no_offset_across_it():
-    rows = [row("a", "al@x", 100, "in"), row("b", "al@x", 200, "out"),
-            row("c", "al@x", 300, "in"), row("d", "al@x", 400, "out", off=150)]
-    assert store.cut(rows, 1000) == 100         # d's offset puts it at 250, before a cut at 300
-    assert store.cut(rows, 50) is None          # nothing at or before 50 to cut at
-    rows[3] = row("d", "al@x", 400, "out", off=50)
-    assert store.cut(rows, 1000) == 300
-    rows.append(row("e", "bo@x", 350, "out"))   # bob's first marker after 300 is a clock-out
-    rows.sort(key=lambda r: r[3])
-    assert store.cut(rows, 1000) is None        # (from the start of history: the caller's case)
-    assert store.cut(rows, 1000, exclude=("e",)) == 300
-    rows.append(row("f", "bo@x", 500, "in"))
-    assert store.cut(rows, 1000) == 500
-
 
 def test_a_clock_in_dated_back_across_since_is_read_with_what_came_before(repo):
     day = "2026-03-02T{}:00+00:00".format
@@ -350,27 +337,27 @@ def test_the_store_never_disagrees_with_a_full_read(tmp_path, monkeypatch):
 
         probe = Repository(str(repo.path))
         for _, email in PEOPLE:
-            expected = uncached(monkeypatch, store.last_marker, probe, email)
+            expected = uncached(monkeypatch, history.last_marker, probe, email)
             # The hook's way first (its git log started before the probe), while
             # the stored tips still trail HEAD; then the plain way.
-            prefetched = store.Prefetch.start(probe.top_dir)
-            got = store.last_marker(Repository(str(repo.path)), email, prefetched=prefetched)
+            prefetched = history.Prefetch.start(probe.top_dir)
+            got = history.last_marker(Repository(str(repo.path)), email, prefetched=prefetched)
             assert facts([got] if got else []) == facts([expected] if expected else []), (step, action, "early")
             prefetches_used += prefetched is not None and prefetched.taken
-            got = store.last_marker(probe, email)
+            got = history.last_marker(probe, email)
             assert facts([got] if got else []) == facts([expected] if expected else []), (step, action, email)
             parents = probe.parents(probe.head)
-            expected = uncached(monkeypatch, store.last_marker, probe, email, heads=parents)
-            got = store.last_marker(Repository(str(repo.path)), email, heads=parents)
+            expected = uncached(monkeypatch, history.last_marker, probe, email, heads=parents)
+            got = history.last_marker(Repository(str(repo.path)), email, heads=parents)
             assert facts([got] if got else []) == facts([expected] if expected else []), (step, action, "amend")
             probe = Repository(str(repo.path))
         for all_refs in (False, True):
-            full = uncached(monkeypatch, store.read, probe, all_refs)
-            assert facts(store.read(probe, all_refs)) == facts(full), (step, action, all_refs)
+            full = uncached(monkeypatch, history.read, probe, all_refs)
+            assert facts(history.read(probe, all_refs)) == facts(full), (step, action, all_refs)
             for days in (2, 5, 9):
                 since = datetime(2025, 2, days, 12, tzinfo=timezone(timedelta(hours=1)))
                 selection = Selection(tz=timezone.utc, since=since)
-                windowed = store.read(probe, all_refs, since=since)
+                windowed = history.read(probe, all_refs, since=since)
                 assert set(facts(windowed)) <= set(facts(full))
                 assert sheet_facts(build(selection, windowed)) == sheet_facts(build(selection, full)), \
                     (step, action, all_refs, days)
@@ -382,5 +369,16 @@ def test_the_store_never_disagrees_with_a_full_read(tmp_path, monkeypatch):
 def test_the_store_never_disagrees_with_a_full_read_when_reads_are_split(tmp_path, monkeypatch):
     """The same proof with every full read split in two walks (store fills and uncached reads alike);
     tests/test_store_split.py shows split reads equal one walk."""
-    monkeypatch.setattr(store, "SPLIT_FROM", 0)
+    monkeypatch.setattr(log, "SPLIT_FROM", 0)
     test_the_store_never_disagrees_with_a_full_read(tmp_path, monkeypatch)
+
+
+def test_the_hooks_questions_import_nothing_heavy():
+    # The commit-msg hook asks history.last_marker through the store on every marker
+    # commit: neither may pull in contextlib (and collections, functools...), typing,
+    # re, dataclasses or subprocess, each milliseconds of every commit.
+    heavy = ("contextlib", "collections", "functools", "typing", "re", "dataclasses", "subprocess")
+    code = ("import sys; import hourly_hooks.hooks.entry, hourly_hooks.history, hourly_hooks.store; "
+            f"print([m for m in {heavy!r} if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stderr

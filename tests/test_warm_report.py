@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from hourly_hooks import store
+from hourly_hooks import history, store
+from hourly_hooks.core.records import COLUMNS
 from hourly_hooks.core import markers, sessions
 from hourly_hooks.cli import main
 from hourly_hooks.commands.options import bulk
@@ -46,7 +47,7 @@ def two_people(repo):
 
 def test_messages_are_read_back_from_the_store_only_when_asked_for(two_people):
     report(two_people, "--all")  # fills the store
-    commits = store.read(Repository(str(two_people.path)), all_refs=True)
+    commits = history.read(Repository(str(two_people.path)), all_refs=True)
     assert all(not isinstance(c._message, str) for c in commits)  # left out of the read
     assert [c.message for c in commits] == ["clock-in", "clock-out pro bono", "clock-in", "clock-out"]
     assert report(two_people, "--all", "--ignore", "bono")["total"]["seconds"] == 5400
@@ -54,11 +55,11 @@ def test_messages_are_read_back_from_the_store_only_when_asked_for(two_people):
 
 def test_messages_come_from_git_when_the_store_no_longer_holds_them(two_people):
     report(two_people, "--all")
-    commits = store.read(Repository(str(two_people.path)), all_refs=True)
-    later = store.read(Repository(str(two_people.path)), all_refs=True)
+    commits = history.read(Repository(str(two_people.path)), all_refs=True)
+    later = history.read(Repository(str(two_people.path)), all_refs=True)
     with closing(sqlite3.connect(store_file(two_people))) as db, db:
-        db.execute("UPDATE markers SET body = 'changed' WHERE kind = 'out'")
-        db.execute("DELETE FROM markers WHERE kind = 'in'")
+        db.execute("UPDATE markers SET body = 'changed' WHERE shape IN (SELECT id FROM shapes WHERE kind = 'out')")
+        db.execute("DELETE FROM markers WHERE shape IN (SELECT id FROM shapes WHERE kind = 'in')")
     # A SHA's message never changes: what the store still holds is used, git gives the rest.
     assert [c.message for c in commits] == ["clock-in", "changed", "clock-in", "changed"]
     store_file(two_people).unlink()
@@ -67,9 +68,14 @@ def test_messages_come_from_git_when_the_store_no_longer_holds_them(two_people):
 
 def _joined(db, scope):
     """The scope's rows the plain way: each marker looked up in the scope."""
-    columns = ", ".join("m." + c.strip() for c in store._COLUMNS.split(",")[:-1])
+    columns = ", ".join(("a." if c in ("name", "email") else "k." if c in SHAPE else "m.") + c
+                        for c in COLUMNS.replace(" ", "").split(",")[:-1])
     return db.execute(f"SELECT {columns} FROM markers m JOIN members s ON s.sha = m.sha "
+                      "JOIN authors a ON a.id = m.author JOIN shapes k ON k.id = m.shape "
                       "WHERE s.scope = ? ORDER BY m.epoch, m.rowid", (scope,)).fetchall()
+
+
+SHAPE = ("kind", "off", "note", "form", "problem", "line")
 
 
 def test_every_scope_reads_its_own_markers_whatever_its_share_of_the_table(two_people):
@@ -81,17 +87,14 @@ def test_every_scope_reads_its_own_markers_whatever_its_share_of_the_table(two_p
     side = path.parent / "side"
     two_people.git("worktree", "add", "-q", str(side), "side")
     CliRunner().invoke(main, ["report", "--repo", str(side)])  # side's scope: 4 of the 10 markers
-    opened = store.open_store(Repository(str(path)))
-    assert opened is not None
-    try:
+    with store.connect(Repository(str(path))) as opened:
+        assert opened is not None
         scopes = [scope for (scope,) in opened.db.execute("SELECT id FROM scopes")]
         sizes = [opened.db.execute("SELECT count(*) FROM members WHERE scope = ?", (scope,)).fetchone()[0]
                  for scope in scopes]
         assert sorted(sizes) == [4, 8, 10]  # under half, over half, and the whole table
         for scope in scopes:
             assert opened.rows(scope) == _joined(opened.db, scope)
-    finally:
-        opened.close()
 
 
 def test_bulk_pauses_the_cycle_collector_and_resumes_it_once():

@@ -15,7 +15,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import List
 
-from hourly_hooks import history, store
+from hourly_hooks import history
 from hourly_hooks.core import clockrules, markers
 from hourly_hooks.git import worktree
 from hourly_hooks.errors import Rejected, UsageError
@@ -31,7 +31,7 @@ def record(kind: str, note: str, ago, at) -> List[str]:
     offset = _offset(ago, at, authored, tz)
     note = _check_note(note)
     identity = repo.canonical_email(name, email)
-    last = store.last_marker(repo, identity)
+    last = history.last_marker(repo, identity)
     if last is not None and last.epoch == authored:
         # git dates are whole seconds and markers are ordered by them: a second
         # marker in the same second could not be ordered (and the hook would

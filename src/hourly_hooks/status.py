@@ -20,14 +20,14 @@ def status_report(tz_name, load_timesheet) -> dict:
     ``load_timesheet`` is the command layer's (commands/options.py), passed in so
     this module does not import upward: the same selection as `hourly report`.
     """
-    from hourly_hooks import store, zones
+    from hourly_hooks import history, zones
     from hourly_hooks.core import periods
     from hourly_hooks.git.repository import Repository, author_ident
 
     repo = Repository()
     name, email, now, _ = author_ident(repo.cwd)
     identity = repo.canonical_email(name, email)
-    last = store.last_marker(repo, identity) if repo.head else None
+    last = history.last_marker(repo, identity) if repo.head else None
     report = {"version": JSON_VERSION, "identity": identity, "state": last.kind if last else "out", "since": None,
               "seconds": None, "commit": last.sha if last else None,
               "hook": hookinstall.status(repo.top), "budget": None}

@@ -92,13 +92,13 @@ def install_hook(force: bool, print_hook, portable: bool) -> None:
 def _warm_cache() -> None:
     # The first look-up reads the whole history once (seconds on a huge
     # repository); do it now rather than in the user's first commit.
-    from hourly_hooks import store
+    from hourly_hooks import history, store
     from hourly_hooks.git.repository import Repository
     try:
         repo = Repository()
         if repo.head and store.enabled() and not os.path.exists(store.store_path(repo)):
             click.echo("Reading the history once into the marker store...", err=True)
-            store.last_marker(repo, "")
+            history.last_marker(repo, "")
     except GitError:
         pass
 

@@ -24,6 +24,7 @@ from hourly_hooks.history import Repository, check_author_patterns, open_reposit
 from hourly_hooks.core.markers import parse_duration
 from hourly_hooks.core.money import Rounding, parse_rate, parse_rounding
 from hourly_hooks.core.timesheet import Rates, Selection, Timesheet, build, merged
+from hourly_hooks.commands.progress import Progress
 
 
 def selection_options(command):
@@ -191,8 +192,13 @@ def load_timesheet(params: dict, default_authors: Sequence[str] = ()) -> Loaded:
     selection = _selection(cfg, params, tz, since, until)
     if len(repos) > 1:
         return Loaded(_several(repos, cfg, selection, params, authors), cfg, repos)
-    with bulk():
-        sheet = build(selection, read_all(repos, bool(cfg.get("all")), authors, since, selection.exclude))
+    progress = Progress()  # the line a long first read shows on a terminal
+    try:
+        with bulk():
+            sheet = build(selection, read_all(repos, bool(cfg.get("all")), authors, since, selection.exclude,
+                                              progress))
+    finally:
+        progress.done()
     sheet.warnings += _rate_key_warnings(sheet, cfg, repos[0], authors)
     return Loaded(sheet, cfg, repos)
 
@@ -231,9 +237,13 @@ def _several(repos: Tuple[Repository, ...], cfg: config_module.Config, first: Se
         own = cfg if index == 0 else config_module.load(repo.top, flags=selection_flags(params))
         selection = first if index == 0 else \
             _selection(own, params, first.tz, first.since, first.until)
-        with bulk():
-            part = build(selection, read_markers(repo, bool(own.get("all")), authors, first.since,
-                                                 selection.exclude))
+        progress = Progress()
+        try:
+            with bulk():
+                part = build(selection, read_markers(repo, bool(own.get("all")), authors, first.since,
+                                                     selection.exclude, progress))
+        finally:
+            progress.done()
         part.warnings += _rate_key_warnings(part, own, repo, authors)
         parts.append((repo.name, part))
     roundings = {str(part.selection.rounding) for _, part in parts}

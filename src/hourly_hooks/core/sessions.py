@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import Iterable, Optional
 
-from hourly_hooks.core.markers import IN, NEAR_MISS as NEAR_MISS_FORM, format_duration, format_minutes, format_time
+from hourly_hooks.core.markers import IN, OUT, NEAR_MISS as NEAR_MISS_FORM, format_duration, format_minutes, format_time
 from hourly_hooks.core.records import MarkerCommit
 
 DOUBLE_IN = "clock-in-while-clocked-in"
@@ -258,3 +258,56 @@ def _accept(session: Session, previous: Optional[Session], result: Pairing, limi
             f"{_stamp(previous.clock_out)}; the later session is not billed", session.start))
         return False
     return True
+
+
+def cut(rows, since: int, exclude=()):
+    """An author second from which on the markers before it stop mattering to pair(), or None.
+
+    Kept beside pair() because it restates its rules: a change to how pair()
+    treats a marker must be checked against the conditions below
+    (tests/test_cut.py holds the two to one answer). Pairing walks each
+    person's markers in order with a state: the open clock-in and the last
+    accepted session. Reading only the markers
+    from second S on gives the same sessions and anomalies from `since` on as
+    the whole history when S <= since and
+
+    * every marker from S on has its effective time >= S: the last accepted
+      session before S ends before S, so it cannot overlap a session starting
+      from S on, and no marker from S on duplicates one before S;
+    * for every person (by email, by name and by both: the three identity
+      keys), the first marker from S on is a clock-in (and no clock-out shares
+      its second): the open clock-in before S then only makes a "clock-in
+      while clocked in" anomaly, dated before S.
+
+    rows: records.COLUMNS rows from their first author second on, sorted by
+    author date (history.py reads them from the store); `exclude`: SHA
+    prefixes the timesheet drops before pairing.
+    """
+    prefixes = tuple(p.lower() for p in exclude if p)
+    if prefixes:
+        rows = [r for r in rows if not r[0].startswith(prefixes)]
+    first: dict = {}
+    bad = 0
+    lowest = None
+    i = len(rows)
+    while i > 0:
+        second = rows[i - 1][3]
+        j = i
+        while j > 0 and rows[j - 1][3] == second:
+            j -= 1
+            _, name, email, epoch, _, kind, off = rows[j][:7]
+            effective = epoch - off
+            lowest = effective if lowest is None or effective < lowest else lowest
+            out = kind == OUT
+            for person in (email.lower(), "\0" + name, f"{name} <{email.lower()}>"):
+                seen = first.get(person)
+                if seen is None or seen[0] > epoch:
+                    bad += out - (seen[1] if seen else 0)
+                    first[person] = (epoch, out)
+                elif out and not seen[1]:
+                    bad += 1
+                    first[person] = (epoch, True)
+        if second <= since and bad == 0 and lowest is not None and lowest >= second:
+            return second
+        i = j
+    return None

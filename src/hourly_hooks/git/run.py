@@ -5,8 +5,8 @@ and ``finish`` let independent questions run side by side. posix_spawn and
 raw pipes keep this lighter than subprocess, which matters on the commit-msg
 hook's path (it runs on every commit). A git fed on stdin (``input=``) or
 given its own environment (``env=``) goes through subprocess here too. The
-report's one long ``git log`` streams through subprocess in store.py (its
-reader moves to git/ later); the work log's in git/worklog.py.
+report's one long ``git log`` streams through subprocess in git/log.py;
+the work log's in git/worklog.py.
 """
 
 from __future__ import annotations

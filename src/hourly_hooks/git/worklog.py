@@ -17,7 +17,7 @@ from hourly_hooks.core.sessions import Session
 from hourly_hooks.core.worklog import WorkCommit, WorkLog, attach
 from hourly_hooks.errors import GitError
 from hourly_hooks.git.run import git_message
-from hourly_hooks.store import split_records
+from hourly_hooks.git.log import split_records
 
 _FORMAT = "%H%x00%at%x00%aI%x00%aN%x00%aE%x00%s"
 

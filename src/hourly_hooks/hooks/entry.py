@@ -3,9 +3,9 @@
 
 ``hourly-clock`` runs on every commit, so its import path is part of the
 product: standard library plus ``markers``, ``errors``, ``clockrules``,
-``repository`` and ``store`` only (``sqlite3`` only once a marker is found;
-``autosquash`` only for an ``amend!`` / ``squash!`` message; ``history`` only
-for an event at the very time of the last marker)
+``repository``, ``history``, ``git.log`` and ``store`` only (``sqlite3`` only
+once a marker is found; ``autosquash`` only for an ``amend!`` / ``squash!``
+message)
 (check with ``python -X importtime -m hourly_hooks.hooks.entry``). An ordinary commit
 without a marker costs no git call at all. The key check (``hourly-protect-keys``)
 lives in ``keycheck``, imported by its entry point only.
@@ -63,7 +63,7 @@ def check_message_file(path: str) -> int:
         return 0  # cheapest possible exit: no "clock" anywhere, no git call
     from hourly_hooks.git.repository import Repository
     repo = Repository.started()  # git config runs while the rest is imported
-    from hourly_hooks.store import Prefetch
+    from hourly_hooks.history import Prefetch
     # The store's git log, started as soon as the store's tip is known, runs
     # side by side with the rest of the check.
     prefetched = Prefetch.start(repo.top_dir if repo.known else None, repo.common_dir if repo.known else None)
@@ -145,10 +145,10 @@ def _last_before_this_commit(repo, identity: str, authored: int, tz: int, path: 
     """(the identity's last marker, not counting HEAD when this commit is its --amend; the kind).
 
     kind: what git said through prepare-commit-msg (AMEND, NEW), or None.
-    prefetched: the store's answer already on its way (store.Prefetch).
+    prefetched: the store's answer already on its way (history.Prefetch).
     """
-    from hourly_hooks import store
-    last = store.last_marker(repo, identity, prefetched=prefetched)
+    from hourly_hooks import history
+    last = history.last_marker(repo, identity, prefetched=prefetched)
     if kind != NEW and last is not None and last.sha == repo.head and (last.epoch, last.tz) == (authored, tz):
         # `git commit --amend` keeps the author and author date of HEAD (and git
         # exports them to the hook), and so does a new commit made in HEAD's
@@ -157,7 +157,7 @@ def _last_before_this_commit(repo, identity: str, authored: int, tz: int, path: 
         # does not: no guess, whatever the clock says.
         if kind is None:
             raise Rejected(_refusal(_SAME_SECOND_TEXT, path, _SAME_SECOND_FIXES))
-        last = store.last_marker(repo, identity, heads=repo.parents(repo.head))
+        last = history.last_marker(repo, identity, heads=repo.parents(repo.head))
     return last, kind
 
 
@@ -172,7 +172,7 @@ _SAME_SECOND_FIXES = ["a new commit: wait a second and commit again, or record t
 
 
 def _marker_before(repo, identity: str, last):
-    from hourly_hooks.history import marker_before  # rare (an event at the very time of `last`): not imported up front
+    from hourly_hooks.history import marker_before
     return marker_before(repo, identity, last)
 
 
