@@ -16,11 +16,11 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Dict, List, Mapping, Optional, Sequence, Set
 
-from hourly_hooks import store
-from hourly_hooks.core import manifest as manifests
+from hourly_hooks.core import manifest as manifests, records
 from hourly_hooks.core.reconcile import Verdict, compare
 from hourly_hooks.core.timesheet import Timesheet, build, merged
 from hourly_hooks.errors import UsageError
+from hourly_hooks.git import log
 from hourly_hooks.git.commits import absent, raw_emails, reachable, source_of
 from hourly_hooks.history import Repository
 from hourly_hooks.output.manifest_block import manifest_in_html, page_intact
@@ -226,12 +226,12 @@ def _rules(data: Mapping) -> Mapping:
 
 
 def _markers(repo: Repository, tips: List[str], authors: Sequence[str]) -> list:
-    """The marker commits reachable from tips, in pairing order (as store.read without the store:
+    """The marker commits reachable from tips, in pairing order (as history.read without the store:
     the store remembers what HEAD reaches, and these tips need not be HEAD)."""
-    rows = list(store.stream_rows(repo.top_dir, tips, tuple(authors)))
-    ancestry = store.ask_ancestry(repo.top_dir, store.tie_pairs(rows))
+    rows = list(log.stream_rows(repo.top_dir, tips, tuple(authors)))
+    ancestry = log.ask_ancestry(repo.top_dir, records.tie_pairs(rows))
     rows.reverse()
-    commits = store.records(rows, repo.name)
-    store.apply_ranks(commits, ancestry)
+    commits = records.records(rows, repo.name)
+    records.apply_ranks(commits, ancestry)
     commits.sort(key=attrgetter("key", "sha"))
     return commits
