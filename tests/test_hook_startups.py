@@ -301,3 +301,16 @@ def test_the_note_is_private_whatever_the_umask(probed):
     assert done.returncode == 0, done.stderr
     assert stat.S_IMODE((probed.git_dir() / entry.SOURCE_FILE).stat().st_mode) == 0o600
 
+
+
+def test_the_key_check_reads_the_configuration_only_where_a_secret_may_be_set(probed, isolated):
+    code = ("import sys; from hourly_hooks.hooks.keycheck import KeyRules; rules = KeyRules.configured(); "
+            "print('hourly_hooks.config' in sys.modules, sorted(rules.pem_names), len(rules.secrets))")
+    home = {"HOME": str(isolated), "XDG_CONFIG_HOME": str(isolated / ".config")}
+    assert probed.run(PYTHON, "-c", code, env=home).stdout.split() == ["False", "['btcpayserver.pem']", "0"]
+    (probed.path / ".hourly.toml").write_text('tz = "UTC"\n')
+    assert probed.run(PYTHON, "-c", code, env=home).stdout.split()[0] == "False"
+    local = probed.git_dir() / "hourly" / "config.toml"
+    local.parent.mkdir(parents=True)
+    local.write_text(f'[btcpay]\npem = "deploy.pem"\napi_key = "{API_KEY}"\n')
+    assert probed.run(PYTHON, "-c", code, env=home).stdout.split() == ["True", "['btcpayserver.pem',", "'deploy.pem']", "1"]
