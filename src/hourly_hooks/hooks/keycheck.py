@@ -14,6 +14,10 @@ token and API key by value.
 Without file arguments (the plain git hook) the blobs in the index are read,
 not the work tree: what is checked is what the commit will hold.
 
+The plain hook (hook.sh) starts this check only when `git grep` finds in a
+staged file what one of these forms starts with or holds: a form added here
+needs its pattern there (tests/test_hook_startups.py holds every form to it).
+
 Exit codes: 0 nothing found, 1 refused (names each file and how to unstage
 it; nothing is unstaged or changed), 3 git could not answer.
 """
