@@ -62,13 +62,13 @@ class Probed(HookedRepo):
         target = self.path / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-        self.git("add", "--", name)
+        self.git("--literal-pathspecs", "add", "--", name)
         try:
             done = self.hook("pre-commit", env=env)
             assert done.returncode == 0, done.stderr
             return self.starts() == 1
         finally:
-            self.git("rm", "-q", "--cached", "--", name)
+            self.git("--literal-pathspecs", "rm", "-q", "--cached", "--", name)
             target.unlink()
 
 
@@ -314,3 +314,12 @@ def test_the_key_check_reads_the_configuration_only_where_a_secret_may_be_set(pr
     local.parent.mkdir(parents=True)
     local.write_text(f'[btcpay]\npem = "deploy.pem"\napi_key = "{API_KEY}"\n')
     assert probed.run(PYTHON, "-c", code, env=home).stdout.split() == ["True", "['btcpayserver.pem',", "'deploy.pem']", "1"]
+
+
+@pytest.mark.parametrize("name", ["dir with space/-k [x].txt", "cl\u00e9 \u00fcber.txt", "*.txt", ":(glob)a.txt",
+                                  "tab\there.txt", "quote\"d.txt"])
+def test_unusual_names_are_grepped_as_named(probed, name):
+    """git's pathspec magic, globs, spaces, a leading dash, names git quotes: a key is still found."""
+    assert probed.precommit_starts(name, body(EC_PEM).encode())
+    if "\t" not in name and '"' not in name:  # names git quotes start Python whatever they hold
+        assert not probed.precommit_starts(name, b"harmless\n")
