@@ -30,7 +30,8 @@ def test_an_identity_change_after_billing_bills_nothing_again(api, fake, month, 
     assert_ok(hourly("invoice", *MONTH, "--yes"))
     [billed] = fake.invoices(api)
     carried = billed["metadata"]["posData"]["hourlyHooks"]
-    assert carried["v"] == 3 and list(carried["authors"])  # v3 (the timesheet) keeps v2's raw authors == ["alice@example.com"]
+    # v3 (the timesheet) keeps v2's raw authors.
+    assert carried["v"] == 3 and list(carried["authors"]) == ["alice@example.com"]
     flags = _change(kind, month)
     again = hourly(*flags, "invoice", *MONTH, "--yes", "--author", "alice")
     assert_ok(again)

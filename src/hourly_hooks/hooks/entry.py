@@ -191,6 +191,8 @@ def source_main(argv=None) -> int:
     The plain hook passes git's arguments; pre-commit passes the message file
     only, and the rest in PRE_COMMIT_COMMIT_MSG_SOURCE / PRE_COMMIT_COMMIT_OBJECT_NAME.
     It never refuses a commit: prepare-commit-msg runs even under --no-verify.
+    The plain hook (hook.sh) writes the same note in sh, without Python;
+    tests/test_hook_startups.py holds the two equal.
     """
     args = sys.argv[1:] if argv is None else list(argv)
     if not args or args[0] in ("-h", "--help"):

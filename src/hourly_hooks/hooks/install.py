@@ -43,10 +43,8 @@ HOOKS: Dict[str, tuple] = {
 # Only the clock check is certain to need nothing outside the standard
 # library, so only it is started with `python -S` (the key check reads the
 # configuration, which needs tomli on Python < 3.11).
-STDLIB_ONLY = ("commit-msg", "prepare-commit-msg")
-# prepare-commit-msg runs even under `git commit --no-verify`: when hourly is
-# missing it must not block every commit, so that hook only warns.
-NEVER_REFUSES = ("prepare-commit-msg",)
+STDLIB_ONLY = ("commit-msg",)
+# prepare-commit-msg is plain sh (it only notes what git says): no Python to find.
 TEMPLATE = "hook.sh"
 # Hooks and a hooks folder hourly makes: run by git for everyone who commits here, written by the owner only.
 HOOK_MODE = 0o755
@@ -87,14 +85,28 @@ def render(python: str, package_parent: Optional[str] = None, hook: str = HOOK) 
     if hook not in HOOKS:
         raise ValueError(f"unknown hook {hook!r} (expected one of {', '.join(HOOKS)})")
     command, entry = HOOKS[hook]
-    text = template().replace("@HOOK@", hook).replace("@COMMAND@", command).replace("@ENTRY@", entry)
-    text = text.replace("@MISSING_STATUS@", "0" if hook in NEVER_REFUSES else "1")
+    text = _sections(template(), hook)
+    text = text.replace("@HOOK@", hook).replace("@COMMAND@", command).replace("@ENTRY@", entry)
     text = text.replace("INSTALL_PYTHON=''", f"INSTALL_PYTHON={_quote(python)}", 1)
     if hook not in STDLIB_ONLY:
         return text
     if package_parent is None:
         package_parent = str(Path(__file__).resolve().parents[2])
     return text.replace("HOURLY_PATH=''", f"HOURLY_PATH={_quote(package_parent)}", 1)
+
+
+def _sections(text: str, hook: str) -> str:
+    """The template's lines for hook: a ``#@@ HOOK...`` line starts lines for those hooks only,
+    a bare ``#@@`` lines for every hook again (one template, each script only its own part)."""
+    kept, wanted = [], True
+    for line in text.splitlines(keepends=True):
+        if line.startswith("#@@"):
+            names = line.split()[1:]
+            wanted = not names or hook in names
+            continue
+        if wanted:
+            kept.append(line)
+    return "".join(kept)
 
 
 def _quote(value: str) -> str:

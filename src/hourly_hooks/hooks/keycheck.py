@@ -14,6 +14,10 @@ token and API key by value.
 Without file arguments (the plain git hook) the blobs in the index are read,
 not the work tree: what is checked is what the commit will hold.
 
+The plain hook (hook.sh) starts this check only when `git grep` finds in a
+staged file what one of these forms starts with or holds: a form added here
+needs its pattern there (tests/test_hook_startups.py holds every form to it).
+
 Exit codes: 0 nothing found, 1 refused (names each file and how to unstage
 it; nothing is unstaged or changed), 3 git could not answer.
 """
@@ -94,6 +98,8 @@ class KeyRules:
         """From every configuration layer that sets a BTCPay secret or key file: the
         environment, the user file, the clone-local file, and a repository file even
         when it is refused."""
+        if not _secrets_may_be_configured():
+            return cls(["btcpayserver.pem"], [])  # the configuration (tomllib, dataclasses) is not imported
         config = _configuration()
         pems = [str(pem) for pem in config.everywhere("btcpay.pem") if "-----BEGIN" not in str(pem)]
         pem_names = ["btcpayserver.pem"] + [os.path.basename(pem) for pem in pems]
@@ -222,6 +228,35 @@ def _starts_with_oid(data: bytes, item: tuple, prefixes=(b"",)) -> bool:
     inner = _tlv(data, item[1]) if item[0] == _SEQUENCE else None
     return inner is not None and inner[0] == _OID and inner[2] <= item[2] \
         and data[inner[1]:inner[2]].startswith(tuple(prefixes))
+
+
+# What could set a secret or key file (config/keys.py: btcpay.api_key, btcpay.merchant_token,
+# btcpay.pem): their variables, and their names in any TOML spelling (an escape, \u005f, too).
+_SECRET_VARIABLES = ("BTCPAYSERVER_API_KEY", "BTCPAYSERVER_MERCHANT", "BTCPAYSERVER_PEM")
+_SECRET_WORDS = (b"api_key", b"merchant_token", b"pem", b"\\u", b"\\U")
+
+
+def _secrets_may_be_configured() -> bool:
+    """False only when no layer can set one: no variable, and no configuration file
+    (config/reading.py's four) mentions a secret key. The hook's sh makes the same test."""
+    if any(os.environ.get(name) for name in _SECRET_VARIABLES):
+        return True
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    files = [os.path.join(base, "hourly", "config.toml"), ".hourly.toml", "pyproject.toml"]
+    from hourly_hooks.git.repository import common_dir_of, git_dir_of
+    try:
+        git_dir = git_dir_of(".")
+        if git_dir is not None:
+            files.append(os.path.join(common_dir_of(git_dir), "hourly", "config.toml"))
+        for path in files:
+            if os.path.exists(path):
+                with open(path, "rb") as handle:
+                    text = handle.read()
+                if any(word in text for word in _SECRET_WORDS):
+                    return True
+    except OSError:
+        return True  # unreadable: the configuration reports it, leniently
+    return False
 
 
 def _configuration():
