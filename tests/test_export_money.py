@@ -55,7 +55,9 @@ def currencies(tmp_path):
 
 
 def _csv_rows(repo, by):
-    return list(csv.DictReader(io.StringIO(report(repo, "--tz", "UTC", "--by", by, "--format", "csv"))))
+    comment, text = report(repo, "--tz", "UTC", "--by", by, "--format", "csv").split("\n", 1)
+    assert comment.startswith("# period: ")  # the period, then the header row
+    return list(csv.DictReader(io.StringIO(text)))
 
 
 @pytest.mark.parametrize("by", ["day", "week", "month", "repo"])
@@ -121,8 +123,8 @@ def dst(tmp_path_factory):
 
 
 def _entries(text):
-    lines = text.splitlines()
-    assert len(lines) % 2 == 0
+    comment, *lines = text.splitlines()
+    assert comment.startswith("; period: ") and len(lines) % 2 == 0
     for clock_in, clock_out in zip(lines[::2], lines[1::2]):
         assert clock_in.startswith("i ") and clock_out.startswith("o ")
         yield (datetime.strptime(clock_in[2:21], "%Y/%m/%d %H:%M:%S"),
