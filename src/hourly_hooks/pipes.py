@@ -53,9 +53,13 @@ def pager_command(environ=None) -> str:
 def page(text: str) -> bool:
     """Show text through the pager; False when there is none or it cannot start (the
     caller then writes text itself). Waits for the pager: the prompt comes back after it."""
+    import shlex
     import subprocess  # only on a terminal
 
-    command = pager_command()
+    try:
+        command = shlex.split(pager_command())
+    except ValueError:  # unbalanced quotes: no pager rather than no report
+        return False
     if not command:
         return False
     env = dict(os.environ)
@@ -63,7 +67,7 @@ def page(text: str) -> bool:
     env.setdefault("LV", "-c")
     sys.stdout.flush()
     try:
-        pager = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE, env=env)
+        pager = subprocess.Popen(command, stdin=subprocess.PIPE, env=env)  # no shell: a missing one is an OSError
     except OSError:
         return False
     data = text.encode(getattr(sys.stdout, "encoding", None) or "utf-8", "replace")

@@ -211,7 +211,8 @@ def _verdict(sheet, strict: bool) -> str:
     sessions = f"{len(sheet.lines)} session(s), {periods.of(sheet.selection).text}"
     if not sheet.anomalies:
         return f"hourly: OK, no anomalies in {sessions}"
-    return f"hourly: {'FAILED' if strict else 'found'} {len(sheet.anomalies)} anomalies in {sessions}"
+    count = len(sheet.anomalies)
+    return f"hourly: {'FAILED' if strict else 'found'} {count} anomal{'y' if count == 1 else 'ies'} in {sessions}"
 
 
 def _explain(sheet, err: bool = True, full: bool = False) -> None:
