@@ -85,7 +85,7 @@ def test_tz_changes_display_and_day_boundaries(week):
 
 def test_markdown_and_table_totals(week):
     text = report(week, "--tz", "UTC", "--format", "markdown", "--rate", "100 USD").stdout
-    assert text.startswith("# Timesheet: all history\n\n| Start | End |")
+    assert text.startswith("**Period:** all history\n\n| Start | End |")
     assert "**6:50:00, 6.83 hours worked**" in text and "**683.33 USD**" in text
 
 

@@ -82,7 +82,7 @@ SINCE, UNTIL = "2026-03-01T00:00:00+00:00", "2026-04-01T00:00:00+00:00"  # whole
 
 @pytest.mark.parametrize("fmt, first", [
     ("table", "Period: 2026-03-01 to 2026-03-31 (times in UTC)"),
-    ("markdown", "# Timesheet: 2026-03-01 to 2026-03-31"),
+    ("markdown", "**Period:** 2026-03-01 to 2026-03-31"),
     ("csv", "# period: 2026-03-01 to 2026-03-31"),
     ("timeclock", "; period: 2026-03-01 to 2026-03-31"),
 ])

@@ -236,9 +236,12 @@ def worklog_section(rows: Rows, markdown: bool = False) -> List[str]:
 
 
 def markdown(rows: Rows) -> str:
-    """A heading with the period, the wide cells as a Markdown table, the totals, the work log."""
+    """The period, the wide cells as a Markdown table, the totals, the work log.
+
+    The period is a ``**Period:**`` line, as the timesheet document's header writes its facts
+    (``**Issued:**``), so that it reads as one block under that header's title."""
     cells = group_cells(rows) if rows.by != "session" else wide_cells(rows)
-    lines = [f"# Timesheet: {rows.period.text}", ""]
+    lines = [f"**Period:** {_markdown_escape(rows.period.text)}", ""]
     if cells:
         columns = list(cells[0])
         lines.append("| " + " | ".join(columns) + " |")
