@@ -155,3 +155,16 @@ def test_the_ci_check_prints_the_anomalies_and_the_verdict_not_the_timesheet(str
                    "--strict", "--check")
     assert clean.exit_code == 0, clean.output
     assert clean.stdout.strip() == "hourly: OK, no anomalies in 1 session(s), 2026-03-02"
+
+
+@pytest.mark.parametrize("bounds, text", [
+    (("--since", "2026-03-03T00:00:00+00:00"), "from 2026-03-03"),
+    (("--since", "2026-03-03T12:00:05+00:00"), "from 2026-03-03 12:00:05 +00:00"),
+    (("--until", "2026-03-04T00:00:00+00:00"), "up to 2026-03-03"),
+    (("--until", "2026-03-04T09:30:00+00:00"), "until 2026-03-04 09:30 +00:00"),
+])
+def test_a_period_open_at_one_end_says_so(crew, bounds, text):
+    document = json.loads(report(crew, *bounds, "--tz", "UTC", "--format", "json").stdout)
+    assert document["period"]["text"] == text
+    assert (document["period"]["start"] is None) == (bounds[0] == "--until")
+    assert (document["period"]["end"] is None) == (bounds[0] == "--since")
