@@ -7,7 +7,7 @@ sessions pretty-printing costs more than reading the history (pipe to jq).
 from __future__ import annotations
 
 import json
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 from hourly_hooks import JSON_VERSION
 from hourly_hooks.core import money
@@ -88,5 +88,3 @@ def _total_amount(sheet: Timesheet) -> Optional[str]:
 def _amounts(sheet: Timesheet) -> Dict[str, str]:
     return {c: money.format_amount(a, c) for c, a in sheet.amounts.items()}
 
-
-__all__: List[str] = ["json_text"]

@@ -13,7 +13,7 @@ from typing import Callable, Dict, List, Optional
 
 from hourly_hooks.core.timesheet import GROUPINGS, Timesheet
 from hourly_hooks.core.worklog import WorkLog
-from hourly_hooks.output import csvtext, jsontext, rows as row_model, table as tables, timeclock as clock
+from hourly_hooks.output import csvtext, jsontext, table as tables, timeclock as clock
 from hourly_hooks.output.anomalies import anomaly_lines
 from hourly_hooks.output.rows import GroupRow, Rows, build, groups
 from hourly_hooks.output.table import display_width, stamp, total_lines
@@ -63,7 +63,7 @@ def _session_rows(sheet: Timesheet, billed: Dict[str, str]) -> List[Dict[str, st
 
 
 def _group_rows(sheet: Timesheet, by: str) -> List[Dict[str, str]]:
-    return tables.group_cells(row_model.build(sheet, by))
+    return tables.group_cells(build(sheet, by))
 
 
 def json_text(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, str]] = None,

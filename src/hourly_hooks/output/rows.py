@@ -11,7 +11,7 @@ helpers, or edits text another one wrote.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -35,14 +35,14 @@ class SessionRow:
     __slots__ = ("line", "session", "author", "name", "repo", "start", "end", "seconds", "billed_seconds",
                  "hours", "amount", "currency", "invoice", "note", "in_commit", "out_commit", "commits")
 
-    def __init__(self, line: Line, rows_tz, invoice: Optional[str], commits: Sequence[WorkCommit]):
+    def __init__(self, line: Line, tz: tzinfo, invoice: Optional[str], commits: Sequence[WorkCommit]):
         session = line.session
         clock_in, clock_out = session.clock_in, session.clock_out
         assert clock_out is not None, "a timesheet line is a closed session"
         self.line, self.session = line, session
         self.author, self.name, self.repo, self.note = session.author, clock_in.name, session.repo, session.note
-        self.start = datetime.fromtimestamp(clock_in.effective_epoch, rows_tz)
-        self.end = datetime.fromtimestamp(clock_out.effective_epoch, rows_tz)
+        self.start = datetime.fromtimestamp(clock_in.effective_epoch, tz)
+        self.end = datetime.fromtimestamp(clock_out.effective_epoch, tz)
         self.seconds, self.billed_seconds, self.hours = session.seconds, line.seconds, line.hours
         rate = line.rate
         self.currency: Optional[str] = rate.currency if rate else None
