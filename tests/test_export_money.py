@@ -82,7 +82,9 @@ def test_a_day_per_currency_as_the_table_shows_it(currencies):
     assert [(r["currency"], r["sessions"], r["seconds"], r["hours"], r["amount"]) for r in rows] == [
         ("", "1", "2400", "0.67", ""), ("EUR", "1", "420", "0.12", "10.56"), ("USD", "1", "4800", "1.33", "133.33")]
     table = report(currencies, "--tz", "UTC", "--by", "day")
-    assert re.search(r"2026-02-03\s+3\s+2:07:00\s+2\.12\s+10\.56 EUR, 133\.33 USD", table), table
+    assert re.search(r"2026-02-03\s+3\s+2:07:00\s+2\.12\s+10\.56 EUR\n +133\.33 USD\n", table), table
+    wide = report(currencies, "--tz", "UTC", "--by", "day", "--wide")
+    assert re.search(r"2026-02-03\s+3\s+2:07:00\s+2\.12\s+10\.56 EUR, 133\.33 USD", wide), wide
     [bob_only] = [row for row in _csv_rows(currencies, "day") if row["day"] == "2026-02-11"]
     assert (bob_only["amount"], bob_only["currency"]) == ("46.75", "EUR")
 

@@ -168,3 +168,15 @@ def test_a_period_open_at_one_end_says_so(crew, bounds, text):
     assert document["period"]["text"] == text
     assert (document["period"]["start"] is None) == (bounds[0] == "--until")
     assert (document["period"]["end"] is None) == (bounds[0] == "--since")
+
+
+def test_a_group_in_three_currencies_lists_them_one_under_another(crew):
+    lines = report(crew, "--all", "--tz", "UTC", "--by", "week").stdout.splitlines()
+    assert max(width(line) for line in lines) <= 80
+    start = next(i for i, line in enumerate(lines) if line.startswith("2026-W10"))
+    assert lines[start].endswith("  4  10:30:00  10.50  0.00825000 BTC")
+    more = lines[start + 1:start + 3]  # right-aligned under the first, nothing else on their lines
+    assert [line.strip() for line in more] == ["30000 JPY", "250.00 USD"]
+    assert {len(line) for line in more} == {len(lines[start])}
+    wide = report(crew, "--all", "--tz", "UTC", "--by", "week", "--wide").stdout
+    assert "10.50  0.00825000 BTC, 30000 JPY, 250.00 USD" in wide

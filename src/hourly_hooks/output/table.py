@@ -23,7 +23,7 @@ WIDTH = 80
 RIGHT = {"Duration", "Hours", "Amount", "Sessions"}
 # The columns cut to fit WIDTH, and the fewest columns each keeps. Never an invoice id: cut, it
 # finds nothing (two ids on one session, a state to resolve, may so run past WIDTH).
-FLEXIBLE = (("Note", 8), ("Repo", 10), ("Person", 12))
+FLEXIBLE = (("Note", 8), ("Repo", 10), ("Person", 12), ("Author", 12))
 ELLIPSIS = "…"
 NO_SESSIONS = "No sessions in this period."
 
@@ -117,15 +117,19 @@ def wide_cells(rows: Rows) -> List[Cells]:
     return session_cells(rows, wide=True)
 
 
-def group_cells(rows: Rows) -> List[Cells]:
-    """Per group: its key, sessions, time worked, hours and, when priced, its amounts."""
+def group_cells(rows: Rows, wide: bool = True) -> List[Cells]:
+    """Per group: its key, sessions, time worked, hours and, when priced, its amounts: on one
+    line when wide, else one currency a line (the others under the first, the other cells empty)."""
+    key = rows.by.capitalize()
     out = []
     for group in rows.groups:
-        cells = {rows.by.capitalize(): group.key, "Sessions": str(group.sessions),
+        cells = {key: group.key, "Sessions": str(group.sessions),
                  "Duration": money.format_hms(group.seconds), "Hours": money.format_hours(group.hours)}
+        amounts = [money.format_money(amount, currency) for currency, amount in sorted(group.amounts.items())]
         if rows.priced:
-            cells["Amount"] = amount_text(group.sheet) or "-"
+            cells["Amount"] = ", ".join(amounts) if wide else (amounts[0] if amounts else "-")
         out.append(cells)
+        out += [dict(dict.fromkeys(cells, ""), Amount=more) for more in ([] if wide else amounts[1:])]
     return out
 
 
@@ -202,7 +206,7 @@ def table(rows: Rows, wide: bool = False) -> str:
     """The period line, the rows (80 columns unless wide), the totals and the open sessions."""
     room = 0 if wide else WIDTH
     if rows.by != "session":
-        lines = aligned(group_cells(rows), room)
+        lines = aligned(group_cells(rows, wide), room)
     else:
         lines = aligned(session_cells(rows, wide), room)
         if rows.worklog:
