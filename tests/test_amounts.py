@@ -23,6 +23,13 @@ def report(repo, *args):
     return result.stdout
 
 
+def uncommented(text):
+    """The CSV after its first line, the period as a comment."""
+    comment, rest = text.split("\n", 1)
+    assert comment.startswith("# period: ")
+    return io.StringIO(rest)
+
+
 def sessions(repo, *spans, name="Alice Martin", email="alice@example.com"):
     """Clock in and out at each (start, end) ISO pair."""
     for start, end in spans:
@@ -58,7 +65,7 @@ def test_a_zero_amount_is_zero_in_the_minor_unit(repo):
     document = json.loads(report(repo, *args, "--format", "json"))
     assert document["sessions"][0]["amount"] == "0.00000000"
     assert document["total"]["amount"] == "0.00000000" and document["total"]["hours"] == "0.00"
-    (row,) = csv.DictReader(io.StringIO(report(repo, *args, "--format", "csv")))
+    (row,) = csv.DictReader(uncommented(report(repo, *args, "--format", "csv")))
     assert row["amount"] == "0.00000000" and row["hours"] == "0.00"
     table = report(repo, *args)
     assert "0.00000000 BTC" in table and "0E" not in table
@@ -71,7 +78,7 @@ def test_rows_add_up_to_the_total_in_every_format(thirds):
     assert document["total"]["amount"] == "100.00" and document["total"]["hours"] == "1.00"
     assert sorted(amounts) == ["33.33", "33.33", "33.34"] and sum(map(Decimal, amounts)) == Decimal("100.00")
     assert sorted(hours) == ["0.33", "0.33", "0.34"] and sum(map(Decimal, hours)) == Decimal("1.00")
-    rows = list(csv.DictReader(io.StringIO(report(thirds, "--rate", "100 USD", "--format", "csv"))))
+    rows = list(csv.DictReader(uncommented(report(thirds, "--rate", "100 USD", "--format", "csv"))))
     assert [r["amount"] for r in rows] == amounts and [r["hours"] for r in rows] == hours
     table = report(thirds, "--rate", "100 USD")
     assert table.count("33.34 USD") == 1 and table.count("33.33 USD") == 2 and "100.00 USD" in table
@@ -90,7 +97,7 @@ def test_groups_add_up_to_the_total(thirds, by):
         members = [s for s in document["sessions"] if by != "day" or s["start"].startswith(group["key"])]
         if by == "day":
             assert sum(Decimal(s["amount"]) for s in members) == Decimal(group["amounts"]["USD"])
-    rows = list(csv.DictReader(io.StringIO(report(thirds, "--rate", "100 USD", "--by", by, "--format", "csv"))))
+    rows = list(csv.DictReader(uncommented(report(thirds, "--rate", "100 USD", "--by", by, "--format", "csv"))))
     assert sum(Decimal(r["amount"]) for r in rows) == 100 and sum(Decimal(r["hours"]) for r in rows) == 1
 
 

@@ -52,7 +52,7 @@ def test_bash_completes_authors_after_mailmap_quoted_and_usable(people):
     done = people.run("bash", "-c", f'eval "set -- {candidates[0]}"; exec hourly report --author "$1" --format csv',
                       env={"PATH": BIN + ":" + people.env["PATH"]})
     assert done.returncode == 0, done.stderr
-    rows = done.stdout.strip().splitlines()[1:]
+    rows = done.stdout.strip().splitlines()[2:]  # after the period comment and the header
     assert len(rows) == 1 and "alice+work@example.com" in rows[0]
 
 

@@ -55,7 +55,9 @@ def currencies(tmp_path):
 
 
 def _csv_rows(repo, by):
-    return list(csv.DictReader(io.StringIO(report(repo, "--tz", "UTC", "--by", by, "--format", "csv"))))
+    comment, text = report(repo, "--tz", "UTC", "--by", by, "--format", "csv").split("\n", 1)
+    assert comment.startswith("# period: ")  # the period, then the header row
+    return list(csv.DictReader(io.StringIO(text)))
 
 
 @pytest.mark.parametrize("by", ["day", "week", "month", "repo"])
@@ -80,7 +82,9 @@ def test_a_day_per_currency_as_the_table_shows_it(currencies):
     assert [(r["currency"], r["sessions"], r["seconds"], r["hours"], r["amount"]) for r in rows] == [
         ("", "1", "2400", "0.67", ""), ("EUR", "1", "420", "0.12", "10.56"), ("USD", "1", "4800", "1.33", "133.33")]
     table = report(currencies, "--tz", "UTC", "--by", "day")
-    assert re.search(r"2026-02-03\s+3\s+2:07:00\s+2\.12\s+10\.56 EUR, 133\.33 USD", table), table
+    assert re.search(r"2026-02-03\s+3\s+2:07:00\s+2\.12\s+10\.56 EUR\n +133\.33 USD\n", table), table
+    wide = report(currencies, "--tz", "UTC", "--by", "day", "--wide")
+    assert re.search(r"2026-02-03\s+3\s+2:07:00\s+2\.12\s+10\.56 EUR, 133\.33 USD", wide), wide
     [bob_only] = [row for row in _csv_rows(currencies, "day") if row["day"] == "2026-02-11"]
     assert (bob_only["amount"], bob_only["currency"]) == ("46.75", "EUR")
 
@@ -121,8 +125,8 @@ def dst(tmp_path_factory):
 
 
 def _entries(text):
-    lines = text.splitlines()
-    assert len(lines) % 2 == 0
+    comment, *lines = text.splitlines()
+    assert comment.startswith("; period: ") and len(lines) % 2 == 0
     for clock_in, clock_out in zip(lines[::2], lines[1::2]):
         assert clock_in.startswith("i ") and clock_out.startswith("o ")
         yield (datetime.strptime(clock_in[2:21], "%Y/%m/%d %H:%M:%S"),

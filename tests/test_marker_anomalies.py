@@ -45,7 +45,7 @@ def test_a_near_miss_is_listed_and_its_session_not_billed(repo, near):
     (anomaly,) = document["anomalies"]
     assert anomaly["kind"] == sessions.NEAR_MISS == "near-miss-marker"
     assert anomaly["commits"] == [sha] and "did you mean `clock-out`?" in anomaly["message"]
-    text = repo.hourly("report", "--rate", "100 USD")
+    text = repo.hourly("report", "--rate", "100 USD", "--anomalies")
     assert text.returncode == 0 and sha[:10] in text.stderr and "near-miss-marker" in text.stderr
 
 

@@ -210,11 +210,13 @@ def test_report_ci_hook_fails_on_anomalies_in_the_history(tmp_path, hook_source)
     args = ("run", "hourly-report-ci", "--hook-stage", "manual", "--verbose")
     done = pre_commit(repo, hook_source, *args)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "1.00" in done.stdout  # it did read the history: one hour
+    assert "hourly: OK, no anomalies in 1 session(s), all history" in done.stdout  # it did read the history
+    assert "1.00" not in done.stdout  # the verdict, not the timesheet and its hours
     repo.commit("clock-out", at("11:00"))  # a clock-out without a clock-in
     done = pre_commit(repo, hook_source, *args)
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "without a clock-in" in done.stdout
+    assert "without a clock-in" in done.stdout and "hourly: FAILED 1 anomaly in 1 session(s)" in done.stdout
+    assert "1.00" not in done.stdout
     plain = pre_commit(repo, hook_source, "run", "--all-files")  # the manual stage only runs when asked
     assert plain.returncode == 0 and "whole history" not in plain.stdout
 

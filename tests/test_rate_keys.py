@@ -50,7 +50,7 @@ def test_the_whole_history_names_every_key_that_matches_no_one(team):
     result = hourly("report", "--tz", "UTC", "--format", "csv")
     assert result.stderr.splitlines() == [MAILMAP, TYPO, NOBODY]  # not Dan: he is in the history
     assert "Warning" not in result.stdout
-    assert "2026-01-05T09:00:00+00:00" in result.stdout and ",100.00,USD," in result.stdout  # the default
+    assert "2026-01-05 09:00:00" in result.stdout and ",100.00,USD," in result.stdout  # the default
 
 
 def test_a_period_warns_only_of_what_is_sure(team):

@@ -43,12 +43,19 @@ def week(repo):
     return repo
 
 
+def csv_rows(text):
+    """The CSV's rows, after its first line: the period, as a comment."""
+    comment, rest = text.split("\n", 1)
+    assert comment.startswith("# period: ")
+    return list(csv.DictReader(io.StringIO(rest)))
+
+
 def test_csv_has_one_row_per_session(week):
-    rows = list(csv.DictReader(io.StringIO(report(week, "--tz", "America/New_York", "--format", "csv",
-                                                   "--rate", "80 EUR").stdout)))
+    rows = csv_rows(report(week, "--tz", "America/New_York", "--format", "csv", "--rate", "80 EUR").stdout)
     assert [r["seconds"] for r in rows] == ["10800", "12600", "1200"]
     assert [r["amount"] for r in rows] == ["240.00", "280.00", "26.67"]
-    assert rows[1]["start"] == "2026-03-03T22:00:00-05:00" and rows[1]["note"] == "evening"
+    assert rows[1]["start"] == "2026-03-03 22:00:00" and rows[1]["zone"] == "America/New_York"
+    assert rows[1]["note"] == "evening"
 
 
 def test_session_across_midnight_belongs_to_the_day_of_its_clock_in(week):
@@ -79,7 +86,8 @@ def test_tz_changes_display_and_day_boundaries(week):
 
 def test_markdown_and_table_totals(week):
     text = report(week, "--tz", "UTC", "--format", "markdown", "--rate", "100 USD").stdout
-    assert re.match(r"# Timesheet [0-9a-f]{12}\n", text) and "\n| Start | End |" in text  # the document's header, then the rows
+    # The document's header, the period, then the rows.
+    assert re.match(r"# Timesheet [0-9a-f]{12}\n", text) and "**Period:** all history\n\n| Start | End |" in text
     assert "**6:50:00, 6.83 hours worked**" in text and "**683.33 USD**" in text
 
 
@@ -107,9 +115,10 @@ def test_json_open_sessions_and_anomalies(repo):
 def test_anomalies_go_to_stderr_with_their_shas(repo):
     sha = repo.commit("clock-in: T-abc", "2026-03-01T09:00:00+00:00")
     repo.commit("clock-out", "2026-03-01T10:00:00+00:00")
-    result = report(repo)
+    result = report(repo, "--anomalies")
     assert result.exit_code == 0
     assert sha[:10] in result.stderr and "malformed offset T-abc" in result.stderr
+    assert "1 malformed-offset" in report(repo).stderr  # without --anomalies: a count per kind
     assert sha[:10] not in result.stdout
     assert report(repo, "--strict").exit_code == 1
 
@@ -178,7 +187,7 @@ def test_output_file(week, tmp_path):
     target = tmp_path / "sheet.csv"
     result = report(week, "--format", "csv", "-o", str(target))
     assert result.exit_code == 0 and result.stdout == ""
-    assert target.read_text().count("\n") == 4
+    assert target.read_text().count("\n") == 5  # the period, the header, three sessions
 
 
 @pytest.mark.skipif(not shutil.which("hledger"), reason="hledger is not installed")
@@ -186,7 +195,8 @@ def test_timeclock_reads_in_hledger(week, tmp_path):
     target = tmp_path / "work.timeclock"
     assert report(week, "--tz", "America/New_York", "--format", "timeclock", "-o", str(target)).exit_code == 0
     text = target.read_text()
-    assert text.splitlines()[:2] == ["i 2026/03/02 09:00:00 work:Alice Martin", "o 2026/03/02 12:00:00"]
+    assert text.splitlines()[:3] == ["; period: all history", "i 2026/03/02 09:00:00 work:Alice Martin",
+                                     "o 2026/03/02 12:00:00"]
     balance = subprocess.run(["hledger", "-f", str(target), "balance", "-N", "--output-format", "csv"],
                              capture_output=True, text=True, check=True).stdout
     assert "6.83h" in balance
@@ -254,7 +264,7 @@ def test_a_reader_gone_from_the_pipe_is_a_quiet_exit(week):
 def test_dash_is_stdout(week, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = report(week, "--format", "csv", "-o", "-")
-    assert result.exit_code == 0 and result.stdout.startswith("author,start,end")
+    assert result.exit_code == 0 and result.stdout.startswith("# period: all history\nauthor,start,end")
     assert not (tmp_path / "-").exists() and "Wrote" not in result.stderr
 
 
@@ -279,13 +289,19 @@ def test_wide_characters_keep_the_columns_aligned(repo):
         return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1
                    for c in text)
 
-    table = report(repo, "--tz", "UTC", "--rate", "100 USD").stdout.splitlines()
-    header, rows = table[0], table[1:3]
+    table = report(repo, "--tz", "UTC", "--rate", "100 USD", "--wide").stdout.splitlines()
+    header, rows = table[2], table[3:5]
     start = display_width(header[:header.index("Start")])
     for row in rows:
         # The Start column begins at the same screen column on every row.
         assert any(display_width(row[:i]) == start and row[i:].startswith("2026-") for i in range(len(row)))
-    by_author = report(repo, "--tz", "UTC", "--by", "author").stdout.splitlines()
+    narrow = report(repo, "--tz", "UTC", "--rate", "100 USD").stdout.splitlines()
+    header, rows = narrow[2], narrow[3:5]
+    note = display_width(header[:header.index("Note")])
+    assert [row[-len("設計レビュー"):] for row in rows] == ["設計レビュー", "review"[-6:]]
+    for row in rows:  # after the names, the Note column begins at one screen column on every row
+        assert any(display_width(row[:i]) == note and row[i:] in ("設計レビュー", "review") for i in range(len(row)))
+    by_author = report(repo, "--tz", "UTC", "--by", "author").stdout.splitlines()[2:]
     ends = {display_width(line) for line in by_author[:3]}
     assert len(ends) == 1, by_author[:3]  # right-aligned Hours end every row at one column
 

@@ -21,7 +21,7 @@ def run(repo, *args):
 
 
 def test_seed_table_lists_exactly_the_eight_sessions_and_the_totals(seed):
-    result = run(seed, *SEED_ARGS)
+    result = run(seed, *SEED_ARGS, "--wide")
     assert result.exit_code == 0, result.output
     rows = [line for line in result.stdout.splitlines() if line.startswith("2020-")]
     assert len(rows) == 8

@@ -42,7 +42,7 @@ def test_strict_output_files_and_ignored_sessions(week, tmp_path, env):
     assert strict.exit_code == 1 and "1 anomalies in the period" in strict.stderr
     written = hourly(week, "--format", "csv", "-o", str(tmp_path / "week.csv"), env=env)
     assert written.exit_code == 0 and "Wrote 3 session(s)" in written.stderr
-    assert (tmp_path / "week.csv").read_text().count("\n") == 4
+    assert (tmp_path / "week.csv").read_text().count("\n") == 5  # the period comment, the header, 3 rows
     ignored = hourly(week, "--ignore", "nothing-matches", "--ignore", "clock-in", env=env)
     assert "Ignored 3 session(s) matching 'nothing-matches', 'clock-in'." in ignored.stderr
     assert store_file(week).exists() == (env is None)

@@ -46,8 +46,8 @@ def _table_hours(repo, *args):
 
 
 def _pieces(text):
-    lines = text.splitlines()
-    assert len(lines) % 2 == 0
+    comment, *lines = text.splitlines()
+    assert comment.startswith("; period: ") and len(lines) % 2 == 0
     for clock_in, clock_out in zip(lines[::2], lines[1::2]):
         begin = datetime.strptime(clock_in[2:21], "%Y/%m/%d %H:%M:%S")
         assert clock_out.startswith("o ")
@@ -98,4 +98,4 @@ def test_a_name_hledger_will_not_read_gets_a_warning(nights, tmp_path):
     assert "warning" not in quiet.stderr.lower()
     loud = run(nights, "--format", "timeclock", "-o", str(tmp_path / "work.txt"))
     assert "Warning:" in loud.stderr and ".timeclock" in loud.stderr
-    assert (tmp_path / "work.txt").read_text().startswith("i ")
+    assert (tmp_path / "work.txt").read_text().split("\n")[1].startswith("i ")

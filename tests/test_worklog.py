@@ -170,12 +170,13 @@ def test_json_has_commits_only_with_worklog(day):
 
 def test_table_lists_commits_under_each_session_row(day):
     repo, shas = day
-    lines = report(repo, "--worklog").stdout.splitlines()
-    assert lines[0].startswith("Start")
-    assert lines[1].startswith("2026-03-02 09:00:00 -05:00")
-    assert lines[2:4] == [f"    {shas['parser'][:7]}  parser: handle CRLF", f"    {shas['rebased'][:7]}  tests: DST"]
-    assert lines[4].startswith("2026-03-03 09:00:00 -05:00")
-    assert lines[5] == f"    {shas['trailer'][:7]}  wrap up"
+    for flags, first in (((), "2026-03-02  09:00-"), (("--wide",), "2026-03-02 09:00:00 -05:00")):
+        lines = report(repo, "--worklog", *flags).stdout.splitlines()
+        assert lines[0].startswith("Period: ") and lines[2].startswith(("Date", "Start"))
+        assert lines[3].startswith(first)
+        assert lines[4:6] == [f"    {shas['parser'][:7]}  parser: handle CRLF", f"    {shas['rebased'][:7]}  tests: DST"]
+        assert lines[6].startswith(first.replace("-02", "-03", 1))
+        assert lines[7] == f"    {shas['trailer'][:7]}  wrap up"
     assert "bob's fix" not in "\n".join(lines) and "just after" not in "\n".join(lines)
     assert "parser" not in report(repo).stdout  # only when asked
 

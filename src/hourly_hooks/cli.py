@@ -163,6 +163,8 @@ Environment:
                      BTCPay Server access (see hourly btcpay --help)
   HOURLY_NO_CACHE=1  read git directly, without the marker store
   HOURLY_DEBUG=1     show the traceback of a bug
+  HOURLY_PAGER, PAGER
+                     the pager on a terminal (default: less -FRX; "" or cat: none)
 
 \b
 Configuration files (flags and environment override them):

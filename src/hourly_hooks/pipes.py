@@ -1,4 +1,5 @@
-"""When the reader of stdout goes away (`hourly report | head -1`): exit quietly.
+"""Where stdout goes: through a pager on a terminal; and when its reader goes away
+(`hourly report | head -1`), a quiet exit.
 
 The documented exit is 74 (errors.py), with nothing said: the reader asked for
 less, nothing went wrong that the user must hear about. What stays in Python's
@@ -27,3 +28,58 @@ def silence_stdout() -> None:
         os.close(devnull)
     except (OSError, ValueError, AttributeError):  # no file descriptor (a test's capture)
         pass
+
+
+# --- the pager ----------------------------------------------------------------------
+# As git does: on a terminal, long output goes through $HOURLY_PAGER, else $PAGER, else
+# `less -FRX` (-F: quit at once when it fits one screen; -R: keep colours; -X: leave the
+# text on the screen). An empty value or `cat` means no pager.
+
+DEFAULT_PAGER = "less -FRX"
+
+
+def pager_command(environ=None) -> str:
+    """The pager to run, or "" for none."""
+    environ = os.environ if environ is None else environ
+    for name in ("HOURLY_PAGER", "PAGER"):
+        if name in environ:
+            command = environ[name].strip()
+            break
+    else:
+        command = DEFAULT_PAGER
+    return "" if command in ("", "cat") else command
+
+
+def page(text: str) -> bool:
+    """Show text through the pager; False when there is none or it cannot start (the
+    caller then writes text itself). Waits for the pager: the prompt comes back after it."""
+    import shlex
+    import subprocess  # only on a terminal
+
+    try:
+        command = shlex.split(pager_command())
+    except ValueError:  # unbalanced quotes: no pager rather than no report
+        return False
+    if not command:
+        return False
+    env = dict(os.environ)
+    env.setdefault("LESS", "FRX")  # what git sets, for a plain `less` in $PAGER
+    env.setdefault("LV", "-c")
+    sys.stdout.flush()
+    try:
+        pager = subprocess.Popen(command, stdin=subprocess.PIPE, env=env)  # no shell: a missing one is an OSError
+    except OSError:
+        return False
+    data = text.encode(getattr(sys.stdout, "encoding", None) or "utf-8", "replace")
+    try:
+        assert pager.stdin is not None
+        pager.stdin.write(data)
+        pager.stdin.close()
+    except OSError:  # the reader quit the pager before the end: nothing more to show
+        pass
+    while True:
+        try:
+            pager.wait()
+            return True
+        except KeyboardInterrupt:  # Ctrl-C is the pager's to handle (less stays); wait for it
+            continue

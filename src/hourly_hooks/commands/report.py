@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from datetime import datetime
 from typing import Optional
 
@@ -11,13 +12,14 @@ import click
 
 from hourly_hooks.core import budget
 from hourly_hooks.output import extras
+from hourly_hooks.output import period as periods
 from hourly_hooks.output.chart import for_terminal
 from hourly_hooks.commands.jsonflag import output_format
 from hourly_hooks.commands.options import bulk, left_at_exit, load_timesheet, selection_options
 from hourly_hooks.errors import ConfigError, OutputError, Rejected
 from hourly_hooks.history import open_repository, shallow_warning
-from hourly_hooks.pipes import reader_gone, silence_stdout
-from hourly_hooks.output.render import FORMATS, GROUPINGS, RENDERERS, anomaly_lines
+from hourly_hooks.pipes import page, reader_gone, silence_stdout
+from hourly_hooks.output.render import FORMATS, GROUPINGS, anomaly_lines, render
 
 LEDGER_FILE = ("hourly", "invoices.jsonl")  # btcpay.ledger.LEDGER, without importing it
 OLD_REPORTS = ("hourly", "reports")  # where earlier versions remembered reports
@@ -78,8 +80,13 @@ def billed_sessions(repos, sheet, with_status: bool = False) -> tuple:
 @click.option("--strict", is_flag=True, help="Exit 1 when there are anomalies (for CI).")
 @click.option("--worklog", is_flag=True, help="List the commits made during each session (html always does).")
 @click.option("--chart", is_flag=True, help="After the table, a bar chart of hours per day (or per --by group).")
+@click.option("--wide", is_flag=True, help="The table with full times, offsets, durations and emails (wider than 80 columns).")
+@click.option("--anomalies", "list_anomalies", is_flag=True,
+              help="List each anomaly with its commits (default: a count per kind; --strict lists them).")
+@click.option("--check", is_flag=True, help="Print the anomalies and the verdict only, not the timesheet (for CI).")
+@click.option("--no-pager", is_flag=True, help="Do not page the output on a terminal.")
 def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool, worklog: bool, chart: bool,
-           **params) -> None:
+           wide: bool, list_anomalies: bool, check: bool, no_pager: bool, **params) -> None:
     """Print the timesheet for a period.
 
     \b
@@ -94,7 +101,7 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
     left_at_exit()
     with bulk():
         # The document's root commits walk the whole history: asked first, read last.
-        roots = _start_roots(params) if fmt in DOCUMENT_FORMATS else None
+        roots = _start_roots(params) if fmt in DOCUMENT_FORMATS and not check else None
         loaded = load_timesheet(params)
         _forget_old_reports(loaded.repos)
         sheet = loaded.timesheet
@@ -110,18 +117,20 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
         # document's number until an invoice gives it one.
         manifest = _manifest(loaded, params) if roots is not None else None
         document = _document(loaded, billed, roots, manifest) if roots is not None else None
-        text = _render(fmt, sheet, by, billed, log, spent, document, manifest)
-    if output and output != "-":
+        text = "" if check else _render(fmt, sheet, by, billed, log, spent, document, manifest, wide)
+    drawn = "\n" + for_terminal(sheet, by) if chart and not check else ""
+    if output and output != "-" and not check:
         write_file(output, text)
         click.echo(f"Wrote {len(sheet.lines)} session(s) to {output}", err=True)
         if fmt == "timeclock" and not output.endswith(".timeclock"):
             click.echo(f"Warning: hledger reads {output} as a journal, not timeclock: name it *.timeclock, "
                        f"or read it with hledger -f timeclock:{output}", err=True)
-    else:
-        write_stdout(text)
-    if chart:
-        write_stdout("\n" + for_terminal(sheet, by))
-    _explain(sheet)
+        text = ""  # the chart, if any, still goes to stdout
+    if text + drawn:
+        show(text + drawn, pager=not no_pager)
+    _explain(sheet, full=list_anomalies or strict or check)
+    if check:
+        click.echo(_verdict(sheet, strict))
     for note in billing_notes:
         click.echo(note, err=True)
     if spent is not None:
@@ -134,7 +143,7 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
         raise Rejected(f"the budget is exceeded: {spent.used} h used of {spent.limit} h")
 
 
-def _render(fmt: str, sheet, by: str, billed: dict, log, spent, document, manifest) -> str:
+def _render(fmt: str, sheet, by: str, billed: dict, log, spent, document, manifest, wide: bool) -> str:
     """The report's text; the document (None outside DOCUMENT_FORMATS) heads the Markdown,
     is the JSON's "document" key and makes the HTML page a bill; the manifest is the JSON's
     "manifest" key and the HTML page's data block."""
@@ -148,9 +157,9 @@ def _render(fmt: str, sheet, by: str, billed: dict, log, spent, document, manife
         from hourly_hooks.output.document import markdown_header
 
         # The invoice is in the header: a row names its own only when the rows differ.
-        body = extras.render(fmt, sheet, by, document.row_invoices, log)
+        body = render(fmt, sheet, by, document.row_invoices, log)
         return "\n".join(markdown_header(document)) + "\n" + body
-    return extras.render(fmt, sheet, by, billed, log, dict(extra, budget=spent.to_json() if spent else None))
+    return render(fmt, sheet, by, billed, log, dict(extra, budget=spent.to_json() if spent else None), wide)
 
 
 def _start_roots(params: dict) -> list:
@@ -261,6 +270,12 @@ def write_file(path: str, text: str) -> None:
         raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
 
 
+def show(text: str, pager: bool = True) -> None:
+    """Print text; on a terminal through the pager (pipes.page), as git does, unless asked not to."""
+    if not (pager and sys.stdout.isatty() and page(text)):
+        write_stdout(text)
+
+
 def write_stdout(text: str) -> None:
     """Print text; OutputError when stdout cannot take it (stdout is /dev/full), and a
     quiet exit when the reader of the pipe has gone (`hourly report | head`)."""
@@ -275,14 +290,23 @@ def write_stdout(text: str) -> None:
         raise OutputError(f"cannot write the report to stdout: {error.strerror or error}") from None
 
 
-def _explain(sheet, err: bool = True) -> None:
+def _verdict(sheet, strict: bool) -> str:
+    """One line for CI: what was checked and whether it passed; no hours, no amounts."""
+    sessions = f"{len(sheet.lines)} session(s), {periods.of(sheet.selection).text}"
+    if not sheet.anomalies:
+        return f"hourly: OK, no anomalies in {sessions}"
+    count = len(sheet.anomalies)
+    return f"hourly: {'FAILED' if strict else 'found'} {count} anomal{'y' if count == 1 else 'ies'} in {sessions}"
+
+
+def _explain(sheet, err: bool = True, full: bool = False) -> None:
     """What was left out and why, on stderr so redirected output stays clean."""
     for warning in sheet.warnings:
         click.echo(warning, err=err)
     if sheet.ignored:
         words = ", ".join(repr(text) for text in sheet.selection.ignore)
         click.echo(f"Ignored {len(sheet.ignored)} session(s) matching {words}.", err=err)
-    lines = anomaly_lines(sheet)
+    lines = anomaly_lines(sheet, full)
     if lines:  # in one write: a big history has thousands
         click.echo("\n".join(lines), err=err)
 
@@ -297,11 +321,11 @@ def demo(keep: bool) -> None:
         click.echo(f"Demo repository: {path}\n")
         click.echo("$ hourly report --all --tz America/New_York\n")
         loaded = load_timesheet({"repo": (str(path),), "all_refs": True, "tz": "America/New_York"})
-        click.echo(RENDERERS["table"](loaded.timesheet, "session", {}), nl=False)
+        click.echo(render("table", loaded.timesheet), nl=False)
         click.echo()
         _explain(loaded.timesheet, err=False)
         click.echo("\n$ hourly report --all --tz America/New_York --by author\n")
-        click.echo(RENDERERS["table"](loaded.timesheet, "author", {}), nl=False)
+        click.echo(render("table", loaded.timesheet, "author"), nl=False)
         if keep:
             click.echo(f"\nKept {path}; try: cd {path} && hourly report --format json")
     if not keep:

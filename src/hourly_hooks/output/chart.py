@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import List, Sequence, Tuple
 
 from hourly_hooks.core.timesheet import Timesheet
+from hourly_hooks.output.rows import groups
 
 FULL = "█"
 EIGHTHS = "▏▎▍▌▋▊▉"  # one to seven eighths of a cell, for bars finer than a character
@@ -22,8 +23,6 @@ Series = Sequence[Tuple[str, Decimal]]
 
 def series(sheet: Timesheet, by: str = "session") -> List[Tuple[str, Decimal]]:
     """(label, hours) per group of the sheet; one bar per day when rows are sessions."""
-    from hourly_hooks.output.render import groups
-
     key = "day" if by == "session" else by
     return [(group.key, group.sheet.hours) for group in groups(sheet, key)]
 
