@@ -215,7 +215,7 @@ def test_json_and_markdown_carry_the_document(two_days):
 def test_the_table_and_csv_are_unchanged_by_the_document(two_days):
     write_config(two_days, user=CONTRACTOR)
     table = report(two_days)
-    assert "Ada Lovelace" not in table and "Tax ID" not in table and table.startswith("Start")
+    assert "Ada Lovelace" not in table and "Tax ID" not in table and table.startswith("Period: ")
     assert "Ada" not in report(two_days, "--format", "csv")
 
 
