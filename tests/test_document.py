@@ -250,6 +250,31 @@ def test_an_invoiced_month_shows_its_invoice_once_with_pay_link_and_status(green
     assert "| Start | End | Duration | Hours | Amount | Note |" in markdown  # not the id on every row
 
 
+def test_an_open_invoice_shows_its_expiry(greenfield, fake, seed):
+    assert_ok(hourly("invoice", *SEED_ARGS, "--expires", "2d", "--yes"))
+    [invoice] = fake.invoices(greenfield["store"])
+    expires = datetime.fromtimestamp(int(invoice["expirationTime"]), timezone.utc)
+    document = json.loads(hourly("report", *SEED_ARGS, "--json").stdout)["document"]
+    assert [datetime.fromisoformat(i["expires"]) for i in document["invoices"]] == [expires]
+    facts = Blocks(hourly("report", *SEED_ARGS, "--format", "html").stdout).text("invoice-facts")
+    assert "Expires " in facts and "Amount due 1291.31 USD" in facts
+
+
+@pytest.mark.parametrize("server_status, ended", [("Expired", "expired"), ("Invalid", "invalid")])
+def test_a_void_invoice_frees_the_time_and_the_ledger_says_why(greenfield, fake, seed, server_status, ended):
+    assert_ok(hourly("invoice", *SEED_ARGS, "--yes"))
+    [invoice] = fake.invoices(greenfield["store"])
+    fake.set_status(invoice["id"], server_status)
+    assert_ok(hourly("invoices"))                      # refreshes the ledger
+    # Nothing is due on a void invoice: the sessions are not invoiced any more, and the timesheet
+    # is numbered by its own digest, not by the void invoice.
+    data = json.loads(hourly("report", *SEED_ARGS, "--json").stdout)
+    assert data["document"]["invoices"] == [] and data["document"]["number"] == data["manifest"]["digest"][:12]
+    ledger = Path(seed.path) / ".git" / "hourly" / "invoices.jsonl"
+    last = [json.loads(line) for line in ledger.read_text().splitlines()][-1]
+    assert (last["invoice_id"], last["status"], last["ended"]) == (invoice["id"], "void", ended)
+
+
 def test_sessions_of_several_invoices_name_theirs_per_row(greenfield, fake, seed):
     base = ["--author", "Asher Pembroke", "--rate", "100 USD", "--tz", "America/New_York"]
     assert_ok(hourly("invoice", "--since", "2020-01-01", "--until", "2020-01-04", *base, "--yes"))

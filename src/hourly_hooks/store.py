@@ -261,6 +261,14 @@ class Store:
             pass
 
     # ------------------------------------------------------------ transactions
+    def fact(self, name: str):
+        """A small fact kept beside the markers (meta), or None."""
+        row = self.db.execute("SELECT v FROM meta WHERE k = ?", ("fact:" + name,)).fetchone()
+        return row[0] if row else None
+
+    def keep_fact(self, name: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)", ("fact:" + name, value))
+
     def begin(self) -> None:
         """Open a read transaction (WAL: a snapshot, kept until end() or close())."""
         self.db.execute("BEGIN")

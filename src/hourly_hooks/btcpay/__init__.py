@@ -51,6 +51,15 @@ _METHOD_ALIASES = {
 TimeRanges = Mapping[str, Tuple[Tuple[int, int], ...]]
 
 
+def moment_of(value, per_second: int) -> Optional[datetime]:
+    """A server's unix time (seconds; the legacy API's milliseconds with per_second=1000) as an
+    aware UTC datetime; None when it is absent or not a number."""
+    try:
+        return None if value in (None, "") else datetime.fromtimestamp(int(value) / per_second, timezone.utc)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
 def state_of(status: str, additional: Optional[str] = None) -> str:
     """The state of an invoice from Greenfield's `status` + `additionalStatus`.
 
@@ -210,6 +219,8 @@ class Invoice:
     time: TimeRanges = field(default_factory=dict)
     hours: Optional[str] = None
     authors: TimeRanges = field(default_factory=dict)   # raw author email -> ranges (v2 posData)
+    expires: Optional[datetime] = None  # when an open invoice can no longer be paid
+    ended: Optional[str] = None         # why a VOID one is void: "expired" (unpaid) or "invalid"
     timesheet: Optional[dict] = None                     # the bill's compact manifest (v3 posData)
 
     @property

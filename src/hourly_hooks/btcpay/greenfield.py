@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import requests
 
-from hourly_hooks.btcpay import (ITEM_CODE, METADATA_KEY, MODIFY_PERMISSION, REQUIRED_PERMISSIONS, BTCPaySettings,
+from hourly_hooks.btcpay import (VOID, moment_of, ITEM_CODE, METADATA_KEY, MODIFY_PERMISSION, REQUIRED_PERMISSIONS, BTCPaySettings,
                                  CheckResult, Invoice, InvoiceRequest, PARTLY_PAID, state_of, time_from,
                                  timesheet_from)
 from hourly_hooks.btcpay import transport
@@ -262,4 +262,6 @@ def _invoice(data: dict) -> Invoice:
         hours=hours,
         authors=authors,
         timesheet=timesheet_from(metadata.get("posData")),
+        expires=moment_of(data.get("expirationTime"), 1),
+        ended=raw.lower() if status == VOID and raw.lower() in ("expired", "invalid") else None,
     )

@@ -262,7 +262,10 @@ def _invoice_fields(invoice) -> dict:
         "amount": None if invoice.amount is None else format(invoice.amount, "f"),
         "currency": invoice.currency,
         "created": invoice.created.isoformat() if invoice.created else None,
+        "expires": invoice.expires.isoformat() if getattr(invoice, "expires", None) else None,
     }
+    if getattr(invoice, "ended", None):  # void: expired unpaid, or marked invalid
+        fields["ended"] = invoice.ended
     if invoice.time:
         fields.update(time=time_json(invoice.time), hours=invoice.hours)
     if getattr(invoice, "authors", None):  # raw author emails (btcpay/authors.py)

@@ -21,7 +21,7 @@ from typing import Callable, List, Optional
 import requests
 from btcpay import BTCPayClient, crypto
 
-from hourly_hooks.btcpay import (ITEM_CODE, METADATA_KEY, PARTLY_PAID, BTCPaySettings, CheckResult, Invoice,
+from hourly_hooks.btcpay import (VOID, moment_of, ITEM_CODE, METADATA_KEY, PARTLY_PAID, BTCPaySettings, CheckResult, Invoice,
                                  InvoiceRequest, state_of, time_from, timesheet_from)
 from hourly_hooks.btcpay import keys, transport
 from hourly_hooks.errors import ConfigError, UsageError
@@ -229,4 +229,7 @@ def _invoice(data: dict) -> Invoice:
         hours=hours,
         authors=authors,
         timesheet=timesheet_from(data.get("posData")),
+        expires=moment_of(data.get("expirationTime"), 1000),
+        ended=str(data["status"]).lower() if status == VOID and str(data["status"]).lower() in ("expired", "invalid")
+        else None,
     )

@@ -163,10 +163,10 @@ def _render(fmt: str, sheet, by: str, billed: dict, log, spent, document, manife
 
 
 def _start_roots(params: dict) -> list:
-    """The root-commit question of each repository the report reads, started (git/repository.start_roots)."""
-    from hourly_hooks.git.repository import start_roots
+    """The root-commit question of each repository the report reads, started (history.Roots)."""
+    from hourly_hooks.history import Roots
 
-    return [start_roots(open_repository(path)) for path in params.get("repo") or (".",)]
+    return [Roots(open_repository(path)) for path in params.get("repo") or (".",)]
 
 
 def _document(loaded, billed: dict, roots: list, manifest: Optional[dict]):
@@ -175,10 +175,8 @@ def _document(loaded, billed: dict, roots: list, manifest: Optional[dict]):
     from hourly_hooks import __version__
     from hourly_hooks.core.document import Source, build
     from hourly_hooks.core.manifest import short
-    from hourly_hooks.git.repository import roots as roots_of
-
     sheet = loaded.timesheet
-    sources = [Source(repo.name, repo.head, tuple(roots_of(job))) for repo, job in zip(loaded.repos, roots)]
+    sources = [Source(repo.name, repo.head, tuple(job.result())) for repo, job in zip(loaded.repos, roots)]
     return build(sheet, datetime.now(sheet.selection.tz).date(), contractor=loaded.config.table("contractor"),
                  client=loaded.config.table("client"), billed=billed, records=_invoice_records(loaded.repos, billed),
                  sources=sources, version=__version__, number=short(manifest["digest"]) if manifest else None)

@@ -87,11 +87,15 @@ class Invoice:
 
 def invoice(invoice_id: str, record: Mapping[str, Any], order_id: Optional[str] = None) -> Invoice:
     """An Invoice from a ledger record (btcpay/ledger.py: an order's invoice record, or a
-    pending order's details with status "pending"). ``expires`` is read when the record has it."""
+    pending order's details with status "pending"). A void invoice says why when the record
+does ("ended": expired unpaid, or invalid); ``expires`` is read when the record has it."""
     def text(key: str) -> Optional[str]:
         value = record.get(key)
         return None if value in (None, "") else str(value)
-    return Invoice(invoice_id, text("status") or "unknown", text("url"), text("amount"), text("currency"),
+    status = text("status") or "unknown"
+    if status == "void" and text("ended") in ("expired", "invalid"):  # the ledger says which
+        status = str(text("ended"))
+    return Invoice(invoice_id, status, text("url"), text("amount"), text("currency"),
                    text("paid"), text("created"), text("expires"), order_id)
 
 

@@ -357,15 +357,18 @@ def author_ident(cwd=None) -> tuple:
     return head.strip(), email, int(stamp), parse_tz(tz)
 
 
-def start_roots(repo: Repository):
+def start_roots(repo: Repository, known_tip=None):
     """Start asking git for the root commits HEAD descends from; ``roots`` reads the answer.
 
-    The walk reads every commit (0.15 s at 200k), so the report starts it
-    first and reads it last: it runs beside the history's reading.
+    The walk reads every commit (0.15 s at 200k, 0.8 s at 1M), so the report
+    starts it first and reads it last: it runs beside the history's reading.
+    known_tip: a commit HEAD descends from whose roots are known: only the
+    commits since it are walked (their roots, if any, are the new ones).
     """
     if repo.head is None:
         return None  # no commit yet: no root
-    return start_git(["rev-list", "--max-parents=0", repo.head, "--"], repo.top_dir)
+    since = ["^" + known_tip] if known_tip else []
+    return start_git(["rev-list", "--max-parents=0", repo.head, *since, "--"], repo.top_dir)
 
 
 def roots(started) -> list:
@@ -374,3 +377,9 @@ def roots(started) -> list:
         return []
     code, out, _ = finish(started)
     return out.decode("ascii", "replace").split() if code == 0 else []
+
+
+def descends_from(repo: Repository, ancestor: str) -> bool:
+    """True when HEAD descends from ancestor (or is it); False too when git cannot say."""
+    return repo.head is not None and \
+        run_git(["merge-base", "--is-ancestor", ancestor, repo.head], repo.top_dir)[0] == 0
