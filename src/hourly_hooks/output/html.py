@@ -23,8 +23,8 @@ from hourly_hooks.core import money
 from hourly_hooks.core.document import Document
 from hourly_hooks.core.timesheet import Timesheet
 
-# render.py registers this renderer at import, so render is imported where it is
-# used: either module can then be imported first. Only its public names are used.
+# render.py imports this module when it renders HTML, so render is imported where it
+# is used: either module can then be imported first. Only its public names are used.
 
 WorkLog = Dict[str, list]  # worklog.WorkLog; not imported, so rendering never loads the git reader
 

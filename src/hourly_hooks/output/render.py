@@ -2,14 +2,13 @@
 
 table.py (and its Markdown), csvtext.py, jsontext.py, timeclock.py and html.py
 each write the same rows; nothing here computes money or time that the
-Timesheet did not already settle. The names html.py and older callers import
-from here (``total_lines``, ``_session_rows``, ``_group_rows``, ``_RIGHT``,
-``_amount_text``, ``json_text`` on a sheet) stay as thin shims over the rows.
+Timesheet did not already settle. html.py takes
+``stamp``, ``groups`` and ``total_lines`` from here, public names of the writers.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, Optional
 
 from hourly_hooks.core.timesheet import GROUPINGS, Timesheet
 from hourly_hooks.core.worklog import WorkLog
@@ -48,23 +47,7 @@ def render(fmt: str, sheet: Timesheet, by: str = "session", billed: Optional[Dic
     return RENDERERS[fmt](build(sheet, by, billed, log), wide=wide, extra=extra)
 
 
-# --- the names html.py and tests import ---------------------------------------------
-
-_RIGHT = tables.RIGHT
-
-
-def _amount_text(sheet: Timesheet) -> str:
-    return tables.amount_text(sheet)
-
-
-def _session_rows(sheet: Timesheet, billed: Dict[str, str]) -> List[Dict[str, str]]:
-    """The wide table's cells per session (html.py's rows)."""
-    return tables.wide_cells(build(sheet, "session", billed))
-
-
-def _group_rows(sheet: Timesheet, by: str) -> List[Dict[str, str]]:
-    return tables.group_cells(build(sheet, by))
-
+# --- json_text on a sheet, for callers that hold no rows ----------------------------------
 
 def json_text(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, str]] = None,
               extra: Optional[dict] = None) -> str:
