@@ -359,3 +359,26 @@ def test_an_invoice_asking_more_than_its_timesheet_bills_is_reported(work, tmp_p
     assert result.exit_code == 9, (result.stdout, result.stderr)
     assert "the invoice asks 900.00 USD, but the timesheet it carries bills 550.00 USD" in result.stdout
     assert result.stdout.count("  equal ") == 2  # what the timesheet bills is still the history's
+
+
+@pytest.mark.parametrize("api", ["greenfield", "legacy"])
+def test_the_invoice_and_the_timesheet_it_writes_carry_one_number(api, work, tmp_path, fake, monkeypatch):
+    """`hourly invoice --timesheet FILE` writes the document with the very manifest the invoice carries:
+    the description's number is the page's, and the client verifies either against the history."""
+    server = _greenfield(fake, monkeypatch) if api == "greenfield" else _legacy(fake, monkeypatch, work)
+    monkeypatch.chdir(work.path)
+    page = tmp_path / "bill.html"
+    result = hourly("invoice", *NOVEMBER, "--author", "alice", "--yes", "--timesheet", str(page))
+    assert_ok(result)
+    [invoice] = fake.invoices(server["store"])
+    carried = _pos_data(invoice)["timesheet"]["digest"]
+    desc = invoice["metadata"]["itemDesc"] if "metadata" in invoice else invoice["itemDesc"]
+    manifest = _manifest(page)
+    assert manifest["digest"] == carried and desc.endswith(f", timesheet {carried[:12]}")
+    text = page.read_text()
+    assert f"No. {invoice['id']}" in text and f"<dt>Timesheet</dt><dd>{carried[:12]}</dd>" in text
+    clone = _clone(work, tmp_path / "client")
+    assert _verify(clone, page).exit_code == 0
+    # A dry run writes nothing.
+    assert_ok(hourly("invoice", *NOVEMBER, "--author", "bob", "--dry-run", "--timesheet", str(tmp_path / "no.html")))
+    assert not (tmp_path / "no.html").exists()

@@ -6,7 +6,9 @@ recorded and created) is in btcpay/billing.py; this is the click layer.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import sys
 from typing import List, Optional, Tuple
 
@@ -42,6 +44,9 @@ from hourly_hooks.history import author_pattern, open_repository, refuse_shallow
 @click.option("--dry-run", is_flag=True, help="Show the exact request and create nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the invoice as JSON.")
 @click.option("--insecure", is_flag=True, help="Accept a self-signed TLS certificate (with a warning).")
+@click.option("--timesheet", "timesheet_file", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Also write the invoice's timesheet (HTML; .json or .md by the name) with the manifest the "
+                   "invoice carries: the document to send with it.")
 @click.option("--each-repo", is_flag=True,
               help="With several --repo: one invoice per repository (each client billed apart), one after the other.")
 def invoice(each_repo, **params) -> None:
@@ -111,7 +116,7 @@ def _client_of(path: str, params: dict) -> Tuple[Tuple[str, str], ...]:
 
 
 def _invoice_one(buyer_email, buyer_name, backend, host, pem, expires, payment_methods, replace, yes, dry_run,
-                 as_json, insecure, **params) -> None:
+                 as_json, insecure, timesheet_file=None, **params) -> None:
     """One invoice: the repositories of params["repo"] bill one client."""
     repo = open_repository((params.get("repo") or (".",))[0])
     refuse_shallow(repo)  # a cut history under-bills
@@ -127,9 +132,34 @@ def _invoice_one(buyer_email, buyer_name, backend, host, pem, expires, payment_m
     chosen = backend_from(settings)
     ui = _Output(as_json, settings, yes)
     raw = raw_authors(loaded.repos, loaded.timesheet.lines)
-    billing.invoice(loaded.timesheet, settings, Ledger(repo.git_dir), ui, who=email or " / ".join(params["author"]),
-                    backend=chosen, dry_run=dry_run, replace=tuple(replace), raw=raw,
-                    manifest_of=_manifest_of(loaded, params, authors))
+    made: dict = {}  # the bill and the manifest the invoice carries, for --timesheet
+
+    def manifest_of(bill, left_out):
+        made.update(bill=bill, manifest=_manifest_of(loaded, params, authors)(bill, left_out))
+        return made["manifest"]
+
+    roots = None
+    if timesheet_file and not dry_run:  # the origin's root commits, asked beside the billing
+        from hourly_hooks.commands.report import start_roots
+
+        roots = start_roots(params)
+    created = billing.invoice(loaded.timesheet, settings, Ledger(repo.git_dir), ui,
+                              who=email or " / ".join(params["author"]), backend=chosen, dry_run=dry_run,
+                              replace=tuple(replace), raw=raw, manifest_of=manifest_of)
+    if created is not None and timesheet_file and "bill" in made:
+        _write_timesheet(timesheet_file, dataclasses.replace(loaded, timesheet=made["bill"]), made["manifest"],
+                         created.id, roots)
+
+
+def _write_timesheet(path: str, loaded, manifest: dict, invoice_id: str, roots) -> None:
+    """The invoice's timesheet, with the very manifest its posData carries (the same number)."""
+    from hourly_hooks.commands.report import document_of, render_report, write_file
+
+    fmt = {".json": "json", ".md": "markdown"}.get(os.path.splitext(path)[1].lower(), "html")
+    billed = {line.session.clock_in.sha: invoice_id for line in loaded.timesheet.lines}
+    document = document_of(loaded, billed, roots, manifest)
+    write_file(path, render_report(fmt, loaded.timesheet, "session", billed, None, None, document, manifest, False))
+    click.echo(f"Wrote the invoice's timesheet ({len(loaded.timesheet.lines)} session(s)) to {path}", err=True)
 
 
 def _manifest_of(loaded, params: dict, authors):

@@ -101,7 +101,7 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
     left_at_exit()
     with bulk():
         # The document's root commits walk the whole history: asked first, read last.
-        roots = _start_roots(params) if fmt in DOCUMENT_FORMATS and not check else None
+        roots = start_roots(params) if fmt in DOCUMENT_FORMATS and not check else None
         loaded = load_timesheet(params)
         _forget_old_reports(loaded.repos)
         sheet = loaded.timesheet
@@ -116,8 +116,8 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
         # The JSON and HTML timesheets carry the manifest (hourly verify); its digest is the
         # document's number until an invoice gives it one.
         manifest = _manifest(loaded, params) if roots is not None else None
-        document = _document(loaded, billed, roots, manifest) if roots is not None else None
-        text = "" if check else _render(fmt, sheet, by, billed, log, spent, document, manifest, wide)
+        document = document_of(loaded, billed, roots, manifest) if roots is not None else None
+        text = "" if check else render_report(fmt, sheet, by, billed, log, spent, document, manifest, wide)
     drawn = "\n" + for_terminal(sheet, by) if chart and not check else ""
     if output and output != "-" and not check:
         write_file(output, text)
@@ -143,7 +143,7 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
         raise Rejected(f"the budget is exceeded: {spent.used} h used of {spent.limit} h")
 
 
-def _render(fmt: str, sheet, by: str, billed: dict, log, spent, document, manifest, wide: bool) -> str:
+def render_report(fmt: str, sheet, by: str, billed: dict, log, spent, document, manifest, wide: bool) -> str:
     """The report's text; the document (None outside DOCUMENT_FORMATS) heads the Markdown,
     is the JSON's "document" key and makes the HTML page a bill; the manifest is the JSON's
     "manifest" key and the HTML page's data block."""
@@ -162,14 +162,14 @@ def _render(fmt: str, sheet, by: str, billed: dict, log, spent, document, manife
     return render(fmt, sheet, by, billed, log, dict(extra, budget=spent.to_json() if spent else None), wide)
 
 
-def _start_roots(params: dict) -> list:
+def start_roots(params: dict) -> list:
     """The root-commit question of each repository the report reads, started (history.Roots)."""
     from hourly_hooks.history import Roots
 
     return [Roots(open_repository(path)) for path in params.get("repo") or (".",)]
 
 
-def _document(loaded, billed: dict, roots: list, manifest: Optional[dict]):
+def document_of(loaded, billed: dict, roots: list, manifest: Optional[dict]):
     """The timesheet's document (core/document.py) from the configuration, the ledger and git;
     numbered by the manifest's digest when no one invoice numbers it."""
     from hourly_hooks import __version__

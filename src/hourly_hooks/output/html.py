@@ -115,6 +115,9 @@ def html(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, str]]
            ("Time zone", str(sheet.selection.tz))]
     if sheet.selection.rounding:
         facts.append(("Rounding", f"each session to {sheet.selection.rounding}"))
+    digest = str(manifest.get("digest") or "")[:12] if manifest else ""
+    if digest and digest != number:  # the number the invoice's description names (hourly verify)
+        facts.append(("Timesheet", digest))
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
