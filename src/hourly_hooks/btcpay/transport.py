@@ -143,7 +143,10 @@ class GetRetry(Retry):
 
 def retry_policy() -> GetRetry:
     # raise_on_status=False: the last 5xx/429 answer comes back, and becomes one line (http_error).
-    return GetRetry(total=RETRIES, connect=RETRIES, read=RETRIES, status=RETRIES,
+    # A refused or failed connect is asked again once, at once: a server that is not there
+    # answers no better a few seconds later, and the user waits for nothing (a dropped
+    # connection, a 5xx or a 429 are asked again RETRIES times, with backoff).
+    return GetRetry(total=RETRIES, connect=1, read=RETRIES, status=RETRIES,
                     backoff_factor=RETRY_BACKOFF, status_forcelist=RETRY_STATUSES,
                     raise_on_status=False, respect_retry_after_header=True)
 

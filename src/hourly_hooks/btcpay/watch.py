@@ -118,21 +118,23 @@ def poll(ledger: Ledger, backend: Backend, watched: Dict[str, Watched]) -> Itera
     """Ask for each watched invoice; yield (and record) each change, dropping what is no longer open."""
     for invoice_id, known in list(watched.items()):
         current = duplicates.confirm(backend, invoice_id)
+        # A change is recorded and shown under one hold of Ctrl-C (the caller prints it while this
+        # generator waits inside the block): the ledger never holds a change the user was not shown.
         if current is None:   # the server has no such invoice: its time is released, as `hourly invoices` does
             with uninterrupted():
                 ledger.released(known.order_id, invoice_id, backend)
-            del watched[invoice_id]
-            yield Change(_now(), known, RELEASED)
+                del watched[invoice_id]
+                yield Change(_now(), known, RELEASED)
             continue
         if current.status == known.status:
             continue
         with uninterrupted():
             ledger.status(known.order_id, current, backend)
-        if current.status in WATCHED:
-            watched[invoice_id] = replace(known, status=current.status)
-        else:
-            del watched[invoice_id]
-        yield Change(_now(), known, current.status, current.paid)
+            if current.status in WATCHED:
+                watched[invoice_id] = replace(known, status=current.status)
+            else:
+                del watched[invoice_id]
+            yield Change(_now(), known, current.status, current.paid)
 
 
 def passing(error: BTCPayError) -> bool:
