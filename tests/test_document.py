@@ -265,7 +265,9 @@ def test_a_void_invoice_frees_the_time_and_the_ledger_says_why(greenfield, fake,
     assert_ok(hourly("invoice", *SEED_ARGS, "--yes"))
     [invoice] = fake.invoices(greenfield["store"])
     fake.set_status(invoice["id"], server_status)
-    assert_ok(hourly("invoices"))                      # refreshes the ledger
+    listed = hourly("invoices")                        # refreshes the ledger, and says why it is void
+    assert_ok(listed)
+    assert f"void ({ended})" in listed.stdout and json.loads(hourly("invoices", "--json").stdout)
     # Nothing is due on a void invoice: the sessions are not invoiced any more, and the timesheet
     # is numbered by its own digest, not by the void invoice.
     data = json.loads(hourly("report", *SEED_ARGS, "--json").stdout)

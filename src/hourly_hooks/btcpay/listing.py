@@ -117,7 +117,8 @@ def _rows(order: Order) -> List[dict]:
                          currency=rec.get("currency"), status=status, paid=rec.get("paid"),
                          hours=rec.get("hours") or details.get("hours"),
                          sessions=_count(time) or len(order.clock_ins), created=rec.get("created"),
-                         backend=rec.get("backend") or details.get("backend")))
+                         backend=rec.get("backend") or details.get("backend"),
+                         ended=rec.get("ended") if status == VOID else None))  # expired unpaid, or invalid
     return rows
 
 

@@ -347,7 +347,8 @@ def _table(rows: list) -> None:
     for row in rows:
         when = (row["created"] or "")[:10] or "-"
         paid = f"  paid {row['paid']}" if row.get("paid") else ""
-        status = row["status"] + (f" (last seen {row['last_status']})" if row.get("last_status") else "")
+        status = row["status"] + (f" ({row['ended']})" if row.get("ended") else "") \
+            + (f" (last seen {row['last_status']})" if row.get("last_status") else "")
         same = f"  SAME TIME AS {', '.join(row['same_time_as'])}" if row.get("same_time_as") else ""
         click.echo(f"{when}  {row['id'] or '-':<24} {row['amount'] or '?':>10} {row['currency'] or '':<4} "
                    f"{status:<11} {row['hours'] or '?'} h  {row['url'] or ''}{paid}{same}")
