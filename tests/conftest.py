@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 
 import click.testing
 import pytest
@@ -71,3 +72,14 @@ def _unit_starts_no_process(request, monkeypatch):
         raise AssertionError("a test of the unit tier started a process (see UNIT_MODULES in tests/conftest.py)")
 
     monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
+
+
+def pytest_xdist_auto_num_workers(config):
+    """Two workers per core for -n auto: a test spends about half its time waiting on the git,
+    hourly and server processes it starts, so a second worker per core fills that wait
+    (measured on 2 cores: 236 s with 2 workers, 169 s with 4, 210 s with 6)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return 2 * cores
