@@ -7,6 +7,8 @@ get from `repo: https://github.com/<owner>/hourly-hooks`.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from hook_helpers import ALICE, BOB, PYTHON, ROOT, HookedRepo, snapshot_checkout
@@ -23,10 +25,25 @@ def at(hhmm: str) -> str:
 
 @pytest.fixture(scope="session")
 def hook_source(tmp_path_factory):
-    """(snapshot repo, its commit, a PRE_COMMIT_HOME shared by every test)."""
-    base = tmp_path_factory.mktemp("precommit")
-    snapshot = snapshot_checkout(base / "hourly-hooks")
+    """(snapshot repo, its commit, a PRE_COMMIT_HOME shared by every test).
+
+    Shared by the xdist workers too (their base folders have one parent): the snapshot is
+    made once under a lock, and pre-commit's own store lock lets the first worker install
+    the hook environment while the others wait for it, instead of each installing its own.
+    """
+    import fcntl
     import subprocess
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    base = root / "precommit-shared"
+    with open(root / "precommit-shared.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        snapshot = base / "hourly-hooks"
+        if not (snapshot / ".git").is_dir():
+            base.mkdir(exist_ok=True)
+            snapshot = snapshot_checkout(snapshot)
     sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=snapshot, capture_output=True,
                          text=True, check=True).stdout.strip()
     return snapshot, sha, base / "pre-commit-home"
