@@ -306,3 +306,19 @@ def test_posdata_v3_keeps_what_v1_and_v2_readers_read():
     assert timesheet_from({"hourlyHooks": v2}) is None and time_from({"hourlyHooks": v2})[0] == ranges
     assert InvoiceRequest(amount=Decimal("1"), currency="USD", order_id="o", item_desc="d", time=ranges,
                           authors=ranges).hourly_data()["v"] == 2
+
+
+def test_a_session_an_invoice_holds_only_in_part_is_named_by_the_report(api, fake, month):
+    """The history changed after billing (the last clock-out amended to later): the report does
+    not show that session as simply unbilled; it says the invoice holds it in part, as
+    `hourly invoice` refuses to bill it."""
+    assert_ok(hourly("invoice", *MONTH, "--yes"))
+    [invoice] = fake.invoices(api)
+    month.git("commit", "-q", "--amend", "--allow-empty", "--no-edit", "--date", "2026-11-10T09:30:00+00:00",
+              env={"GIT_COMMITTER_DATE": "2026-11-10T09:30:00+00:00"})
+    report = hourly("report", *MONTH)
+    assert_ok(report)
+    assert (f"Warning: the session from 2026-11-10 08:00 +00:00 (alice@example.com) overlaps time {invoice['id']} "
+            "holds, only in part") in report.stderr
+    again = hourly("invoice", *MONTH, "--yes")
+    assert "only in part" in again.stdout + again.stderr and len(fake.invoices(api)) == 1

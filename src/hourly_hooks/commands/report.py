@@ -66,7 +66,16 @@ def billed_sessions(repos, sheet, with_status: bool = False) -> tuple:
         from hourly_hooks.btcpay import listing
         statuses = listing.last_statuses(repo.git_dir for repo in with_ledger)
         billed = {sha: listing.with_status(refs, statuses) for sha, refs in billed.items()}
-    return billed, [group_note(group) for group in groups]
+    # A session that an invoice's time covers only in part (the history changed after billing):
+    # `hourly invoice` refuses to bill it, so the report says so rather than show it as unbilled.
+    from hourly_hooks.core.markers import format_time
+
+    tz = sheet.selection.tz
+    partial = [f"Warning: the session from {format_time(line.session.start.astimezone(tz))} "
+               f"({line.session.identity}) overlaps time {', '.join(h.ref for h in holders)} holds, only in "
+               "part: `hourly invoice` will not bill it; check the history (amended or rewritten markers?)"
+               for line, holders in parts.partial]
+    return billed, [group_note(group) for group in groups] + partial
 
 
 @click.command()
