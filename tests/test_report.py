@@ -321,3 +321,12 @@ def test_an_unwritable_file_is_left_as_it_was(week, tmp_path):
     result = report(week, "--format", "csv", "-o", str(target))
     assert result.exit_code == 74 and "Permission denied" in result.stderr
     assert target.read_text() == "last week's\n"
+
+
+def test_markdown_cells_are_literal_text(repo):
+    """A note or a name is shown as written: no emphasis from "*", no link from "<email>"."""
+    repo.commit("clock-in", "2026-03-02T09:00:00+00:00")
+    repo.commit("clock-out: fix *it* [now] `x` | y", "2026-03-02T10:00:00+00:00")
+    text = report(repo, "--tz", "UTC", "--format", "markdown", "--wide").stdout
+    [row] = [line for line in text.splitlines() if line.startswith("| 2026-03-02")]
+    assert "fix \\*it\\* \\[now\\] \\`x\\` \\| y" in row

@@ -241,7 +241,13 @@ def table(rows: Rows, wide: bool = False) -> str:
 
 
 def _markdown_escape(text: str) -> str:
-    return "".join("\\" + ch if ch in "\\`*_[]<>|#" else ch for ch in text)
+    """Markdown's special characters taken literally; a terminal code's "ESC [" is left whole,
+    so that a pipe's output still loses it (click strips codes on output)."""
+    out, previous = [], ""
+    for ch in text:
+        out.append("\\" + ch if ch in "\\`*_[]<>|#" and not (ch == "[" and previous == "\x1b") else ch)
+        previous = ch
+    return "".join(out)
 
 
 def worklog_section(rows: Rows, markdown: bool = False) -> List[str]:
@@ -273,7 +279,8 @@ def markdown(rows: Rows) -> str:
         columns = list(cells[0])
         lines.append("| " + " | ".join(columns) + " |")
         lines.append("|" + "|".join("---:" if c in RIGHT else "---" for c in columns) + "|")
-        lines += ["| " + " | ".join(r[c].replace("|", "\\|") for c in columns) + " |" for r in cells]
+        # Every cell escaped: a note "fix *it*" stays literal, a "<email>" is no autolink.
+        lines += ["| " + " | ".join(_markdown_escape(r[c]) for c in columns) + " |" for r in cells]
     else:
         lines.append(NO_SESSIONS)
     # Indented total lines (per-repository subtotals) as a list: "**  x**" is not bold in Markdown.
