@@ -204,6 +204,28 @@ def test_a_rewritten_history_shows_the_session_that_differs(work, tmp_path):
     assert "git fetch origin" in result.stderr
 
 
+def test_a_clone_that_still_holds_the_billed_commits_is_told_the_branches_give_another_bill(work, tmp_path):
+    """The client cloned before the rewrite and fetched after it: the billed commits are still
+    here, on no branch. The bill is reproduced from them, but the branches give another: exit 7."""
+    sheet = _timesheet(work, "json", tmp_path / "timesheet.json")
+    client = _clone(work, tmp_path / "client")
+    log = work.git("log", "--format=%H %s", "main").splitlines()
+    [out_sha] = [line.split()[0] for line in log if line.endswith("clock-out: T-10m")]
+    work.git("checkout", "-q", out_sha)
+    work.git("commit", "-q", "--amend", "--allow-empty", "--no-edit", "--no-verify",
+             "--date", "2026-11-04T11:30:00+01:00", env={"GIT_COMMITTER_DATE": "2026-11-04T11:30:00+01:00"})
+    work.git("rebase", "-q", "--onto", "HEAD", out_sha, "main")
+    client.git("fetch", "-q", "origin", "+refs/heads/*:refs/remotes/origin/*")
+    client.git("reset", "-q", "--hard", "origin/main")
+    result = _verify(client, sheet)
+    assert result.exit_code == 7, (result.stdout, result.stderr)
+    assert "no branch here contains the commit(s) the bill was made from" in result.stdout
+    assert "this clone's branches give another bill" in result.stdout
+    assert "end: billed 2026-11-04T10:50:00+01:00, the history gives 2026-11-04T11:20:00+01:00" in result.stdout
+    # A clone made after the rewrite lacks the billed commits: another bill too.
+    assert _verify(_clone(work, tmp_path / "late"), sheet).exit_code == 7
+
+
 def test_a_marker_whose_author_was_rewritten_is_named(work, tmp_path):
     sheet = _timesheet(work, "json", tmp_path / "timesheet.json")
     work.git("filter-branch", "-f", "--env-filter",

@@ -177,7 +177,25 @@ def verify(claim: Claim, repos: Sequence[Repository]) -> Outcome:
         outcome.read_from = [sha for shas in read_from for sha in shas]
     again = _recomputed(data, repos, read_from, selection, left_out)
     outcome.verdict = compare(data, again, lacking)
+    if outcome.tips_rewritten and not outcome.tips_missing and outcome.verdict.reproduced:
+        _against_the_branches(outcome, data, repos, selection, left_out, lacking)
     return outcome
+
+
+def _against_the_branches(outcome: Outcome, data: Mapping, repos: Sequence[Repository], selection,
+                          left_out: Sequence[str], lacking: Set[str]) -> None:
+    """The bill's commits are here but on no branch (the history was rewritten after billing,
+    or they were fetched by SHA): the bill stands only if the branches give it too; otherwise
+    what they give is the verdict, and the note says why."""
+    all_refs = bool(_rules(data).get("all_refs"))
+    now = [repo.tips(all_refs) for repo in repos]
+    current = compare(data, _recomputed(data, repos, now, selection, left_out), lacking)
+    if current.reproduced:
+        return
+    outcome.verdict = current
+    outcome.read_from = [sha for shas in now for sha in shas]
+    outcome.notes.append("the bill is reproduced from its own commits, but this clone's branches give "
+                         "another bill (below): the history was rewritten after it was billed")
 
 
 def _locate(outcome: Outcome, repos: Sequence[Repository], tips, named: List[str]) -> Set[str]:
