@@ -17,7 +17,7 @@ from operator import attrgetter
 from typing import Dict, List, Mapping, Optional, Sequence, Set
 
 from hourly_hooks.core import manifest as manifests, records
-from hourly_hooks.core.reconcile import Verdict, compare
+from hourly_hooks.core.reconcile import DIFFERS, Verdict, compare
 from hourly_hooks.core.timesheet import Timesheet, build, merged
 from hourly_hooks.errors import UsageError
 from hourly_hooks.git import log
@@ -184,13 +184,14 @@ def verify(claim: Claim, repos: Sequence[Repository]) -> Outcome:
 
 def _against_the_branches(outcome: Outcome, data: Mapping, repos: Sequence[Repository], selection,
                           left_out: Sequence[str], lacking: Set[str]) -> None:
-    """The bill's commits are here but on no branch (the history was rewritten after billing,
-    or they were fetched by SHA): the bill stands only if the branches give it too; otherwise
-    what they give is the verdict, and the note says why."""
+    """The bill's commits are here but on no branch: fetched by SHA (a branch this clone does
+    not track), or the history was rewritten after billing. Rewritten when the branches hold a
+    billed session (its clock-in commit) with other figures: then what they give is the
+    verdict, and the note says why. Sessions the branches merely lack are the first case."""
     all_refs = bool(_rules(data).get("all_refs"))
     now = [repo.tips(all_refs) for repo in repos]
     current = compare(data, _recomputed(data, repos, now, selection, left_out), lacking)
-    if current.reproduced:
+    if not any(finding.status == DIFFERS for finding in current.findings):
         return
     outcome.verdict = current
     outcome.read_from = [sha for shas in now for sha in shas]
