@@ -187,15 +187,19 @@ def test_a_recomputed_digest_does_not_hide_the_session_that_differs(work, tmp_pa
     assert result.stdout.count("  equal ") == 2
 
 
-def test_a_rewritten_history_shows_the_session_that_differs(work, tmp_path):
-    sheet = _timesheet(work, "json", tmp_path / "timesheet.json")
-    # The contractor amends the 4th's clock-out to a later time and rewrites what follows.
+def _amend_the_4ths_clock_out(work: GitRepo) -> None:
+    """The contractor amends the 4th's clock-out to a later time and rewrites what follows."""
     log = work.git("log", "--format=%H %s", "main").splitlines()
     [out_sha] = [line.split()[0] for line in log if line.endswith("clock-out: T-10m")]
     work.git("checkout", "-q", out_sha)
     work.git("commit", "-q", "--amend", "--allow-empty", "--no-edit", "--no-verify",
              "--date", "2026-11-04T11:30:00+01:00", env={"GIT_COMMITTER_DATE": "2026-11-04T11:30:00+01:00"})
     work.git("rebase", "-q", "--onto", "HEAD", out_sha, "main")
+
+
+def test_a_rewritten_history_shows_the_session_that_differs(work, tmp_path):
+    sheet = _timesheet(work, "json", tmp_path / "timesheet.json")
+    _amend_the_4ths_clock_out(work)
     result = _verify(_clone(work, tmp_path / "client"), sheet)
     assert result.exit_code == 7, (result.stdout, result.stderr)
     assert "This clone lacks the commit(s) the bill was made from" in result.stdout
@@ -209,12 +213,7 @@ def test_a_clone_that_still_holds_the_billed_commits_is_told_the_branches_give_a
     here, on no branch. The bill is reproduced from them, but the branches give another: exit 7."""
     sheet = _timesheet(work, "json", tmp_path / "timesheet.json")
     client = _clone(work, tmp_path / "client")
-    log = work.git("log", "--format=%H %s", "main").splitlines()
-    [out_sha] = [line.split()[0] for line in log if line.endswith("clock-out: T-10m")]
-    work.git("checkout", "-q", out_sha)
-    work.git("commit", "-q", "--amend", "--allow-empty", "--no-edit", "--no-verify",
-             "--date", "2026-11-04T11:30:00+01:00", env={"GIT_COMMITTER_DATE": "2026-11-04T11:30:00+01:00"})
-    work.git("rebase", "-q", "--onto", "HEAD", out_sha, "main")
+    _amend_the_4ths_clock_out(work)
     client.git("fetch", "-q", "origin", "+refs/heads/*:refs/remotes/origin/*")
     client.git("reset", "-q", "--hard", "origin/main")
     result = _verify(client, sheet)

@@ -22,7 +22,7 @@ from hourly_hooks.btcpay.ledger import Ledger
 from hourly_hooks.commands.btcpay import host_and_pem, load_settings
 from hourly_hooks import JSON_VERSION as VERSION
 from hourly_hooks.commands.jsonflag import output_format
-from hourly_hooks.commands.options import load_timesheet, selection_options
+from hourly_hooks.commands.options import load_timesheet, open_repos, selection_options
 from hourly_hooks.core.markers import parse_duration
 from hourly_hooks.errors import EXIT_INTERRUPTED, HourlyError, NothingToBill, Rejected, UsageError
 from hourly_hooks.git.run import run_git
@@ -118,11 +118,12 @@ def _client_of(path: str, params: dict) -> Tuple[Tuple[str, str], ...]:
 def _invoice_one(buyer_email, buyer_name, backend, host, pem, expires, payment_methods, replace, yes, dry_run,
                  as_json, insecure, timesheet_file=None, **params) -> None:
     """One invoice: the repositories of params["repo"] bill one client."""
-    repo = open_repository((params.get("repo") or (".",))[0])
+    repos = open_repos(params)
+    repo = repos[0]
     refuse_shallow(repo)  # a cut history under-bills
     email = None if params.get("author") else _my_email(repo)
     authors = () if email is None else (author_pattern(email),)
-    loaded = load_timesheet(params, authors)
+    loaded = load_timesheet(params, authors, repos=repos)
     for warning in loaded.timesheet.warnings:  # a [rates] key that matches no one
         click.echo(warning, err=True)
     billing.check_sessions(loaded.timesheet, who=email or " / ".join(params["author"]))
@@ -142,7 +143,7 @@ def _invoice_one(buyer_email, buyer_name, backend, host, pem, expires, payment_m
     if timesheet_file and not dry_run:  # the origin's root commits, asked beside the billing
         from hourly_hooks.commands.report import start_roots
 
-        roots = start_roots(params)
+        roots = start_roots(loaded.repos)
     created = billing.invoice(loaded.timesheet, settings, Ledger(repo.git_dir), ui,
                               who=email or " / ".join(params["author"]), backend=chosen, dry_run=dry_run,
                               replace=tuple(replace), raw=raw, manifest_of=manifest_of)

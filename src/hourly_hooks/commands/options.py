@@ -173,14 +173,20 @@ def left_at_exit() -> None:
 _FREEZE_AT_EXIT: list = []
 
 
-def load_timesheet(params: dict, default_authors: Sequence[str] = ()) -> Loaded:
+def open_repos(params: dict) -> Tuple[Repository, ...]:
+    """The repositories of --repo (default: the current one), each probed once."""
+    return tuple(open_repository(path) for path in (params.get("repo") or (".",)))
+
+
+def load_timesheet(params: dict, default_authors: Sequence[str] = (),
+                   repos: Optional[Tuple[Repository, ...]] = None) -> Loaded:
     """Read history as the flags and configuration say and build the timesheet.
 
     With several --repo, each repository's sessions are billed by its own
     configuration (rate, rounding, max_session, ignore, exclude, identity),
     the flags over each; the zone, and so the period, are the first one's.
     """
-    repos = tuple(open_repository(path) for path in (params.get("repo") or (".",)))
+    repos = repos or open_repos(params)  # repos: already probed by the caller
     cfg = config_module.load(repos[0].top, flags=selection_flags(params))
     tz = cfg.parsed("tz", zones.zone)
     since, until = _window(params, tz)

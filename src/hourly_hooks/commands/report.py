@@ -15,9 +15,9 @@ from hourly_hooks.output import extras
 from hourly_hooks.output import period as periods
 from hourly_hooks.output.chart import for_terminal
 from hourly_hooks.commands.jsonflag import output_format
-from hourly_hooks.commands.options import bulk, left_at_exit, load_timesheet, selection_options
+from hourly_hooks.commands.options import bulk, left_at_exit, load_timesheet, open_repos, selection_options
 from hourly_hooks.errors import ConfigError, OutputError, Rejected
-from hourly_hooks.history import open_repository, shallow_warning
+from hourly_hooks.history import shallow_warning
 from hourly_hooks.pipes import page, reader_gone, silence_stdout
 from hourly_hooks.output.render import FORMATS, GROUPINGS, anomaly_lines, render
 
@@ -110,8 +110,9 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
     left_at_exit()
     with bulk():
         # The document's root commits walk the whole history: asked first, read last.
-        roots = start_roots(params) if fmt in DOCUMENT_FORMATS and not check else None
-        loaded = load_timesheet(params)
+        repos = open_repos(params)
+        roots = start_roots(repos) if fmt in DOCUMENT_FORMATS and not check else None
+        loaded = load_timesheet(params, repos=repos)
         _forget_old_reports(loaded.repos)
         sheet = loaded.timesheet
         cut = [warning for warning in map(shallow_warning, loaded.repos) if warning]
@@ -171,11 +172,11 @@ def render_report(fmt: str, sheet, by: str, billed: dict, log, spent, document, 
     return render(fmt, sheet, by, billed, log, dict(extra, budget=spent.to_json() if spent else None), wide)
 
 
-def start_roots(params: dict) -> list:
+def start_roots(repos) -> list:
     """The root-commit question of each repository the report reads, started (history.Roots)."""
     from hourly_hooks.history import Roots
 
-    return [Roots(open_repository(path)) for path in params.get("repo") or (".",)]
+    return [Roots(repo) for repo in repos]
 
 
 def document_of(loaded, billed: dict, roots: list, manifest: Optional[dict]):
@@ -184,6 +185,7 @@ def document_of(loaded, billed: dict, roots: list, manifest: Optional[dict]):
     from hourly_hooks import __version__
     from hourly_hooks.core.document import Source, build
     from hourly_hooks.core.manifest import short
+
     sheet = loaded.timesheet
     sources = [Source(repo.name, repo.head, tuple(job.result())) for repo, job in zip(loaded.repos, roots)]
     return build(sheet, datetime.now(sheet.selection.tz).date(), contractor=loaded.config.table("contractor"),

@@ -12,6 +12,7 @@ from html import escape
 from typing import List, Tuple
 
 from hourly_hooks.core.document import Document, Invoice, Party, party_lines
+from hourly_hooks.output.table import markdown_escape
 
 PARTY_TITLES = (("contractor", "From"), ("client", "Bill to"))
 
@@ -93,25 +94,20 @@ def footer_html(document: Document) -> str:
         + "</footer>"
 
 
-def _md(text: str) -> str:
-    """Markdown's special characters escaped, so a name or an address prints as written."""
-    return "".join("\\" + ch if ch in "\\`*_[]<>|#" else ch for ch in text)
-
-
 def markdown_header(document: Document) -> List[str]:
     """The Markdown report's header block: title, parties, issue date, invoice, origin; a blank line last."""
-    title = "# Timesheet" + (f" {_md(document.number)}" if document.number else "")
+    title = "# Timesheet" + (f" {markdown_escape(document.number)}" if document.number else "")
     lines = [title, ""]
     for _, label, who in _parties(document):
-        lines.append(f"**{label}:** " + ", ".join(_md(line) for line in party_lines(who)) + "  ")
+        lines.append(f"**{label}:** " + ", ".join(markdown_escape(line) for line in party_lines(who)) + "  ")
     lines.append(f"**Issued:** {document.issued.isoformat()}  ")
     for item in document.invoices:
-        facts = [f"{label.lower()} {_md(text)}" if label != "Invoice" else _md(text)
+        facts = [f"{label.lower()} {markdown_escape(text)}" if label != "Invoice" else markdown_escape(text)
                  for label, text in invoice_facts(item)]
         if item.url:
             label = _link_label(item).lower()
-            facts.append(f"{label} <{item.url}>" if _linkable(item.url) else f"{label} {_md(item.url)}")
+            facts.append(f"{label} <{item.url}>" if _linkable(item.url) else f"{label} {markdown_escape(item.url)}")
         lines.append("**Invoice:** " + ", ".join(facts) + "  ")
-    lines += [f"*{_md(line)}*  " for line in origin_lines(document)]
+    lines += [f"*{markdown_escape(line)}*  " for line in origin_lines(document)]
     lines[-1] = lines[-1].rstrip()
     return lines + [""]

@@ -240,7 +240,7 @@ def table(rows: Rows, wide: bool = False) -> str:
     return "\n".join(text) + "\n"
 
 
-def _markdown_escape(text: str) -> str:
+def markdown_escape(text: str) -> str:
     """Markdown's special characters taken literally; a terminal code's "ESC [" is left whole,
     so that a pipe's output still loses it (click strips codes on output)."""
     out, previous = [], ""
@@ -259,9 +259,9 @@ def worklog_section(rows: Rows, markdown: bool = False) -> List[str]:
         if many_authors:
             head += f", {row.author}"
         if markdown:
-            lines.append(f"- {_markdown_escape(head)}" + ("" if row.commits else ": no commits"))
-            lines += [f"  - `{c.short}` {_markdown_escape(c.subject)}"
-                      + (f" ({_markdown_escape(c.repo)})" if many else "") for c in row.commits]
+            lines.append(f"- {markdown_escape(head)}" + ("" if row.commits else ": no commits"))
+            lines += [f"  - `{c.short}` {markdown_escape(c.subject)}"
+                      + (f" ({markdown_escape(c.repo)})" if many else "") for c in row.commits]
         else:
             lines.append(f"  {head}" + ("" if row.commits else ": no commits"))
             lines += [f"    {_commit_text(c, many)}" for c in row.commits]
@@ -274,13 +274,13 @@ def markdown(rows: Rows) -> str:
     The period is a ``**Period:**`` line, as the timesheet document's header writes its facts
     (``**Issued:**``), so that it reads as one block under that header's title."""
     cells = group_cells(rows) if rows.by != "session" else wide_cells(rows)
-    lines = [f"**Period:** {_markdown_escape(rows.period.text)}", ""]
+    lines = [f"**Period:** {markdown_escape(rows.period.text)}", ""]
     if cells:
         columns = list(cells[0])
         lines.append("| " + " | ".join(columns) + " |")
         lines.append("|" + "|".join("---:" if c in RIGHT else "---" for c in columns) + "|")
         # Every cell escaped: a note "fix *it*" stays literal, a "<email>" is no autolink.
-        lines += ["| " + " | ".join(_markdown_escape(r[c]) for c in columns) + " |" for r in cells]
+        lines += ["| " + " | ".join(markdown_escape(r[c]) for c in columns) + " |" for r in cells]
     else:
         lines.append(NO_SESSIONS)
     # Indented total lines (per-repository subtotals) as a list: "**  x**" is not bold in Markdown.
