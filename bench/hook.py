@@ -20,9 +20,10 @@ time, so it compares two versions of the hook on a busy machine. Scenarios:
 * ordinary, a file staged: a commit without a marker that changes one text file
   (the key check's git grep reads it);
 * pre-commit (with --precommit): recent and ordinary, through the pre-commit
-  framework, the three hooks (hourly-clock, hourly-clock-source and
-  hourly-protect-keys) installed; beside them the framework's floor: the same
-  three stages running a no-op hook (`entry: "true"`, `language: system`).
+  framework: the README's setup (the `hourly` hook, at commit-msg), and with
+  `hourly-clock-source` too (prepare-commit-msg: what amending a marker commit
+  needs); beside each, the framework's floor: the same stages running a no-op
+  hook (`entry: "true"`, `language: system`).
 
 All three plain hooks are installed (commit-msg, prepare-commit-msg, pre-commit),
 as `hourly install-hook` installs them.
@@ -225,28 +226,43 @@ def stage_a_change(clone: Path, env: dict, index: int) -> None:
 
 def precommit_scenarios(bench: Bench, clone: Path, env: dict, work: Path, runs: int, author: tuple,
                         first: str) -> list:
-    """The three hooks through pre-commit (its own virtualenv of a snapshot of this checkout), and
-    the framework's floor: a no-op hook at the same three stages."""
+    """Through pre-commit (its own virtualenv of a snapshot of this checkout): the README's setup
+    (the `hourly` hook at commit-msg), beside the framework's floor (a no-op hook at the same
+    stage); and the setup that can amend a marker commit (`hourly-clock-source` too, at
+    prepare-commit-msg), beside its floor (the no-op at both stages)."""
     sha = snapshot_checkout(work / "hourly-hooks", env)
     env = dict(env, PRE_COMMIT_HOME=str(DATA / "pre-commit-home"))
     bench.env = env
-    hourly = (f"  - repo: {work / 'hourly-hooks'}\n    rev: {sha}\n    hooks:\n"
-              "      - id: hourly-clock\n      - id: hourly-clock-source\n      - id: hourly-protect-keys\n")
-    noop = ("  - repo: local\n    hooks:\n      - id: noop\n        name: no-op\n        entry: 'true'\n"
-            "        language: system\n        stages: [pre-commit, prepare-commit-msg, commit-msg]\n")
+
+    def hourly(*ids: str) -> str:
+        return (f"  - repo: {work / 'hourly-hooks'}\n    rev: {sha}\n    hooks:\n"
+                + "".join(f"      - id: {hook_id}\n" for hook_id in ids))
+
+    def noop(stages: list) -> str:
+        return ("  - repo: local\n    hooks:\n      - id: noop\n        name: no-op\n        entry: 'true'\n"
+                f"        language: system\n        stages: [{', '.join(stages)}]\n")
+
+    one, two = ["commit-msg"], ["prepare-commit-msg", "commit-msg"]
+    setups = (("no-op hook at commit-msg, the framework's floor", noop(one), one, False),
+              ("hourly (the README's setup, commit-msg)", hourly("hourly"), one, True),
+              ("no-op hook at prepare-commit-msg and commit-msg, the framework's floor", noop(two), two, False),
+              ("with hourly-clock-source too (to amend markers; two stages)",
+               hourly("hourly", "hourly-clock-source"), two, True))
     results = []
-    for label, repos in (("no-op hook, the framework's floor", noop), ("hourly's three hooks", hourly)):
-        use_precommit_config(clone, env, repos)
+    for label, repos, stages, markers in setups:
+        use_precommit_config(clone, env, repos, stages)
         results.append(bench.scenario(f"pre-commit: {label}, ordinary commit, a file staged", runs,
                                       lambda i: (f"work {i}", author), prepare=lambda i: stage_a_change(clone, env, i)))
-        if repos is hourly:
+        if markers:
             results.append(bench.scenario(f"pre-commit: {label}, recent", runs, alternate(author, first)))
     return results
 
 
-def use_precommit_config(clone: Path, env: dict, repos: str) -> None:
+def use_precommit_config(clone: Path, env: dict, repos: str, stages: list) -> None:
+    for hook in ("pre-commit", "prepare-commit-msg", "commit-msg"):
+        (clone / ".git" / "hooks" / hook).unlink(missing_ok=True)
     (clone / ".pre-commit-config.yaml").write_text(
-        "default_install_hook_types: [pre-commit, prepare-commit-msg, commit-msg]\nrepos:\n" + repos)
+        f"default_install_hook_types: [{', '.join(stages)}]\nrepos:\n" + repos)
     git(clone, "add", ".pre-commit-config.yaml", env=env)
     git(clone, "-c", "user.name=b", "-c", "user.email=b@example.com", "commit", "-q", "--no-verify",
         "-m", "pre-commit config", env=env)

@@ -84,7 +84,8 @@ def test_manifest_is_valid(tmp_path):
     import yaml  # pre-commit's own dependency
 
     hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
-    assert set(hooks) == {"hourly-clock", "hourly-clock-source", "hourly-protect-keys", "hourly-report-ci"}
+    assert set(hooks) == {"hourly", "hourly-clock", "hourly-clock-source", "hourly-protect-keys", "hourly-report-ci"}
+    assert hooks["hourly"]["stages"] == ["commit-msg"]  # the README's setup: one stage, one start
     assert hooks["hourly-clock-source"]["stages"] == ["prepare-commit-msg"]
     assert all(h["language"] == "python" and h["minimum_pre_commit_version"] for h in hooks.values())
     assert hooks["hourly-clock"]["stages"] == ["commit-msg"]
@@ -290,12 +291,28 @@ def test_readme_configuration_works_as_written(tmp_path, hook_source):
         assert command[0] == "pre-commit", line
         done = pre_commit(repo, hook_source, *command[1:])
         assert done.returncode == 0, f"{line}\n{done.stdout}{done.stderr}"
-    assert (repo.git_dir() / "hooks" / "prepare-commit-msg").exists()  # hourly-clock-source's stage
+    # One stage, so one start of pre-commit per commit.
+    assert (repo.git_dir() / "hooks" / "commit-msg").exists()
+    assert not (repo.git_dir() / "hooks" / "prepare-commit-msg").exists()
+    assert not (repo.git_dir() / "hooks" / "pre-commit").exists()
     pinned = re.search(r"rev: (\S+)", (repo.path / ".pre-commit-config.yaml").read_text()).group(1)
     assert pinned == hook_source[1]  # autoupdate pinned the newest commit (no tag yet)
     repo.git("add", ".pre-commit-config.yaml")
     assert repo.accept("Clock In T-15M fixing", when=at("09:15")) == "clock-in: T-15m fixing"
-    assert "holds a private key" in repo.refuse("key", when=at("09:20"), files={"k.txt": EC_KEY})
+    output = repo.refuse("key", when=at("09:20"), files={"k.txt": EC_KEY})
+    assert "refusing to commit k.txt: it holds a private key" in output
+    assert "Your message is kept in" in output
+    assert (repo.git_dir() / "COMMIT_EDITMSG").read_text().startswith("key")
+    # What `git commit -a` stages (in a temporary index git names to the hook) is checked too.
+    repo.git("rm", "-q", "--cached", "k.txt")
+    (repo.path / "tracked.txt").write_text("harmless\n")
+    repo.git("add", "tracked.txt")
+    repo.git("commit", "-q", "--no-verify", "-m", "tracked", env={"GIT_AUTHOR_DATE": at("09:25")})
+    (repo.path / "tracked.txt").write_text(EC_KEY)
+    done = repo.run("git", "commit", "-a", "-m", "edit", env={"GIT_AUTHOR_DATE": at("09:30")})
+    assert done.returncode == 1 and "refusing to commit tracked.txt" in done.stdout + done.stderr
+    # The marker check still runs, after the key check.
+    assert "already clocked in" in repo.refuse("clock-in", when=at("09:40"))
 
 
 def test_readme_names_a_rev_that_exists_today(hook_source):

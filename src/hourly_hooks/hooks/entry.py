@@ -41,14 +41,28 @@ SOURCE_EXPIRY = 6 * 3600  # seconds: an older note is from an aborted commit
 # ------------------------------------------------------------------ commit-msg
 
 def clock_main(argv=None) -> int:
-    """``hourly-clock [--] MESSAGE_FILE``: validate and normalise a clock marker."""
+    """``hourly-clock [--protect-keys] [--] MESSAGE_FILE``: validate and normalise a clock marker.
+
+    --protect-keys: first refuse staged keys and BTCPay secrets (the key check of
+    ``hourly-protect-keys``, on the index). pre-commit's ``hourly`` hook runs it so,
+    at the commit-msg stage alone: one start of pre-commit per commit, not one per stage.
+    """
     args = sys.argv[1:] if argv is None else list(argv)
+    keys = args[:1] == ["--protect-keys"]
+    if keys:
+        args = args[1:]
     if not args or args[0] in ("-h", "--help"):
-        print(f"usage: {PROG_CLOCK} MESSAGE_FILE\n\n"
+        print(f"usage: {PROG_CLOCK} [--protect-keys] MESSAGE_FILE\n\n"
               "commit-msg hook: checks a clock-in / clock-out marker against your clock state\n"
-              "and rewrites it into canonical form. Install it with pre-commit or `hourly install-hook`.",
+              "and rewrites it into canonical form; --protect-keys: first refuses staged private keys\n"
+              "and BTCPay secrets. Install it with pre-commit or `hourly install-hook`.",
               file=sys.stdout if args else sys.stderr)
         return 0 if args else 2
+    if keys:
+        refused = protect_keys_main([])
+        if refused:
+            _say(PROG_CLOCK, _refusal("A staged file holds a secret (above).", args[-1]))
+            return refused
     try:
         return check_message_file(args[-1])  # pre-commit passes the file last
     except HourlyError as error:
