@@ -149,6 +149,19 @@ def test_a_grouped_json_timesheet_is_reproduced(work, tmp_path):
     assert _verify(_clone(work, tmp_path / "client"), tmp_path / "weeks.json").exit_code == 0
 
 
+def test_the_json_carries_the_manifest_as_its_canonical_text(work, tmp_path):
+    """As the HTML page does: sorted keys, no whitespace; the digest is the sha256 of that
+    text without its digest member, so anyone can check it with any JSON tool."""
+    import hashlib
+    text = _timesheet(work, "json", tmp_path / "timesheet.json").read_text()
+    manifest = json.loads(text)["manifest"]
+    carried = text[text.index('"manifest": ') + len('"manifest": '):].split(', "budget": ')[0]
+    assert carried == json.dumps(manifest, sort_keys=True, separators=(",", ":"))
+    body = json.dumps({k: v for k, v in manifest.items() if k != "digest"}, sort_keys=True, separators=(",", ":"))
+    assert manifest["digest"] == hashlib.sha256(body.encode()).hexdigest() == digest(manifest)
+    assert len(manifest["sessions"]) == 3
+
+
 def test_a_time_edited_in_the_html_table_is_reported(work, tmp_path):
     sheet = _timesheet(work, "html", tmp_path / "timesheet.html")
     text = sheet.read_text()

@@ -59,8 +59,29 @@ def build(sheet: Timesheet, source: Source, left_out: Sequence[str] = ()) -> dic
                   "hours": money.format_hours(sheet.hours),
                   "amounts": {c: money.format_amount(a, c) for c, a in sorted(sheet.amounts.items())}},
     }
-    manifest[DIGEST_KEY] = digest(manifest)
-    return manifest
+    body = canonical(manifest)
+    built = Manifest(manifest, **{DIGEST_KEY: hashlib.sha256(body.encode("ascii")).hexdigest()})
+    # The same text with the digest: it sorts before every other key.
+    built.text = f'{{"{DIGEST_KEY}":"{built[DIGEST_KEY]}",{body[1:]}'
+    return built
+
+
+class Manifest(dict):
+    """A manifest as build() made it, with its canonical text (with the digest) made once:
+    at a whole history that text is megabytes, and the JSON and HTML timesheets carry it
+    as it is (text_of) instead of encoding it again. Not to be changed after build()."""
+
+    text = ""
+
+
+def canonical(data: Mapping) -> str:
+    """The canonical JSON text: sorted keys, no whitespace, ASCII."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def text_of(manifest: Mapping) -> str:
+    """The manifest's canonical text (how a timesheet carries it)."""
+    return manifest.text if isinstance(manifest, Manifest) and manifest.text else canonical(manifest)
 
 
 def _repos(sheet: Timesheet, source: Source) -> List[dict]:
@@ -85,8 +106,7 @@ def repository_selections(manifest: Mapping) -> List[Selection]:
 def digest(manifest: Mapping) -> str:
     """sha256 of the manifest's canonical JSON (sorted keys, no whitespace, ASCII), its digest left out."""
     body = {key: value for key, value in manifest.items() if key != DIGEST_KEY}
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(text.encode("ascii")).hexdigest()
+    return hashlib.sha256(canonical(body).encode("ascii")).hexdigest()
 
 
 def short(full_digest: str) -> str:

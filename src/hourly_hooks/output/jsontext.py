@@ -11,6 +11,7 @@ from typing import Dict, Optional
 
 from hourly_hooks import JSON_VERSION
 from hourly_hooks.core import money
+from hourly_hooks.core.manifest import Manifest, text_of
 from hourly_hooks.core.sessions import Session
 from hourly_hooks.core.timesheet import Timesheet, subtotals
 from hourly_hooks.output.rows import Rows, SessionRow
@@ -51,7 +52,19 @@ def json_text(rows: Rows, extra: Optional[dict] = None) -> str:
              "rounding": str(part.selection.rounding) if part.selection.rounding else None}
             for part in repositories]
     document.update(extra or {})
-    return json.dumps(document) + "\n"
+    manifest = document.get("manifest")
+    if not isinstance(manifest, Manifest):
+        return json.dumps(document) + "\n"
+    # The manifest goes in as the canonical text it was built with (what the HTML page
+    # carries too), not encoded a second time: at a whole history it is half the document.
+    document["manifest"] = _HOLE
+    text = json.dumps(document)
+    at = text.rindex(_HOLE_TEXT)  # no text from git holds a NUL
+    return f"{text[:at]}{text_of(manifest)}{text[at + len(_HOLE_TEXT):]}\n"
+
+
+_HOLE = "\0manifest"
+_HOLE_TEXT = json.dumps(_HOLE)
 
 
 def _session(row: SessionRow, worklog: bool) -> dict:

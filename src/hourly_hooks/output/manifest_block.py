@@ -13,6 +13,8 @@ import json
 import re
 from typing import Mapping, Optional, Tuple
 
+from hourly_hooks.core.manifest import text_of
+
 ELEMENT_ID = "hourly-manifest"
 SEAL = "data-page-sha256"
 _BLOCK = re.compile(r'<script type="application/json" id="' + ELEMENT_ID + r'"(?: ' + SEAL
@@ -23,7 +25,7 @@ def html_block(manifest: Optional[Mapping], seal: Optional[str] = None) -> str:
     """The element that carries the manifest ("" without one); seal: the page's digest."""
     if manifest is None:
         return ""
-    text = json.dumps(manifest, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    text = text_of(manifest)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     sealed = f' {SEAL}="{seal}"' if seal else ""
     return f'<script type="application/json" id="{ELEMENT_ID}"{sealed}>{text}</script>'
