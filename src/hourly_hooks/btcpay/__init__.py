@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Dict, Iterable, List, Mapping, Optional, Protocol, Tuple
+from typing import Dict, List, Mapping, Optional, Protocol, Tuple
 
 from hourly_hooks.errors import ConfigError, UsageError
 
@@ -28,6 +28,7 @@ OPEN, PAYING, PAID, PAID_LATE, PARTLY_PAID, VOID = "open", "paying", "paid", "pa
 # read back what any clone billed: legacy filters GET /invoices by itemCode,
 # Greenfield's textSearch matches search terms (itemCode is one) by prefix.
 ITEM_CODE = "hourly-hooks"
+PAGE = 100  # invoices asked for per page when reading them back
 METADATA_KEY = "hourlyHooks"     # inside metadata.posData (legacy: the posData JSON string)
 
 # Permissions a Greenfield key needs: create, and view so that "never twice"
@@ -69,22 +70,9 @@ def state_of(status: str, additional: Optional[str] = None) -> str:
     Raises KeyError for a status this tool does not know.
     """
     status = status.lower()
-    additional = (additional or "none").lower()
-    if status == "new":
-        return OPEN
-    if status == "processing":
-        return PAYING
-    if status == "settled":
-        return PAID
     if status == "expired":
-        if additional == "paidlate":
-            return PAID_LATE
-        if additional == "paidpartial":
-            return PARTLY_PAID
-        return VOID
-    if status == "invalid":
-        return VOID
-    raise KeyError(status)
+        return {"paidlate": PAID_LATE, "paidpartial": PARTLY_PAID}.get((additional or "").lower(), VOID)
+    return {"new": OPEN, "processing": PAYING, "settled": PAID, "invalid": VOID}[status]
 
 
 @dataclass(frozen=True)
@@ -166,12 +154,7 @@ def time_from(pos_data) -> Tuple[Ranges, Optional[str], Ranges]:
 
     Tolerant: an invoice someone else made, or edited, is not an hourly one.
     """
-    if isinstance(pos_data, str):
-        try:
-            pos_data = json.loads(pos_data)
-        except ValueError:
-            return {}, None, {}
-    data = pos_data.get(METADATA_KEY) if isinstance(pos_data, dict) else None
+    data = _hourly_part(pos_data)
     if not isinstance(data, dict) or not isinstance(data.get("time"), dict):
         return {}, None, {}
     try:
@@ -185,14 +168,19 @@ def time_from(pos_data) -> Tuple[Ranges, Optional[str], Ranges]:
 
 def timesheet_from(pos_data) -> Optional[dict]:
     """The compact manifest an invoice's posData carries (v3), or None."""
+    data = _hourly_part(pos_data)
+    sheet = data.get("timesheet") if isinstance(data, dict) else None
+    return sheet if isinstance(sheet, dict) else None
+
+
+def _hourly_part(pos_data):
+    """What hourly put in an invoice's posData (a dict, or the legacy API's JSON string)."""
     if isinstance(pos_data, str):
         try:
             pos_data = json.loads(pos_data)
         except ValueError:
             return None
-    data = pos_data.get(METADATA_KEY) if isinstance(pos_data, dict) else None
-    sheet = data.get("timesheet") if isinstance(data, dict) else None
-    return sheet if isinstance(sheet, dict) else None
+    return pos_data.get(METADATA_KEY) if isinstance(pos_data, dict) else None
 
 
 def _parse_ranges(value: dict) -> Ranges:
@@ -240,6 +228,18 @@ class Invoice:
             "hours": self.hours,
             "created": self.created.isoformat() if self.created else None,
         }
+
+
+def invoice_from(*, status: str, raw_status: str, pos_data, created, expires, per_second: int,
+                 **fields) -> Invoice:
+    """An Invoice from either API's answer: the time it bills from posData, its moments (the
+    legacy API counts milliseconds: per_second=1000), and why a void one ended."""
+    time, hours, authors = time_from(pos_data)
+    raw = raw_status.lower()
+    return Invoice(status=status, time=time, hours=hours, authors=authors, timesheet=timesheet_from(pos_data),
+                   created=datetime.fromtimestamp(int(created) / per_second, timezone.utc) if created else None,
+                   expires=moment_of(expires, per_second),
+                   ended=raw if status == VOID and raw in ("expired", "invalid") else None, **fields)
 
 
 @dataclass
@@ -405,18 +405,11 @@ def normalize_payment_methods(value) -> Tuple[str, ...]:
     """Config spellings ("onchain", "lightning", "BTC-LN", ...) to BTCPay 2.x ids."""
     if value in (None, ""):
         return ()
-    items: Iterable = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, (list, tuple)) and not isinstance(value, str):
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)):
         raise ConfigError("btcpay.payment_methods must be a list such as [\"onchain\", \"lightning\"].")
-    out = []
-    for item in items:
-        text = str(item).strip()
-        if not text:
-            continue
-        method = _METHOD_ALIASES.get(text.lower(), text.upper())
-        if method not in out:
-            out.append(method)
-    return tuple(out)
+    texts = (str(item).strip() for item in items)
+    return tuple(dict.fromkeys(_METHOD_ALIASES.get(text.lower(), text.upper()) for text in texts if text))
 
 
 def _pem_source(setting, repo_root) -> Optional[str]:

@@ -207,8 +207,6 @@ def ledger_holders(orders: Dict[str, Order], skip: FrozenSet[str] = frozenset())
     return holders
 
 
-_ledger_holders = ledger_holders
-
 
 def _holder_of(invoice: Invoice) -> Holder:
     return Holder(invoice.id, invoice.status, {k: tuple(v) for k, v in invoice.time.items()},
@@ -276,22 +274,21 @@ def known_time(ledger: Ledger, backend: Backend, *, write: bool = True) -> Known
                 notes.append(f"Note: invoice {invoice_id} (order {order.order_id}) is not on the server "
                              f"{backend.host}: the time it held is released.")
                 if write:
-                    ledger.append({"event": "status", "order_id": order.order_id, "invoice_id": invoice_id,
-                                   "status": VOID, "missing": True, **server_of(backend)})
+                    ledger.released(order.order_id, invoice_id, backend)
                 record["status"] = VOID
                 continue
             if write and current.status != record.get("status"):
                 ledger.status(order.order_id, current, backend)
             record["status"] = current.status
     holders = [_holder_of(inv) for inv in server.values() if inv.status != VOID]
-    holders += _ledger_holders(orders, frozenset(server))
+    holders += ledger_holders(orders, frozenset(server))
     unresolved = [order for order in orders.values() if order.unsettled]
     return Known(holders, server, unresolved, notes)
 
 
 def _ledger_only(ledger: Ledger) -> Known:
     orders = ledger.orders()
-    return Known(_ledger_holders(orders, frozenset()), {},
+    return Known(ledger_holders(orders, frozenset()), {},
                  [order for order in orders.values() if order.unsettled])
 
 
@@ -373,7 +370,7 @@ def invoice(sheet, settings: BTCPaySettings, ledger: Ledger, ui: UI, *, who: str
             _remember(ledger, live[0], backend, ledger.orders())
             ui.invoice(live[0], existing=True)
             return live[0]
-        again = split(bill.lines, _ledger_holders(ledger.orders(), frozenset(known.server) | frozenset(replace)), raw)
+        again = split(bill.lines, ledger_holders(ledger.orders(), frozenset(known.server) | frozenset(replace)), raw)
         if again.waiting or again.covered or again.partial:
             raise Rejected("Another run billed some of this time meanwhile; nothing was created: run again.")
         ledger.pending(request.order_id, **_ledger_details(request, bill, backend))
@@ -441,21 +438,19 @@ def _nothing_left(parts: Split, ui: UI, tz) -> None:
             return None
     ui.line("Nothing left to bill: every session in the period is already on an invoice.")
     _left_out(ui, parts, tz)
-    ui.nothing_left([{"session_start": _when(line.session.start, tz), "session_end": _when(line.session.end, tz),
-                      "invoice": holder.ref, "status": holder.status} for line, holder in parts.covered]
-                    + [{"session_start": _when(line.session.start, tz), "session_end": _when(line.session.end, tz),
-                        "invoice": None, "status": "anomaly", "overlaps": [h.ref for h in hs]}
+
+    def row(line, **fields) -> dict:
+        return {"session_start": _when(line.session.start, tz), "session_end": _when(line.session.end, tz), **fields}
+    ui.nothing_left([row(line, invoice=holder.ref, status=holder.status) for line, holder in parts.covered]
+                    + [row(line, invoice=None, status="anomaly", overlaps=[h.ref for h in hs])
                        for line, hs in parts.partial])
-    return None
 
 
 def _preview(ui: UI, request: InvoiceRequest, sheet, backend, settings: BTCPaySettings) -> None:
     from hourly_hooks import trust
     buyer = " ".join(filter(None, [request.buyer_name,
                                    f"<{request.buyer_email}>" if request.buyer_email else None]))
-    expiry = "(the store's)"
-    if request.expires_minutes:
-        expiry = f"{request.expires_minutes} minutes"
+    expiry = f"{request.expires_minutes} minutes" if request.expires_minutes else "(the store's)"
     rows = [
         ("Amount", f"{request.amount_text} {request.currency}"),
         *trust.money_rows(sheet, settings.origins),  # a rate a cloned repository set is seen here
@@ -489,9 +484,7 @@ def _credentials(backend, settings: BTCPaySettings) -> str:
 
 def _ledger_details(request: InvoiceRequest, sheet, backend) -> dict:
     return {
-        "backend": backend.name,
-        "host": backend.host,
-        "store_id": getattr(backend, "store_id", None),
+        **server_of(backend),
         "amount": request.amount_text,
         "currency": request.currency,
         "hours": str(sheet.hours),
