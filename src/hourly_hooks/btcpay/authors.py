@@ -14,37 +14,15 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import Dict, FrozenSet, Iterable, List, Mapping, Tuple
 
-from hourly_hooks.git.run import run_git
+from hourly_hooks.git import commits
 
 Ranges = Tuple[Tuple[int, int], ...]
 # clock-in or clock-out SHA -> (raw author name, raw author email folded)
 RawAuthors = Mapping[str, Tuple[str, str]]
 
-_CHUNK = 400  # SHAs per git call: well under any command-line limit
-
-
 def raw_authors(repos: Iterable, lines) -> Dict[str, Tuple[str, str]]:
     """(name, email) as recorded, before .mailmap, of every marker commit of `lines`."""
-    shas = sorted({commit.sha for line in lines for commit in _commits(line.session)})
-    found: Dict[str, Tuple[str, str]] = {}
-    for repo in repos:
-        wanted = [sha for sha in shas if sha not in found]
-        for start in range(0, len(wanted), _CHUNK):
-            found.update(_ask(repo.top, wanted[start:start + _CHUNK]))
-    return found
-
-
-def _ask(cwd, shas: List[str]) -> Dict[str, Tuple[str, str]]:
-    # %an/%ae ignore .mailmap (%aN/%aE apply it); --ignore-missing: another repository's SHAs.
-    code, out, _ = run_git(["log", "--no-walk=unsorted", "--ignore-missing", "--no-use-mailmap",
-                            "--format=%H%x00%an%x00%ae", *shas], cwd)
-    result = {}
-    if code == 0:
-        for row in out.decode("utf-8", "replace").splitlines():
-            parts = row.split("\0")
-            if len(parts) == 3:
-                result[parts[0]] = (parts[1], parts[2].lower())
-    return result
+    return commits.raw_authors(repos, {commit.sha for line in lines for commit in _commits(line.session)})
 
 
 def _commits(session) -> list:

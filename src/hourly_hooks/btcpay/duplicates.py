@@ -110,12 +110,11 @@ def settle_race(backend, ledger, order_id: str, created: Invoice, ui) -> Invoice
 def _by_hand(created: Invoice, winner: Invoice, error: Exception) -> BTCPayError:
     why = "the legacy API cannot mark an invoice" if isinstance(error, NotImplementedError) else \
         f"marking it Invalid failed: {getattr(error, 'message', error)}"
-    failure = BTCPayError(
+    return BTCPayError(
         f"Duplicate invoice: this run created {created.id} ({created.url}) for time that {winner.id} "
         f"({winner.url}), created a moment earlier by another run, already bills. Mark {created.id} Invalid "
         f"by hand in BTCPay (Invoices, {created.id}, Mark as invalid); {winner.id} is the one to pay ({why}).",
         hint=f"With {MODIFY_PERMISSION} on a Greenfield API key, hourly marks such a duplicate itself.")
-    return failure
 
 
 # ------------------------------------------------------- flags in listings and reports

@@ -102,10 +102,7 @@ def _rows(order: Order) -> List[dict]:
     details = order.details
     base = {"order_id": order.order_id, "item_desc": details.get("item_desc"), "backend": details.get("backend")}
     if not order.invoices:
-        if order.state == "pending":
-            state = "pending (no answer yet: wait and run again)"
-        else:
-            state = "not created"
+        state = "pending (no answer yet: wait and run again)" if order.state == "pending" else "not created"
         return [dict(base, id=None, url=None, amount=details.get("amount"), currency=details.get("currency"),
                      status=state, paid=None, hours=details.get("hours"), sessions=_count(order.time),
                      created=None)]

@@ -181,14 +181,9 @@ def start_sides(cwd, new: str, old: str):
 
 def finish_sides(started) -> tuple:
     """(rows of new ^old, rows of old ^new) of a start_sides() process."""
-    code, out, err = finish(started)
-    if code:
-        raise GitError(git_message(err) or "git log failed")
     added: list = []
     removed: list = []
-    fields = out.split(b"\0")
-    for index in range(0, len(fields) - _FIELDS + 1, _FIELDS):
-        record = fields[index:index + _FIELDS]
+    for record in _records(started):
         first = record[0].lstrip(b"\n")
         record[0] = first[1:]
         row = parse_record(record)
@@ -198,16 +193,16 @@ def finish_sides(started) -> tuple:
 
 
 def finish_rows(started) -> list:
+    return [row for row in map(parse_record, _records(started)) if row is not None]
+
+
+def _records(started) -> list:
+    """The records of a short ``git log`` started here; GitError when git failed."""
     code, out, err = finish(started)
     if code:
         raise GitError(git_message(err) or "git log failed")
-    rows = []
     fields = out.split(b"\0")
-    for index in range(0, len(fields) - _FIELDS + 1, _FIELDS):
-        row = parse_record(fields[index:index + _FIELDS])
-        if row is not None:
-            rows.append(row)
-    return rows
+    return [fields[index:index + _FIELDS] for index in range(0, len(fields) - _FIELDS + 1, _FIELDS)]
 
 
 def _widen(pipe) -> None:

@@ -339,8 +339,7 @@ def _confirm(marker, authored: int, tz: int, last) -> None:
 
 
 def _problem_text(marker) -> str:
-    problem = marker.problem
-    return problem if problem.endswith(("?", ".")) else problem + "."
+    return marker.problem if marker.problem.endswith(("?", ".")) else marker.problem + "."
 
 
 def _problem_fixes(marker) -> list:
@@ -357,10 +356,9 @@ def _problem_fixes(marker) -> list:
 
 def _refusal(text: str, path: str, fixes=()) -> str:
     shown = os.path.relpath(path) if os.path.isabs(path) else path
-    lines = ["commit refused.", text]
-    lines += [f"    - {fix}" for fix in fixes]
-    lines += [f"  Your message is kept in {shown}; once fixed, reuse it with: git commit -e -F {shown}",
-              "  To record the commit anyway (skipping this check): git commit --no-verify ..."]
+    lines = ["commit refused.", text, *(f"    - {fix}" for fix in fixes),
+             f"  Your message is kept in {shown}; once fixed, reuse it with: git commit -e -F {shown}",
+             "  To record the commit anyway (skipping this check): git commit --no-verify ..."]
     return "\n".join(lines)
 
 
@@ -382,12 +380,9 @@ def protect_keys_main(argv=None) -> int:
 def main(argv=None) -> int:
     """``python -m hourly_hooks.hooks.entry clock|protect-keys ...`` (the plain git hook script calls clock_main directly)."""
     args = sys.argv[1:] if argv is None else list(argv)
-    if args[:1] == ["clock"]:
-        return clock_main(args[1:])
-    if args[:1] == ["protect-keys"]:
-        return protect_keys_main(args[1:])
-    if args[:1] == ["clock-source"]:
-        return source_main(args[1:])
+    entries = {"clock": clock_main, "protect-keys": protect_keys_main, "clock-source": source_main}
+    if args and args[0] in entries:
+        return entries[args[0]](args[1:])
     print("usage: python -m hourly_hooks.hooks.entry {clock MESSAGE_FILE | clock-source MESSAGE_FILE [SOURCE [REV]]"
           " | protect-keys [FILE...]}", file=sys.stderr)
     return 2
