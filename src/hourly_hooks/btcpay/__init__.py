@@ -101,7 +101,8 @@ class InvoiceRequest:
     @property
     def amount_text(self) -> str:
         """Fixed point in the currency's minor unit: never an exponent (4.2E-7)."""
-        return fixed_amount(self.amount, self.currency)
+        from hourly_hooks.core import money
+        return format(self.amount.quantize(money.quantum(self.currency)), "f")
 
     def hourly_data(self) -> dict:
         """What the invoice carries about the time it bills (read back by `time_from`).
@@ -119,16 +120,8 @@ class InvoiceRequest:
         return data
 
     def search_terms(self) -> List[str]:
-        return [ITEM_CODE] + [identity_term(identity) for identity in sorted(self.time)]
-
-
-def identity_term(identity: str) -> str:
-    return f"{ITEM_CODE}-{hashlib.sha256(identity.encode('utf-8')).hexdigest()[:16]}"
-
-
-def fixed_amount(amount: Decimal, currency: str) -> str:
-    from hourly_hooks.core import money
-    return format(amount.quantize(money.quantum(currency)), "f")
+        return [ITEM_CODE] + [f"{ITEM_CODE}-{hashlib.sha256(identity.encode('utf-8')).hexdigest()[:16]}"
+                              for identity in sorted(self.time)]
 
 
 def _ranges_data(time: TimeRanges) -> dict:

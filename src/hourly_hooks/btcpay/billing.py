@@ -84,13 +84,10 @@ def _overlaps(start: int, end: int, ranges: Sequence[Tuple[int, int]]) -> List[T
 
 
 def _covered_seconds(parts: List[Tuple[int, int]]) -> int:
-    total, reach = 0, None
+    total, reach = 0, min(parts)[0] if parts else 0  # reach: where the time counted so far ends
     for a, b in sorted(parts):
-        if reach is not None and a < reach:
-            a = reach
-        if b > a:
-            total += b - a
-        reach = b if reach is None else max(reach, b)
+        total += max(0, b - max(a, reach))
+        reach = max(reach, b)
     return total
 
 
@@ -208,11 +205,6 @@ def ledger_holders(orders: Dict[str, Order], skip: FrozenSet[str] = frozenset())
 
 
 
-def _holder_of(invoice: Invoice) -> Holder:
-    return Holder(invoice.id, invoice.status, {k: tuple(v) for k, v in invoice.time.items()},
-                  url=invoice.url, invoice=invoice, authors=dict(invoice.authors))
-
-
 def _remember(ledger: Ledger, invoice: Invoice, backend, orders: Dict[str, Order]) -> None:
     """Write to the ledger what the server says, when the ledger does not know it yet."""
     order_id = invoice.order_id or invoice.id
@@ -280,16 +272,11 @@ def known_time(ledger: Ledger, backend: Backend, *, write: bool = True) -> Known
             if write and current.status != record.get("status"):
                 ledger.status(order.order_id, current, backend)
             record["status"] = current.status
-    holders = [_holder_of(inv) for inv in server.values() if inv.status != VOID]
+    holders = [Holder(inv.id, inv.status, {k: tuple(v) for k, v in inv.time.items()}, url=inv.url, invoice=inv,
+                      authors=dict(inv.authors)) for inv in server.values() if inv.status != VOID]
     holders += ledger_holders(orders, frozenset(server))
     unresolved = [order for order in orders.values() if order.unsettled]
     return Known(holders, server, unresolved, notes)
-
-
-def _ledger_only(ledger: Ledger) -> Known:
-    orders = ledger.orders()
-    return Known(ledger_holders(orders, frozenset()), {},
-                 [order for order in orders.values() if order.unsettled])
 
 
 # ---------------------------------------------------------------- the protocol
@@ -335,7 +322,8 @@ def invoice(sheet, settings: BTCPaySettings, ledger: Ledger, ui: UI, *, who: str
         except BTCPayError as error:
             ui.line(f"Warning: the server was not asked what is billed already ({error.message}); "
                     "this preview knows only this repository's ledger.")
-            known = _ledger_only(ledger)
+            orders = ledger.orders()
+            known = Known(ledger_holders(orders), {}, [order for order in orders.values() if order.unsettled])
     else:
         known = known_time(ledger, backend)
     for note in known.notes:
@@ -377,9 +365,9 @@ def invoice(sheet, settings: BTCPaySettings, ledger: Ledger, ui: UI, *, who: str
         try:
             created = backend.create(request)
         except BTCPayError as error:
-            if not getattr(error, "maybe_created", False):
+            if not error.maybe_created:
                 ledger.failed(request.order_id, error.message)
-            elif getattr(error, "answered", False):
+            elif error.answered:
                 ledger.unclear(request.order_id, error.message)
             raise
         created = duplicates.confirm_created(backend, ledger, request.order_id, created)

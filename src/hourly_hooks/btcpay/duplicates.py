@@ -36,7 +36,7 @@ def confirm(backend, invoice_id: str) -> Optional[Invoice]:
     try:
         return backend.get(invoice_id)
     except BTCPayError as error:
-        if getattr(error, "status", None) == 404:
+        if error.status == 404:
             return None
         raise
 

@@ -124,32 +124,24 @@ class GreenfieldBackend:
         return transport.parse_answer(_invoice, data, stage="create")
 
     def get(self, invoice_id: str) -> Invoice:
-        # BTCPay's documented route since 2.4.0. Older servers only have the
-        # store-scoped one and answer this one with a bare 404 (no route); an
-        # unknown id gets 403 here (no store to check against), which the
-        # store-scoped route turns into a precise 404.
-        try:
-            data = self._request("GET", "/api/v1/invoices/" + quote(invoice_id, safe=""), what="invoice")
-        except BTCPayError as error:
-            status = getattr(error, "status", None)
-            if not (status == 403 or (status == 404 and not getattr(error, "has_body", True))):
-                raise
-            data = self._request("GET", self._store_path("invoices", invoice_id), what="invoice")
-        return transport.parse_answer(_invoice, data)
+        return transport.parse_answer(_invoice, self._invoice_route("GET", invoice_id, also_on_403=True))
 
     def mark_invalid(self, invoice_id: str) -> Invoice:
-        """POST /api/v1/invoices/{id}/status {"status": "Invalid"} (2.4.1's documented route;
-        older servers answer it with a bare 404 and have the store-scoped one)."""
         body = {"status": "Invalid"}
+        return transport.parse_answer(_invoice, self._invoice_route("POST", invoice_id, "status", body=body))
+
+    def _invoice_route(self, method: str, invoice_id: str, *tail: str, body=None, also_on_403: bool = False):
+        """/api/v1/invoices/{id}/..., the documented route since 2.4.0 (the status route since 2.4.1);
+        on older servers, which answer it with a bare 404 (no route), the store-scoped one.
+        also_on_403: a GET of an unknown id gets 403 there (no store to check against), which the
+        store-scoped route turns into a precise 404."""
         try:
-            data = self._request("POST", "/api/v1/invoices/" + quote(invoice_id, safe="") + "/status",
-                                 body=body, what="invoice")
+            path = "/".join(["/api/v1/invoices", *(quote(part, safe="") for part in (invoice_id, *tail))])
+            return self._request(method, path, body=body, what="invoice")
         except BTCPayError as error:
-            if not (getattr(error, "status", None) == 404 and not getattr(error, "has_body", True)):
+            if not ((error.status == 404 and not error.has_body) or (also_on_403 and error.status == 403)):
                 raise
-            data = self._request("POST", self._store_path("invoices", invoice_id, "status"), body=body,
-                                 what="invoice")
-        return transport.parse_answer(_invoice, data)
+        return self._request(method, self._store_path("invoices", invoice_id, *tail), body=body, what="invoice")
 
     def check(self) -> CheckResult:
         result = CheckResult()

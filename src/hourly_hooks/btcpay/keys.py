@@ -219,15 +219,6 @@ def save_user_settings(path: Path, values: dict, table: str = "btcpay") -> None:
                           f"{path} is unchanged.") from None
 
 
-# This repository's own BTCPay settings (host, token), inside the git dir so
-# they are never committed and do not switch the server of other repositories.
-LOCAL_SETTINGS = Path("hourly") / "config.toml"
-
-
-def local_settings_file(git_dir) -> Path:
-    return Path(git_dir) / LOCAL_SETTINGS
-
-
 def read_pem_stdin(stream=None) -> str:
     """`--pem -`: the key text from standard input (never from an argument)."""
     text = (stream or sys.stdin).read()

@@ -93,10 +93,6 @@ def time_json(time) -> Dict[str, List[List[int]]]:
     return {identity: [[int(a), int(b)] for a, b in ranges] for identity, ranges in time.items()}
 
 
-def ledger_path(git_common_dir) -> Path:
-    return Path(git_common_dir) / LEDGER
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -114,7 +110,7 @@ class LedgerError(OutputError):
 class Ledger:
     def __init__(self, git_common_dir):
         self.git_dir = Path(git_common_dir)
-        self.path = ledger_path(git_common_dir)
+        self.path = self.git_dir / LEDGER
 
     # -- writing -------------------------------------------------------------
 

@@ -42,7 +42,7 @@ def listing(ledger: Ledger, backend: Optional[Backend], *, now: Optional[datetim
             except BTCPayError as error:
                 result.problem = error.message
                 # Answered or not, the last status seen is not the server's word now.
-                unknown = "not refreshed" if getattr(error, "answered", False) else "server unreachable"
+                unknown = "not refreshed" if error.answered else "server unreachable"
     orders = ledger.orders()
     for order in orders.values():
         result.rows.extend(_rows(order))

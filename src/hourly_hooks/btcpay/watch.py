@@ -139,7 +139,7 @@ def poll(ledger: Ledger, backend: Backend, watched: Dict[str, Watched]) -> Itera
 
 def passing(error: BTCPayError) -> bool:
     """Whether asking again may help: no answer, a server error, a rate limit."""
-    status = getattr(error, "status", None)
+    status = error.status
     return status is None or status >= 500 or status == 429
 
 

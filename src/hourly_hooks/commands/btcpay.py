@@ -109,7 +109,7 @@ def pair(code: str, host: Optional[str], pem: Optional[str], save: bool, save_gl
     click.echo(f"Paired with {backend.host}.", err=True)
     if save:
         values = {"merchant_token": token, "host": backend.host}
-        path = config_module.user_file() if save_global else keys.local_settings_file(repository.git_dir)
+        path = config_module.user_file() if save_global else repository.git_dir / config_module.LOCAL_FILE
         try:
             keys.save_user_settings(path, values)
         except (OutputError, ConfigError) as error:

@@ -17,10 +17,6 @@ from hourly_hooks.errors import HourlyError
 OVERRIDES = "hourly_hooks.config.overrides"
 
 
-def _default_layer() -> Layer:
-    return Layer("default", values={key.name: key.default for key in KEYS.values() if key.default is not None})
-
-
 def command_line_overrides() -> Tuple[str, ...]:
     """The ``hourly -c`` values of the running command (none outside one)."""
     click = sys.modules.get("click")  # never imported here: the hooks do not use click
@@ -44,7 +40,7 @@ def resolve(top: Optional[Path] = None, *, flags: Optional[Mapping[str, Any]] = 
     """
     problems = _Problems(strict)
     environ = os.environ if environ is None else environ
-    layers = [_default_layer()]
+    layers = [Layer("default", values={key.name: key.default for key in KEYS.values() if key.default is not None})]
     if table is not None:
         name, values = table
         given = Layer("table", name)

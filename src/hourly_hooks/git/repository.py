@@ -195,20 +195,12 @@ class Repository:
     def rewritten(self) -> bool:
         """Grafts or replace refs change which commits a tip reaches (asked once, like tips)."""
         if self._rewritten is None:
-            self._rewritten = self._has_rewrites()
+            common = self.common_dir
+            replace = os.path.join(common, "refs", "replace")
+            self._rewritten = (os.path.exists(os.path.join(common, "info", "grafts"))
+                               or (os.path.isdir(replace) and any(os.scandir(replace)))
+                               or b" refs/replace/" in _read_or_empty(os.path.join(common, "packed-refs")))
         return self._rewritten
-
-    def _has_rewrites(self) -> bool:
-        if os.path.exists(os.path.join(self.common_dir, "info", "grafts")):
-            return True
-        replace = os.path.join(self.common_dir, "refs", "replace")
-        if os.path.isdir(replace) and any(os.scandir(replace)):
-            return True
-        try:
-            with open(os.path.join(self.common_dir, "packed-refs"), "rb") as handle:
-                return b" refs/replace/" in handle.read()
-        except OSError:
-            return False
 
     def parents(self, sha: str) -> list:
         if sha == self.head:
@@ -333,12 +325,16 @@ def read_head(git_dir: str, common_dir: str):
 
 def _read_config(out: bytes) -> dict:
     """core.commentChar and the mailmap settings (git config -z output)."""
-    config = {}
-    for item in out.decode("utf-8", "surrogateescape").split("\0"):
-        name, _, value = item.partition("\n")
-        if name:
-            config[name.lower()] = value
-    return config
+    items = (item.partition("\n") for item in out.decode("utf-8", "surrogateescape").split("\0"))
+    return {name.lower(): value for name, _, value in items if name}
+
+
+def _read_or_empty(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return b""
 
 
 def open_repository(path=".") -> Repository:

@@ -103,7 +103,8 @@ def _check(path: str, original: str, repo, prefetched) -> int:
     if len(events) > 1:
         raise Rejected(_refusal(_two_events_text(events, lines, kept), path, _TWO_EVENTS_FIXES))
     if marker.problem:
-        raise Rejected(_refusal(_problem_text(marker), path, _problem_fixes(marker)))
+        text = marker.problem if marker.problem.endswith(("?", ".")) else marker.problem + "."
+        raise Rejected(_refusal(text, path, _problem_fixes(marker)))
     name, email, authored, tz = author_of_commit(repo)
     identity = repo.canonical_email(name, email)
     last, kind = _last_before_this_commit(repo, identity, authored, tz, path, commit_kind(repo, path), prefetched)
@@ -336,10 +337,6 @@ def _confirm(marker, authored: int, tz: int, last) -> None:
     if marker.kind == markers.OUT and last is not None and last.kind == markers.IN:
         line += f", session {markers.format_minutes(effective - last.effective_epoch)}"
     _say(PROG_CLOCK, line)
-
-
-def _problem_text(marker) -> str:
-    return marker.problem if marker.problem.endswith(("?", ".")) else marker.problem + "."
 
 
 def _problem_fixes(marker) -> list:
