@@ -38,10 +38,10 @@ def silence_stdout() -> None:
 DEFAULT_PAGER = "less -FRX"
 
 
-def pager_command(environ=None) -> str:
+def pager_command() -> str:
     """The pager to run, or "" for none."""
-    environ = os.environ if environ is None else environ
-    command = next((environ[name].strip() for name in ("HOURLY_PAGER", "PAGER") if name in environ), DEFAULT_PAGER)
+    command = next((os.environ[name].strip() for name in ("HOURLY_PAGER", "PAGER") if name in os.environ),
+                   DEFAULT_PAGER)
     return "" if command in ("", "cat") else command
 
 

@@ -12,7 +12,7 @@ the session's (see `held_ranges`).
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import Dict, FrozenSet, Iterable, List, Mapping, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, Tuple
 
 from hourly_hooks.git import commits
 
@@ -46,14 +46,18 @@ def aliases_of(session, raw: RawAuthors) -> FrozenSet[str]:
     return frozenset(names)
 
 
-def authors_of_lines(lines, raw: RawAuthors) -> Dict[str, Ranges]:
-    """raw email -> sorted (start, end) of each line's session: what an invoice's `authors` holds."""
+def span(session) -> Tuple[int, int]:
+    return int(session.start.timestamp()), int(session.end.timestamp())
+
+
+def ranges_of(lines, keys: Callable[[Any], Iterable[str]]) -> Dict[str, Ranges]:
+    """key -> sorted spans of the lines' sessions, each under every key `keys(session)` gives: what an
+    invoice bills (keys: the identity) or its `authors` holds (keys: the raw emails, emails_of)."""
     time: Dict[str, List[Tuple[int, int]]] = {}
     for line in lines:
-        session = line.session
-        for email in emails_of(session, raw):
-            time.setdefault(email, []).append((int(session.start.timestamp()), int(session.end.timestamp())))
-    return {email: tuple(sorted(ranges)) for email, ranges in time.items()}
+        for key in keys(line.session):
+            time.setdefault(key, []).append(span(line.session))
+    return {key: tuple(sorted(ranges)) for key, ranges in time.items()}
 
 
 def held_ranges(holder, session, span: Tuple[int, int], raw: RawAuthors) -> List[Tuple[int, int]]:
@@ -84,7 +88,7 @@ def touching(lines, holders) -> list:
     shas = {sha for h in holders for sha in h.shas}
     result = []
     for line in lines:
-        start, end = int(line.session.start.timestamp()), int(line.session.end.timestamp())
+        start, end = span(line.session)
         index = bisect_right(starts, end) - 1
         if line.session.clock_in.sha in shas or (index >= 0 and merged[index][1] >= start):
             result.append(line)

@@ -27,7 +27,7 @@ from typing import Callable, Dict, FrozenSet, List, Mapping, Optional, Protocol,
 from hourly_hooks.btcpay import (PARTLY_PAID, VOID, Backend, BTCPaySettings, Invoice, InvoiceRequest,
                                  order_id_for)
 from hourly_hooks.btcpay import duplicates
-from hourly_hooks.btcpay.authors import RawAuthors, authors_of_lines, held_ranges
+from hourly_hooks.btcpay.authors import RawAuthors, emails_of, held_ranges, ranges_of, span
 from hourly_hooks.core.manifest import DIGEST_KEY, compact, short
 from hourly_hooks.btcpay.ledger import (VOID_STATUSES, Ledger, LedgerError, Order, same_server, server_of,
                                         time_json, time_of)
@@ -65,16 +65,9 @@ class Split:
     waiting: list = field(default_factory=list)            # (line, Holder): held by a pending create
 
 
-def span(session) -> Tuple[int, int]:
-    return int(session.start.timestamp()), int(session.end.timestamp())
-
-
 def time_of_lines(lines) -> Dict[str, Ranges]:
     """identity -> sorted (start, end) of each line's session: what an invoice bills."""
-    time: Dict[str, List[Tuple[int, int]]] = {}
-    for line in lines:
-        time.setdefault(line.session.identity, []).append(span(line.session))
-    return {identity: tuple(sorted(ranges)) for identity, ranges in time.items()}
+    return ranges_of(lines, lambda session: (session.identity,))
 
 
 def _overlaps(start: int, end: int, ranges: Sequence[Tuple[int, int]]) -> List[Tuple[int, int]]:
@@ -178,7 +171,7 @@ def build_request(sheet, settings: BTCPaySettings, raw: RawAuthors = {},
         time=time,
         hours=str(sheet.hours),
         expires_minutes=settings.expires,
-        authors=authors_of_lines(sheet.lines, raw),
+        authors=ranges_of(sheet.lines, lambda session: emails_of(session, raw)),
         timesheet=compact(manifest) if manifest else None,
     )
 

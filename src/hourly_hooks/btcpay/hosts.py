@@ -64,10 +64,8 @@ def normalize_host(url: str) -> str:
 def require_safe_scheme(base_url: str) -> None:
     """HTTPS everywhere except where plain HTTP cannot be sniffed."""
     parts = urlsplit(base_url)
-    if parts.scheme == "https":
-        return
     hostname = parts.hostname or ""
-    if is_loopback(hostname) or is_onion(hostname):
+    if parts.scheme == "https" or is_loopback(hostname) or is_onion(hostname):
         return  # loopback never leaves the machine; Tor encrypts end to end
     raise ConfigError(
         f"Refusing plain http:// to {hostname}: use https:// (http is allowed only for "

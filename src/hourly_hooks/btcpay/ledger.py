@@ -164,14 +164,10 @@ class Ledger:
             handle = os.fdopen(open_private(self.path.parent / LOCK.name, os.O_WRONLY | os.O_CREAT | os.O_APPEND), "a")
         except OSError as error:
             raise LedgerError(self.path.parent / LOCK.name, error) from None
-        with handle:
+        with handle:  # closing the file releases the lock, whatever the block raised
             if fcntl is not None:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                if fcntl is not None:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            yield
 
     # -- reading -------------------------------------------------------------
 

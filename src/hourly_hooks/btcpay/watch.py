@@ -106,11 +106,10 @@ def watch(ledger: Ledger, backend: Backend, *, interval: float, show: Callable[[
                 warn(f"Warning: {error.message.rstrip('.')}: asking again, for up to {_span(give_up)}.")
             elif clock() - down_since >= give_up:
                 raise gave_up(error, give_up, watched) from None
-            backoff.after(changed)
-            continue
-        if down_since is not None:
-            warn("BTCPay Server answers again.")
-            down_since = None
+        else:
+            if down_since is not None:
+                warn("BTCPay Server answers again.")
+                down_since = None
         backoff.after(changed)
 
 

@@ -40,20 +40,19 @@ def _check_duration(value: str, config: "Config") -> None:
         raise ValueError(f"{value!r} is shorter than a minute")
 
 
-_SHA = re.compile(r"[0-9a-fA-F]{4,40}")
-_CURRENCY = re.compile(r"[A-Za-z]{3,5}")
+def _each(pattern: str, what: str, expected: str) -> Callable[[Sequence[str], "Config"], None]:
+    """The check of a list whose every value must match pattern."""
+    compiled = re.compile(pattern)
+
+    def check(values: Sequence[str], config: "Config") -> None:
+        for value in values:
+            if not compiled.fullmatch(value):
+                raise ValueError(f"not {what}: {value!r} ({expected})")
+    return check
 
 
-def _check_shas(values: Sequence[str], config: "Config") -> None:
-    for value in values:
-        if not _SHA.fullmatch(value):
-            raise ValueError(f"not a commit SHA prefix: {value!r} (expected 4 to 40 hex digits)")
-
-
-def _check_currencies(values: Sequence[str], config: "Config") -> None:
-    for value in values:
-        if not _CURRENCY.fullmatch(value):
-            raise ValueError(f"not a currency code: {value!r} (expected 3 to 5 letters, like CHF)")
+_check_shas = _each(r"[0-9a-fA-F]{4,40}", "a commit SHA prefix", "expected 4 to 40 hex digits")
+_check_currencies = _each(r"[A-Za-z]{3,5}", "a currency code", "expected 3 to 5 letters, like CHF")
 
 
 def _check_host(value: str, config: "Config") -> None:
