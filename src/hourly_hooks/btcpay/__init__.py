@@ -327,24 +327,14 @@ def settings_from(table: Optional[Mapping] = None, env: Optional[Mapping[str, st
         flags["payment_methods"] = tuple(p.strip() for p in flags["payment_methods"].split(",") if p.strip())
     cfg = resolved.with_flags({FLAG_KEYS[name]: value for name, value in flags.items()})
 
-    def text(key: str) -> Optional[str]:
-        value = cfg.get(f"btcpay.{key}")
-        return None if value in (None, "") else str(value)
-
+    texts = {key: cfg.get(f"btcpay.{key}") for key in ("backend", "host", "store_id", "api_key", "merchant_token",
+                                                       "buyer_email", "buyer_name", "notification_url", "redirect_url")}
     return BTCPaySettings(
-        backend=text("backend"),
-        host=text("host"),
-        store_id=text("store_id"),
-        api_key=text("api_key"),
-        merchant_token=text("merchant_token"),
+        **{key: None if value in (None, "") else str(value) for key, value in texts.items()},
         pem=_pem_source(cfg.setting("btcpay.pem"), repo_root),
         repo_root=repo_root,
         insecure=bool(cfg.get("btcpay.insecure")),
         timeout=cfg.get("btcpay.timeout"),
-        buyer_email=text("buyer_email"),
-        buyer_name=text("buyer_name"),
-        notification_url=text("notification_url"),
-        redirect_url=text("redirect_url"),
         payment_methods=cfg.parsed("btcpay.payment_methods", normalize_payment_methods),
         expires=cfg.parsed("btcpay.expires", _minutes),
         origins=_money_origins(cfg),

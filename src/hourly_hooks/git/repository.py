@@ -31,16 +31,11 @@ class Repository:
         self.cwd = None if path is None else str(path)
         if self.cwd is not None and not os.path.isdir(self.cwd):
             raise GitError(f"{self.cwd}: no such directory")
-        self._digest = None
-        self._parents = None
-        self._all_tips = None
-        self._rewritten = None
+        self._digest = self._parents = self._all_tips = self._rewritten = None
         # The two questions are independent: ask them side by side.
         self._config_job = start_git(["config", "-z", "--get-regexp", _CONFIG], self.cwd)
         self._probe_job = None
-        self._layout = None
-        if not _wait:
-            self._layout = layout_from_files(self.cwd or os.getcwd())
+        self._layout = None if _wait else layout_from_files(self.cwd or os.getcwd())
         if self._layout is not None:  # known before git answers (ready() may still ask git instead)
             self.top_dir, self.common_dir, self.shallow, self.head = self._layout
         else:
@@ -92,9 +87,7 @@ class Repository:
             raise GitError(f"{where} is not inside a git repository",
                            hint="Run hourly inside your project, or point at it with --repo PATH.")
         self.top_dir = lines[0]
-        common = lines[1]
-        self.common_dir = os.path.normpath(common if os.path.isabs(common)
-                                           else os.path.join(self.cwd or os.getcwd(), common))
+        self.common_dir = os.path.normpath(os.path.join(self.cwd or os.getcwd(), lines[1]))  # joined: if relative
         self.shallow = lines[2] == "true"
         revs = [line for line in lines[3:] if line != "--"] if code == 0 else []
         self.head = revs[0] if revs else None  # None: no commit yet
@@ -340,6 +333,14 @@ def _read_or_empty(path: str) -> bytes:
 def open_repository(path=".") -> Repository:
     """The repository containing path; GitError if there is none."""
     return Repository(path)
+
+
+def repository_top(path="."):
+    """The top level (a Path) of the repository containing path, or None outside one."""
+    try:
+        return Repository(path).top
+    except GitError:
+        return None
 
 
 def author_ident(cwd=None) -> tuple:
