@@ -29,11 +29,8 @@ class HourlyError(Exception):
 
     def __init__(self, message: str, hint: str | None = None):
         super().__init__(message)
-        self.message = message
+        self.message = message  # str(error) is the message too (Exception's own __str__)
         self.hint = hint
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class Rejected(HourlyError):

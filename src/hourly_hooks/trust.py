@@ -151,10 +151,8 @@ def money_rows(sheet: Any, origins: Mapping[str, str]) -> List[Tuple[str, str]]:
 
 def _rate_key(rates: Any, rate: Any) -> str:
     """The configuration key a Rate object was read from (the same object, not an equal one)."""
-    for name, candidate in rates.by_identity.items():
-        if candidate is rate:
-            return f"rates.{name}"
-    return "rates.default"
+    return next((f"rates.{name}" for name, candidate in rates.by_identity.items() if candidate is rate),
+                "rates.default")
 
 
 # ---------------------------------------------------------------- host URLs

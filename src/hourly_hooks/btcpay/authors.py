@@ -97,8 +97,5 @@ def touching(lines, holders) -> list:
 
 def overlapping(a: Mapping[str, Ranges], b: Mapping[str, Ranges]) -> bool:
     """Whether two {key: ranges} share a key with overlapping time."""
-    for key in set(a) & set(b):
-        for start, end in a[key]:
-            if any(s < end and e > start or (s == start and e == end) for s, e in b[key]):
-                return True
-    return False
+    return any(s < end and e > start or (s == start and e == end)
+               for key in set(a) & set(b) for start, end in a[key] for s, e in b[key])

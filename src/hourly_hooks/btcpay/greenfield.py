@@ -46,13 +46,8 @@ def has_permission(granted: List[str], needed: str, store_id: str) -> bool:
 
     A permission is global (`btcpay.store.x`) or scoped (`btcpay.store.x:<storeId>`).
     """
-    for permission in granted:
-        name, _, scope = str(permission).partition(":")
-        if scope and scope != store_id:
-            continue
-        if name == needed or name in _INCLUDES:
-            return True
-    return False
+    parts = (str(permission).partition(":") for permission in granted)
+    return any((name == needed or name in _INCLUDES) and scope in ("", store_id) for name, _, scope in parts)
 
 
 class GreenfieldBackend:

@@ -44,8 +44,7 @@ def listing(ledger: Ledger, backend: Optional[Backend], *, now: Optional[datetim
                 # Answered or not, the last status seen is not the server's word now.
                 unknown = "not refreshed" if error.answered else "server unreachable"
     orders = ledger.orders()
-    for order in orders.values():
-        result.rows.extend(_rows(order))
+    result.rows = [row for order in orders.values() for row in _rows(order)]
     if unknown and backend is not None:
         _unknown(result.rows, orders, backend, unknown)
     result.notes += duplicates.flag(result.rows, orders)

@@ -36,8 +36,7 @@ def load_settings(top: Optional[Path], config=None, **flags) -> BTCPaySettings:
     if flags.get("pem") == "-":
         pem_text = keys.read_pem_stdin()
         flags["pem"] = None
-    settings = settings_from(cfg.table("btcpay"), repo_root=str(top) if top else None,
-                             **flags)
+    settings = settings_from(cfg.table("btcpay"), repo_root=str(top) if top else None, **flags)
     return dataclasses.replace(settings, pem=pem_text) if pem_text else settings
 
 

@@ -83,9 +83,5 @@ def for_sessions(sessions: Sequence[Session], repos: Iterable, key: str = "email
         return {}
     since = min(s.start for s in closed)
     until = max(cast(datetime, s.end) for s in closed)
-
-    def commits() -> Iterator[WorkCommit]:
-        for repo in repos:
-            yield from read_commits(repo.top, repo.name, since, until, all_refs, authors)
-
-    return attach(closed, commits(), key)
+    return attach(closed, (commit for repo in repos
+                           for commit in read_commits(repo.top, repo.name, since, until, all_refs, authors)), key)

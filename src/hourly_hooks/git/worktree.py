@@ -58,10 +58,8 @@ def operation_in_progress(cwd=None) -> Optional[tuple]:
     if code:
         return None
     paths = out.decode("utf-8", "surrogateescape").splitlines()
-    for (name, what, resume, abort), path in zip(OPERATIONS, paths):
-        if os.path.exists(os.path.join(cwd or ".", path)):
-            return what, resume, abort
-    return None
+    return next(((what, resume, abort) for (_, what, resume, abort), path in zip(OPERATIONS, paths)
+                 if os.path.exists(os.path.join(cwd or ".", path))), None)
 
 
 def refuse_during_operation(command: str, cwd=None) -> None:

@@ -116,10 +116,7 @@ class KeyRules:
             return f"it holds a private key ({key})"
         if os.path.basename(path) in self.pem_names:
             return "it is the BTCPay private key file"
-        for label, value in self.secrets:
-            if value in data:
-                return f"it contains {label}"
-        return None
+        return next((f"it contains {label}" for label, value in self.secrets if value in data), None)
 
 
 def private_key_in(data: bytes):
