@@ -250,18 +250,14 @@ class Backend(Protocol):
     def find(self, order_id: str) -> List[Invoice]: ...
     def hourly_invoices(self) -> List[Invoice]:
         """Every invoice of the store that carries hourly time (see ITEM_CODE)."""
-        ...
     def create(self, request: InvoiceRequest) -> Invoice: ...
     def get(self, invoice_id: str) -> Invoice:
         """The invoice; a BTCPayError with `status` 404 when the server has no such invoice."""
-        ...
     def mark_invalid(self, invoice_id: str) -> Invoice:
         """Mark an invoice Invalid (Greenfield); NotImplementedError where the API cannot."""
-        ...
     def check(self) -> CheckResult: ...
     def describe(self, request: InvoiceRequest) -> dict:
         """The exact request `create` would send, secrets masked (for --dry-run)."""
-        ...
 
 
 @dataclass
@@ -319,10 +315,8 @@ def settings_from(table: Optional[Mapping] = None, env: Optional[Mapping[str, st
         raise UsageError("--pem takes a file path, not the key itself: the process list would show it.",
                          hint="Use --pem PATH, --pem - (the key on stdin), BTCPAYSERVER_PEM, "
                               f"or `pem` under [btcpay] in {config_module.user_file()}.")
-    if isinstance(table, config_module.Table):
-        resolved = table.config
-    else:
-        resolved = config_module.resolve(table=("btcpay", table or {}), environ=env)
+    resolved = table.config if isinstance(table, config_module.Table) else \
+        config_module.resolve(table=("btcpay", table or {}), environ=env)
     if isinstance(flags.get("payment_methods"), str):  # --payment-methods onchain,lightning
         flags["payment_methods"] = tuple(p.strip() for p in flags["payment_methods"].split(",") if p.strip())
     cfg = resolved.with_flags({FLAG_KEYS[name]: value for name, value in flags.items()})

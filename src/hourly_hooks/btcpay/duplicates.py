@@ -61,9 +61,7 @@ def confirm_created(backend, ledger, order_id: str, created: Invoice) -> Invoice
 
 def same_time(a, b) -> bool:
     """Whether two invoices (or ledger records as Invoice-like) bill some of the same time."""
-    if a.authors and b.authors:
-        return overlapping(a.authors, b.authors)
-    return overlapping(a.time, b.time)
+    return overlapping(a.authors, b.authors) if a.authors and b.authors else overlapping(a.time, b.time)
 
 
 def race_key(invoice: Invoice, rank: int) -> Tuple:

@@ -131,8 +131,7 @@ def ensure_ignored(path: Path, repo_root: Path) -> Optional[Path]:
 def load_pem(source: Optional[str], repo_root: Optional[str]) -> str:
     """The PEM text from BTCPAYSERVER_PEM text, a path, or the default file."""
     if source and "-----BEGIN" in source:
-        pem = source
-        origin = "BTCPAYSERVER_PEM"
+        pem, origin = source, "BTCPAYSERVER_PEM"
     else:
         path = Path(source) if source else default_pem_path(repo_root)
         origin = str(path)

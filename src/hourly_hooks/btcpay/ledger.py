@@ -331,9 +331,7 @@ def _warned() -> set:
     long as the command (several commands may run in one process, as in the tests)."""
     click = sys.modules.get("click")  # imported by every command; never imported here
     context = click.get_current_context(silent=True) if click is not None else None
-    if context is None:
-        return _WARNED
-    return context.find_root().meta.setdefault("hourly_hooks.ledger.damaged", set())
+    return _WARNED if context is None else context.find_root().meta.setdefault("hourly_hooks.ledger.damaged", set())
 
 
 def _warn_damaged(path: Path, number: int, damage: str) -> None:

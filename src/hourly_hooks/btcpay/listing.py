@@ -70,9 +70,7 @@ def last_statuses(git_dirs: Iterable) -> Dict[str, str]:
 def with_status(refs: str, statuses: Mapping[str, str]) -> str:
     """"INV1" -> "INV1 (paid)"; invoices that bill the same time, "A + B" -> "A + B (paid late, open)"."""
     known = [statuses.get(ref) for ref in refs.split(" + ")]
-    if not any(known):
-        return refs
-    return f"{refs} ({', '.join(status or '?' for status in known)})"
+    return f"{refs} ({', '.join(status or '?' for status in known)})" if any(known) else refs
 
 
 def _unknown(rows: List[dict], orders: Dict[str, Order], backend: Backend, why: str) -> None:

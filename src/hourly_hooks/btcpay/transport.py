@@ -368,10 +368,8 @@ def _fields(body) -> str:
 
 
 def _short_text(response) -> str:
-    ctype = response.headers.get("Content-Type", "")
-    if "html" in ctype:
-        return ""  # an HTML error page (proxy, web server) says nothing useful on one line
-    return _one_line(response.text)[:200]
+    # An HTML error page (proxy, web server) says nothing useful on one line.
+    return "" if "html" in response.headers.get("Content-Type", "") else _one_line(response.text)[:200]
 
 
 def _one_line(text: str) -> str:

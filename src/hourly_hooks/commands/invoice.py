@@ -184,13 +184,13 @@ def _my_email(repo) -> str:
     return mapped or email
 
 
+@dataclasses.dataclass
 class _Output:
     """Human lines go to stdout, or to stderr when --json keeps stdout for JSON."""
 
-    def __init__(self, as_json: bool, settings: BTCPaySettings, yes: bool = False):
-        self.as_json = as_json
-        self.settings = settings
-        self.yes = yes
+    as_json: bool
+    settings: BTCPaySettings
+    yes: bool = False
 
     def line(self, text: str = "") -> None:
         click.echo(transport.redact(text, self.settings.secrets), err=self.as_json)

@@ -44,10 +44,8 @@ def verify(file: Optional[str], invoice_id: Optional[str], repo: Tuple[str, ...]
         raise UsageError("give a timesheet FILE or --invoice ID (one of them)",
                          hint="hourly verify timesheet.html, or hourly verify --invoice ID")
     repos = [open_repository(path) for path in (repo or (".",))]
-    if file:
-        claim = verification.read_file(file)
-    else:
-        claim = verification.from_invoice(_fetched(str(invoice_id), repos[0], backend, host, pem, insecure))
+    claim = verification.read_file(file) if file else \
+        verification.from_invoice(_fetched(str(invoice_id), repos[0], backend, host, pem, insecure))
     outcome = verification.verify(claim, repos)
     _show(outcome)
     _conclude(outcome)

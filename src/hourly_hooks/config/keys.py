@@ -179,9 +179,8 @@ _FLAGS = {"rates.default": "--rate"}
 
 
 def key_spec(dotted: str) -> Optional[Key]:
-    if dotted.startswith("rates.") and dotted != "rates.":
-        return KEYS.get(dotted) or _RATE_KEY
-    return KEYS.get(dotted)
+    rate = dotted.startswith("rates.") and dotted != "rates."  # [rates] takes any name
+    return KEYS.get(dotted) or (_RATE_KEY if rate else None)
 
 
 def is_secret(dotted: str, value: Any) -> bool:
@@ -203,6 +202,4 @@ def did_you_mean(dotted: str) -> str:
 
     wanted = _SYNONYMS.get(name.lower().replace("-", "_"), name.lower().replace("-", "_"))
     close = [wanted] if wanted in scope else difflib.get_close_matches(wanted, scope, n=1, cutoff=0.6)
-    if not close:
-        return ""
-    return f" (did you mean '{table + '.' if table else ''}{close[0]}'?)"
+    return f" (did you mean '{table + '.' if table else ''}{close[0]}'?)" if close else ""

@@ -119,9 +119,7 @@ class Setting:
 def format_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(item) for item in value)
-    return str(value)
+    return ", ".join(str(item) for item in value) if isinstance(value, (list, tuple)) else str(value)
 
 
 def _shown_path(path: str) -> str:

@@ -126,9 +126,7 @@ def _from_text(spec: Key, text: str) -> Any:
     """A value typed as a string (environment, -c) in the key's type."""
     if spec.kind == "bool":  # any other word stays text, which the type check then refuses
         return _BOOLS.get(text.strip().lower(), text)
-    if spec.kind in ("list", "strings"):
-        return [item.strip() for item in text.split(",") if item.strip()]
-    return text
+    return [item.strip() for item in text.split(",") if item.strip()] if spec.kind in ("list", "strings") else text
 
 
 def _environment_layer(environ: Mapping[str, str], problems: _Problems) -> Layer:

@@ -69,6 +69,4 @@ def reachable(cwd, sha: str) -> bool:
     a commit only the object store still holds (a rewritten history) is not."""
     code, out, _ = run_git(["for-each-ref", "--count=1", "--format=%(refname)", f"--contains={sha}",
                             "refs/heads", "refs/remotes", "refs/tags"], cwd)
-    if code == 0 and out.strip():
-        return True
-    return run_git(["merge-base", "--is-ancestor", sha, "HEAD"], cwd)[0] == 0
+    return bool(code == 0 and out.strip()) or run_git(["merge-base", "--is-ancestor", sha, "HEAD"], cwd)[0] == 0

@@ -196,9 +196,8 @@ class Repository:
         return self._rewritten
 
     def parents(self, sha: str) -> list:
-        if sha == self.head:
-            return list(self.head_parents)
-        return git_text(["rev-parse", f"{sha}^@", "--"], self.cwd).split()[:-1]
+        return list(self.head_parents) if sha == self.head else \
+            git_text(["rev-parse", f"{sha}^@", "--"], self.cwd).split()[:-1]
 
     def tips(self, all_refs: bool) -> list:
         """The commits a walk starts from: HEAD, or every ref and HEAD (as ``git log --all``).
