@@ -151,9 +151,6 @@ def build_request(sheet, settings: BTCPaySettings, raw: RawAuthors = {},
                   manifest: Optional[dict] = None) -> InvoiceRequest:
     """The invoice of sheet. With the bill's manifest, the description names the timesheet's
     number and posData carries the manifest (compact), so invoice and timesheet point at each other."""
-    tz = sheet.selection.tz
-    start = sheet.start.astimezone(tz).isoformat(timespec="seconds")
-    end = sheet.end.astimezone(tz).isoformat(timespec="seconds")
     time = time_of_lines(sheet.lines)
     number = f", timesheet {short(manifest[DIGEST_KEY])}" if manifest else ""
     return InvoiceRequest(
@@ -162,7 +159,8 @@ def build_request(sheet, settings: BTCPaySettings, raw: RawAuthors = {},
         # The order id stays the hash of the time billed: the same time must find the same
         # invoice from any clone, whatever HEAD is (the manifest names HEAD; its digest moves).
         order_id=order_id_for(time),
-        item_desc=f"{sheet.hours} hours worked from {start} to {end}{number}",
+        item_desc=f"{sheet.hours} hours worked from {_when(sheet.start, sheet.selection.tz)} to "
+                  f"{_when(sheet.end, sheet.selection.tz)}{number}",
         buyer_email=settings.buyer_email,
         buyer_name=settings.buyer_name,
         notification_url=settings.notification_url,
