@@ -350,10 +350,8 @@ def choose_backend(settings: BTCPaySettings) -> str:
         return "greenfield"  # BTCPay's current API wins when both are set up
     if settings.merchant_token:
         return "legacy"
-    raise ConfigError(
-        "No BTCPay credentials: set BTCPAYSERVER_API_KEY and BTCPAYSERVER_STORE_ID (Greenfield), "
-        "or pair a key with `hourly btcpay pair CODE` and set BTCPAYSERVER_MERCHANT (legacy).",
-    )
+    raise ConfigError("No BTCPay credentials: set BTCPAYSERVER_API_KEY and BTCPAYSERVER_STORE_ID (Greenfield), "
+                      "or pair a key with `hourly btcpay pair CODE` and set BTCPAYSERVER_MERCHANT (legacy).")
 
 
 def backend_from(settings: BTCPaySettings) -> Backend:

@@ -95,10 +95,8 @@ def inside(path: Path, top: Path) -> bool:
 
 
 def _exists(path: Path) -> UsageError:
-    return UsageError(
-        f"{path} already exists: refusing to overwrite a private key "
-        "(a key that is paired with your store cannot be replaced without pairing again)."
-    )
+    return UsageError(f"{path} already exists: refusing to overwrite a private key "
+                      "(a key that is paired with your store cannot be replaced without pairing again).")
 
 
 def _cannot_write(error: OSError, path: Path, outcome: str) -> OutputError:
@@ -138,10 +136,8 @@ def load_pem(source: Optional[str], repo_root: Optional[str]) -> str:
         try:
             pem = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise ConfigError(
-                f"No BTCPay private key at {path}: create one with `hourly btcpay keygen` "
-                "and pair it with `hourly btcpay pair CODE`, or set BTCPAYSERVER_PEM."
-            ) from None
+            raise ConfigError(f"No BTCPay private key at {path}: create one with `hourly btcpay keygen` "
+                              "and pair it with `hourly btcpay pair CODE`, or set BTCPAYSERVER_PEM.") from None
         except OSError as exc:
             raise ConfigError(f"Cannot read the BTCPay private key {path}: {exc.strerror}.") from None
         _warn_if_exposed(path)

@@ -43,18 +43,15 @@ _LEGACY_METHOD = {"BTC-CHAIN": "BTC"}
 def check_pairing_code(code: str) -> str:
     code = (code or "").strip()
     if not PAIRING_CODE.match(code):
-        raise UsageError(
-            "A pairing code is 7 letters or digits (Store → Settings → Access Tokens → "
-            "Create a new token, public key left blank)."
-        )
+        raise UsageError("A pairing code is 7 letters or digits (Store → Settings → Access Tokens → "
+                         "Create a new token, public key left blank).")
     return code
 
 
 class LegacyBackend:
     name = "legacy"
 
-    def __init__(self, host: str, pem: str, token: Optional[str] = None, *,
-                 insecure: bool = False, timeout=None):
+    def __init__(self, host: str, pem: str, token: Optional[str] = None, *, insecure: bool = False, timeout=None):
         self.host = transport.normalize_host(host)
         self._pem = pem
         self._token = token
@@ -65,9 +62,7 @@ class LegacyBackend:
     def from_settings(cls, settings: BTCPaySettings, *, need_token: bool = True) -> "LegacyBackend":
         host = transport.normalize_host(settings.host or "")  # fail on the host before reading the key
         if need_token and not settings.merchant_token:
-            raise ConfigError(
-                "No merchant token: set BTCPAYSERVER_MERCHANT (printed by `hourly btcpay pair CODE`)."
-            )
+            raise ConfigError("No merchant token: set BTCPAYSERVER_MERCHANT (printed by `hourly btcpay pair CODE`).")
         pem = keys.load_pem(settings.pem, settings.repo_root)
         return cls(host, pem, settings.merchant_token, insecure=settings.insecure, timeout=settings.timeout)
 

@@ -59,10 +59,8 @@ def require_private_route(base_url: str, proxies: Mapping[str, str]) -> None:
     parts = urlsplit(base_url)
     if parts.scheme != "http" or not any(proxies.values()) or is_onion(parts.hostname or ""):
         return
-    raise ConfigError(
-        f"Refusing to send credentials over plain http:// to {parts.hostname} through a proxy: "
-        "use https://, or unset BTCPAYSERVER_PROXY for a server on this machine."
-    )
+    raise ConfigError(f"Refusing to send credentials over plain http:// to {parts.hostname} through a proxy: "
+                      "use https://, or unset BTCPAYSERVER_PROXY for a server on this machine.")
 
 
 def choose_proxies(base_url: str, env: Mapping[str, str]) -> dict:
@@ -80,19 +78,14 @@ def choose_proxies(base_url: str, env: Mapping[str, str]) -> dict:
     proxies = {k: v for k, v in requests.utils.get_environ_proxies(base_url).items()
                if k in ("http", "https", "all")}
     if is_onion(hostname) and not proxies:
-        raise ConfigError(
-            f"{hostname} is a Tor address: set BTCPAYSERVER_PROXY=socks5h://127.0.0.1:9050 "
-            "(or ALL_PROXY) to reach it through Tor."
-        )
+        raise ConfigError(f"{hostname} is a Tor address: set BTCPAYSERVER_PROXY=socks5h://127.0.0.1:9050 "
+                          "(or ALL_PROXY) to reach it through Tor.")
     return proxies
 
 
 def warn_insecure() -> None:
-    click.echo(
-        "Warning: TLS certificate verification is off (--insecure): use it only for your own "
-        "server's self-signed certificate.",
-        err=True,
-    )
+    click.echo("Warning: TLS certificate verification is off (--insecure): use it only for your own "
+               "server's self-signed certificate.", err=True)
 
 
 def parse_timeout(value) -> tuple:

@@ -90,8 +90,7 @@ def rates_of(cfg: config_module.Config) -> Rates:
     setting = cfg.setting("rates.default")
     if setting is not None and setting.layer.kind == "flag":
         return Rates(default=default)  # --rate is one rate for everyone
-    by_identity = {key: cfg.parsed(f"rates.{key}", rate)
-                   for key in cfg.table("rates") if key != "default"}
+    by_identity = {key: cfg.parsed(f"rates.{key}", rate) for key in cfg.table("rates") if key != "default"}
     return Rates(default=default, by_identity=by_identity)
 
 
@@ -246,8 +245,7 @@ def _several(repos: Tuple[Repository, ...], cfg: config_module.Config, first: Se
     parts = []
     for index, repo in enumerate(repos):
         own = cfg if index == 0 else config_module.load(repo.top, flags=selection_flags(params))
-        selection = first if index == 0 else \
-            _selection(own, params, first.tz, first.since, first.until)
+        selection = first if index == 0 else _selection(own, params, first.tz, first.since, first.until)
         part = _built(selection, read_markers, repo, bool(own.get("all")), authors, first.since, selection.exclude)
         part.warnings += _rate_key_warnings(part, own, repo, authors)
         parts.append((repo.name, part))

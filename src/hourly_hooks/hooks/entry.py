@@ -155,8 +155,7 @@ def _two_events_text(events: list, lines: list, kept: list) -> str:
             f"One commit is one clock event.")
 
 
-def _last_before_this_commit(repo, identity: str, authored: int, tz: int, path: str, kind=None,
-                             prefetched=None):
+def _last_before_this_commit(repo, identity: str, authored: int, tz: int, path: str, kind=None, prefetched=None):
     """(the identity's last marker, not counting HEAD when this commit is its --amend; the kind).
 
     kind: what git said through prepare-commit-msg (AMEND, NEW), or None.
