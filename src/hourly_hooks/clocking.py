@@ -41,12 +41,12 @@ def record(kind: str, note: str, ago, at) -> List[str]:
         offset = _offset(ago, at, authored, tz)  # --at names a time: one second more to reach back to it
     problem = clockrules.check(kind, authored, int(offset.total_seconds()), last, tz=tz,
                                earlier=lambda: history.marker_before(repo, identity, last))
+    message = markers.format_marker(kind, offset, note)
     if problem:
         raise Rejected(f"not clocking {kind}.\n" + problem.text(
-            ["or record it anyway: git commit --allow-empty --no-verify -m "
-             f"\"{markers.format_marker(kind, offset, note)}\""]))
-    message = markers.format_marker(kind, offset, note)
-    staged = _staged_count(repo)
+            [f"or record it anyway: git commit --allow-empty --no-verify -m \"{message}\""]))
+    code, out, _ = run_git(["diff", "--cached", "--name-only", "-z"], repo.cwd)
+    staged = len([path for path in out.split(b"\0") if path]) if code == 0 else 0
     sha = _commit(repo, message, authored, tz)
     effective = authored - int(offset.total_seconds())
     what = f"with {staged} staged file(s)" if staged else "empty commit"
@@ -90,11 +90,6 @@ def _check_note(note: str) -> str:
     if re.match(r"[Tt][-+]", note):
         raise UsageError(f"the note {note!r} would read as an offset; use --ago / --at for offsets")
     return note
-
-
-def _staged_count(repo) -> int:
-    code, out, _ = run_git(["diff", "--cached", "--name-only", "-z"], repo.cwd)
-    return len([p for p in out.split(b"\0") if p]) if code == 0 else 0
 
 
 def _commit(repo, message: str, authored: int, tz: int) -> str:

@@ -61,9 +61,9 @@ def build(path: Path) -> None:
     repo = Repo.init(path)
     (path / ".hourly.toml").write_text(CONFIG)
     work = path / "notes.txt"
-    for number, ((name, email, offset), local, message) in enumerate(
-            sorted(WEEK, key=_utc_key)):
-        stamp = _utc_key(((name, email, offset), local, message))
+    for number, event in enumerate(sorted(WEEK, key=_utc_key)):
+        (name, email, _), _, message = event
+        stamp = _utc_key(event)
         if not message.startswith("clock"):
             work.write_text(f"change {number}\n")
             repo.index.add([str(work)])

@@ -29,11 +29,8 @@ class HourlyError(Exception):
 
     def __init__(self, message: str, hint: str | None = None):
         super().__init__(message)
-        self.message = message
+        self.message = message  # str(error) is the message too (Exception's own __str__)
         self.hint = hint
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class Rejected(HourlyError):
@@ -61,9 +58,21 @@ class ConfigError(HourlyError):
 
 
 class BTCPayError(HourlyError):
-    """The BTCPay Server refused the request or could not be reached."""
+    """The BTCPay Server refused the request or could not be reached.
+
+    `maybe_created`: a create that may have happened (read by the billing protocol's ledger).
+    `answered`: the server did answer (an error, or a body this tool cannot read), so asking it
+    again by order id settles the question; without an answer the create may still be running
+    on the server, and only time settles it. `status`: the HTTP status of an error answer, and
+    `has_body`: whether the answer carried a body.
+    """
 
     exit_code = 5
+
+    def __init__(self, message: str, hint: str | None = None, *, maybe_created: bool = False,
+                 answered: bool = False, status: int | None = None, has_body: bool = True):
+        super().__init__(message, hint)
+        self.maybe_created, self.answered, self.status, self.has_body = maybe_created, answered, status, has_body
 
 
 class NothingToBill(HourlyError):

@@ -38,15 +38,10 @@ def silence_stdout() -> None:
 DEFAULT_PAGER = "less -FRX"
 
 
-def pager_command(environ=None) -> str:
+def pager_command() -> str:
     """The pager to run, or "" for none."""
-    environ = os.environ if environ is None else environ
-    for name in ("HOURLY_PAGER", "PAGER"):
-        if name in environ:
-            command = environ[name].strip()
-            break
-    else:
-        command = DEFAULT_PAGER
+    command = next((os.environ[name].strip() for name in ("HOURLY_PAGER", "PAGER") if name in os.environ),
+                   DEFAULT_PAGER)
     return "" if command in ("", "cat") else command
 
 

@@ -57,19 +57,14 @@ def _mapped(key: str, top) -> Optional[str]:
     return f".mailmap maps it to {mapped}: write the key as '{target}'."
 
 
-def _spellings(people: Set[Tuple[str, str]]) -> List[str]:
-    return sorted({text for name, email in people for text in (email, name, f"{name} <{email}>")})
-
-
 def _near(key: str, people: Set[Tuple[str, str]]) -> Optional[str]:
     """A spelling read that is a slip of the key: one or two characters off (a sixth of it
     at most), in any case. Not difflib's ratio: two emails at one domain look alike to it."""
     wanted = key.lower()
     allowed = min(2, len(wanted) // 6)
-    for text in _spellings(people):
-        if _edits(wanted, text.lower(), allowed) <= allowed:
-            return f"did you mean '{text}'?"
-    return None
+    spellings = sorted({text for name, email in people for text in (email, name, f"{name} <{email}>")})
+    near = next((text for text in spellings if _edits(wanted, text.lower(), allowed) <= allowed), None)
+    return f"did you mean '{near}'?" if near is not None else None
 
 
 def _edits(a: str, b: str, limit: int) -> int:

@@ -28,12 +28,10 @@ def status_report(tz_name, load_timesheet) -> dict:
     name, email, now, _ = author_ident(repo.cwd)
     identity = repo.canonical_email(name, email)
     last = history.last_marker(repo, identity) if repo.head else None
-    report = {"version": JSON_VERSION, "identity": identity, "state": last.kind if last else "out", "since": None,
-              "seconds": None, "commit": last.sha if last else None,
+    report = {"version": JSON_VERSION, "identity": identity, "state": last.kind if last else "out",
+              "since": last.effective.isoformat() if last else None,
+              "seconds": max(0, now - last.effective_epoch) if last else None, "commit": last.sha if last else None,
               "hook": hookinstall.status(repo.top), "budget": None}
-    if last is not None:
-        report["since"] = last.effective.isoformat()
-        report["seconds"] = max(0, now - last.effective_epoch)
     if not repo.head:
         report.update(today=total([], None, 0), week=total([], None, 0), anomalies=[])
         return report
@@ -100,13 +98,10 @@ def status_lines(report: dict) -> list:
         when = markers.format_time(datetime.fromisoformat(report["since"]))
         lines = [f"Clocked {report['state']} since {when} "
                  f"({duration(report['seconds'])} ago, commit {report['commit'][:7]})."]
-    for label in ("today", "week"):
+    for label, title in (("today", "Today"), ("week", "This week")):
         total = report[label]
-        running = f", {duration(total['running_seconds'])} of it running" \
-            if total["running_seconds"] else ""
-        title = "Today" if label == "today" else "This week"
-        lines.append(f"{title}: {duration(total['seconds'])} "
-                     f"({total['hours']} h{running}).")
+        running = f", {duration(total['running_seconds'])} of it running" if total["running_seconds"] else ""
+        lines.append(f"{title}: {duration(total['seconds'])} ({total['hours']} h{running}).")
     if report.get("budget"):
         lines.append(budget.describe(report["budget"]))
     if report["anomalies"]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING, Any, Iterable, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Tuple
 
 if TYPE_CHECKING:  # pragma: no cover
     from hourly_hooks.config import Config, Layer
@@ -91,11 +91,13 @@ def notice(setting: Any) -> str:
 
 
 def _places(key: str, repo_file: str) -> str:
+    from pathlib import Path
+
     from hourly_hooks import config as config_module
 
     name = key.partition(".")[2]
     places = [f"your user file {_home(config_module.user_file())} [btcpay]"]
-    local = config_module.local_file(_top_of(repo_file))
+    local = config_module.local_file(Path(repo_file).parent)
     if local is not None:
         places.append(f"this clone's {_home(local)}")
     spec = config_module.KEYS[key]
@@ -103,11 +105,6 @@ def _places(key: str, repo_file: str) -> str:
         places.append(spec.env)
     places.append(_FLAG.get(key, f"-c {key}={'true' if name == 'insecure' else 'VALUE'}"))
     return ", ".join(places[:-1]) + " or " + places[-1]
-
-
-def _top_of(repo_file: str):
-    from pathlib import Path
-    return Path(repo_file).parent
 
 
 def _home(path) -> str:
@@ -139,7 +136,8 @@ def money_rows(sheet: Any, origins: Mapping[str, str]) -> List[Tuple[str, str]]:
     the preview shows their origin before the user confirms."""
     rates = sheet.selection.rates
     rows = []
-    for rate in _distinct(line.rate for line in sheet.lines if line.rate is not None):
+    # Each Rate object once, in the order used (the same object, not an equal one: see _rate_key).
+    for rate in {id(line.rate): line.rate for line in sheet.lines if line.rate is not None}.values():
         key = _rate_key(rates, rate)
         whom = f" for {key[len('rates.'):]}" if key != "rates.default" else ""
         rows.append(("Rate", f"{rate}{whom} ({origins.get(key, 'default')})"))
@@ -151,20 +149,10 @@ def money_rows(sheet: Any, origins: Mapping[str, str]) -> List[Tuple[str, str]]:
     return rows + [("Rounding", f"{rounding} ({', '.join(where)})")]
 
 
-def _distinct(items: Iterable[Any]) -> List[Any]:
-    seen: List[Any] = []
-    for item in items:
-        if not any(item is other for other in seen):
-            seen.append(item)
-    return seen
-
-
 def _rate_key(rates: Any, rate: Any) -> str:
     """The configuration key a Rate object was read from (the same object, not an equal one)."""
-    for name, candidate in rates.by_identity.items():
-        if candidate is rate:
-            return f"rates.{name}"
-    return "rates.default"
+    return next((f"rates.{name}" for name, candidate in rates.by_identity.items() if candidate is rate),
+                "rates.default")
 
 
 # ---------------------------------------------------------------- host URLs

@@ -232,10 +232,9 @@ def _recomputed(data: Mapping, repos: Sequence[Repository], read_from: List[List
         skip = set(left_out)
         sheet = Timesheet(selection, lines=[line for line in sheet.lines if line.session.clock_in.sha not in skip])
     raw: Dict[str, str] = {}
-    shas = {c.sha for line in sheet.lines for c in (line.session.clock_in, line.session.clock_out) if c}
     if any(r.get("mailmap") != "none" for r in data.get("repos", ()) if isinstance(r, Mapping)):
-        for repo in repos:
-            raw.update(raw_emails(repo.top, shas - set(raw)))
+        raw = raw_emails(repos, {c.sha for line in sheet.lines for c in (line.session.clock_in,
+                                                                         line.session.clock_out) if c})
     return manifests.build(sheet, manifests.source_like(data, raw), left_out)
 
 

@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Dict, Iterable, List, Mapping, Optional, Protocol, Tuple
+from typing import Dict, List, Mapping, Optional, Protocol, Tuple
 
 from hourly_hooks.errors import ConfigError, UsageError
 
@@ -28,6 +28,7 @@ OPEN, PAYING, PAID, PAID_LATE, PARTLY_PAID, VOID = "open", "paying", "paid", "pa
 # read back what any clone billed: legacy filters GET /invoices by itemCode,
 # Greenfield's textSearch matches search terms (itemCode is one) by prefix.
 ITEM_CODE = "hourly-hooks"
+PAGE = 100  # invoices asked for per page when reading them back
 METADATA_KEY = "hourlyHooks"     # inside metadata.posData (legacy: the posData JSON string)
 
 # Permissions a Greenfield key needs: create, and view so that "never twice"
@@ -69,22 +70,9 @@ def state_of(status: str, additional: Optional[str] = None) -> str:
     Raises KeyError for a status this tool does not know.
     """
     status = status.lower()
-    additional = (additional or "none").lower()
-    if status == "new":
-        return OPEN
-    if status == "processing":
-        return PAYING
-    if status == "settled":
-        return PAID
     if status == "expired":
-        if additional == "paidlate":
-            return PAID_LATE
-        if additional == "paidpartial":
-            return PARTLY_PAID
-        return VOID
-    if status == "invalid":
-        return VOID
-    raise KeyError(status)
+        return {"paidlate": PAID_LATE, "paidpartial": PARTLY_PAID}.get((additional or "").lower(), VOID)
+    return {"new": OPEN, "processing": PAYING, "settled": PAID, "invalid": VOID}[status]
 
 
 @dataclass(frozen=True)
@@ -113,7 +101,8 @@ class InvoiceRequest:
     @property
     def amount_text(self) -> str:
         """Fixed point in the currency's minor unit: never an exponent (4.2E-7)."""
-        return fixed_amount(self.amount, self.currency)
+        from hourly_hooks.core import money
+        return format(self.amount.quantize(money.quantum(self.currency)), "f")
 
     def hourly_data(self) -> dict:
         """What the invoice carries about the time it bills (read back by `time_from`).
@@ -131,16 +120,8 @@ class InvoiceRequest:
         return data
 
     def search_terms(self) -> List[str]:
-        return [ITEM_CODE] + [identity_term(identity) for identity in sorted(self.time)]
-
-
-def identity_term(identity: str) -> str:
-    return f"{ITEM_CODE}-{hashlib.sha256(identity.encode('utf-8')).hexdigest()[:16]}"
-
-
-def fixed_amount(amount: Decimal, currency: str) -> str:
-    from hourly_hooks.core import money
-    return format(amount.quantize(money.quantum(currency)), "f")
+        return [ITEM_CODE] + [f"{ITEM_CODE}-{hashlib.sha256(identity.encode('utf-8')).hexdigest()[:16]}"
+                              for identity in sorted(self.time)]
 
 
 def _ranges_data(time: TimeRanges) -> dict:
@@ -166,12 +147,7 @@ def time_from(pos_data) -> Tuple[Ranges, Optional[str], Ranges]:
 
     Tolerant: an invoice someone else made, or edited, is not an hourly one.
     """
-    if isinstance(pos_data, str):
-        try:
-            pos_data = json.loads(pos_data)
-        except ValueError:
-            return {}, None, {}
-    data = pos_data.get(METADATA_KEY) if isinstance(pos_data, dict) else None
+    data = _hourly_part(pos_data)
     if not isinstance(data, dict) or not isinstance(data.get("time"), dict):
         return {}, None, {}
     try:
@@ -185,14 +161,19 @@ def time_from(pos_data) -> Tuple[Ranges, Optional[str], Ranges]:
 
 def timesheet_from(pos_data) -> Optional[dict]:
     """The compact manifest an invoice's posData carries (v3), or None."""
+    data = _hourly_part(pos_data)
+    sheet = data.get("timesheet") if isinstance(data, dict) else None
+    return sheet if isinstance(sheet, dict) else None
+
+
+def _hourly_part(pos_data):
+    """What hourly put in an invoice's posData (a dict, or the legacy API's JSON string)."""
     if isinstance(pos_data, str):
         try:
             pos_data = json.loads(pos_data)
         except ValueError:
             return None
-    data = pos_data.get(METADATA_KEY) if isinstance(pos_data, dict) else None
-    sheet = data.get("timesheet") if isinstance(data, dict) else None
-    return sheet if isinstance(sheet, dict) else None
+    return pos_data.get(METADATA_KEY) if isinstance(pos_data, dict) else None
 
 
 def _parse_ranges(value: dict) -> Ranges:
@@ -242,6 +223,18 @@ class Invoice:
         }
 
 
+def invoice_from(*, status: str, raw_status: str, pos_data, created, expires, per_second: int,
+                 **fields) -> Invoice:
+    """An Invoice from either API's answer: the time it bills from posData, its moments (the
+    legacy API counts milliseconds: per_second=1000), and why a void one ended."""
+    time, hours, authors = time_from(pos_data)
+    raw = raw_status.lower()
+    return Invoice(status=status, time=time, hours=hours, authors=authors, timesheet=timesheet_from(pos_data),
+                   created=datetime.fromtimestamp(int(created) / per_second, timezone.utc) if created else None,
+                   expires=moment_of(expires, per_second),
+                   ended=raw if status == VOID and raw in ("expired", "invalid") else None, **fields)
+
+
 @dataclass
 class CheckResult:
     """`hourly btcpay check`: facts to show, and problems that make it fail."""
@@ -257,18 +250,14 @@ class Backend(Protocol):
     def find(self, order_id: str) -> List[Invoice]: ...
     def hourly_invoices(self) -> List[Invoice]:
         """Every invoice of the store that carries hourly time (see ITEM_CODE)."""
-        ...
     def create(self, request: InvoiceRequest) -> Invoice: ...
     def get(self, invoice_id: str) -> Invoice:
         """The invoice; a BTCPayError with `status` 404 when the server has no such invoice."""
-        ...
     def mark_invalid(self, invoice_id: str) -> Invoice:
         """Mark an invoice Invalid (Greenfield); NotImplementedError where the API cannot."""
-        ...
     def check(self) -> CheckResult: ...
     def describe(self, request: InvoiceRequest) -> dict:
         """The exact request `create` would send, secrets masked (for --dry-run)."""
-        ...
 
 
 @dataclass
@@ -326,32 +315,20 @@ def settings_from(table: Optional[Mapping] = None, env: Optional[Mapping[str, st
         raise UsageError("--pem takes a file path, not the key itself: the process list would show it.",
                          hint="Use --pem PATH, --pem - (the key on stdin), BTCPAYSERVER_PEM, "
                               f"or `pem` under [btcpay] in {config_module.user_file()}.")
-    if isinstance(table, config_module.Table):
-        resolved = table.config
-    else:
-        resolved = config_module.resolve(table=("btcpay", table or {}), environ=env)
+    resolved = table.config if isinstance(table, config_module.Table) else \
+        config_module.resolve(table=("btcpay", table or {}), environ=env)
     if isinstance(flags.get("payment_methods"), str):  # --payment-methods onchain,lightning
         flags["payment_methods"] = tuple(p.strip() for p in flags["payment_methods"].split(",") if p.strip())
     cfg = resolved.with_flags({FLAG_KEYS[name]: value for name, value in flags.items()})
 
-    def text(key: str) -> Optional[str]:
-        value = cfg.get(f"btcpay.{key}")
-        return None if value in (None, "") else str(value)
-
+    texts = {key: cfg.get(f"btcpay.{key}") for key in ("backend", "host", "store_id", "api_key", "merchant_token",
+                                                       "buyer_email", "buyer_name", "notification_url", "redirect_url")}
     return BTCPaySettings(
-        backend=text("backend"),
-        host=text("host"),
-        store_id=text("store_id"),
-        api_key=text("api_key"),
-        merchant_token=text("merchant_token"),
+        **{key: None if value in (None, "") else str(value) for key, value in texts.items()},
         pem=_pem_source(cfg.setting("btcpay.pem"), repo_root),
         repo_root=repo_root,
         insecure=bool(cfg.get("btcpay.insecure")),
         timeout=cfg.get("btcpay.timeout"),
-        buyer_email=text("buyer_email"),
-        buyer_name=text("buyer_name"),
-        notification_url=text("notification_url"),
-        redirect_url=text("redirect_url"),
         payment_methods=cfg.parsed("btcpay.payment_methods", normalize_payment_methods),
         expires=cfg.parsed("btcpay.expires", _minutes),
         origins=_money_origins(cfg),
@@ -373,10 +350,8 @@ def choose_backend(settings: BTCPaySettings) -> str:
         return "greenfield"  # BTCPay's current API wins when both are set up
     if settings.merchant_token:
         return "legacy"
-    raise ConfigError(
-        "No BTCPay credentials: set BTCPAYSERVER_API_KEY and BTCPAYSERVER_STORE_ID (Greenfield), "
-        "or pair a key with `hourly btcpay pair CODE` and set BTCPAYSERVER_MERCHANT (legacy).",
-    )
+    raise ConfigError("No BTCPay credentials: set BTCPAYSERVER_API_KEY and BTCPAYSERVER_STORE_ID (Greenfield), "
+                      "or pair a key with `hourly btcpay pair CODE` and set BTCPAYSERVER_MERCHANT (legacy).")
 
 
 def backend_from(settings: BTCPaySettings) -> Backend:
@@ -405,18 +380,11 @@ def normalize_payment_methods(value) -> Tuple[str, ...]:
     """Config spellings ("onchain", "lightning", "BTC-LN", ...) to BTCPay 2.x ids."""
     if value in (None, ""):
         return ()
-    items: Iterable = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, (list, tuple)) and not isinstance(value, str):
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)):
         raise ConfigError("btcpay.payment_methods must be a list such as [\"onchain\", \"lightning\"].")
-    out = []
-    for item in items:
-        text = str(item).strip()
-        if not text:
-            continue
-        method = _METHOD_ALIASES.get(text.lower(), text.upper())
-        if method not in out:
-            out.append(method)
-    return tuple(out)
+    texts = (str(item).strip() for item in items)
+    return tuple(dict.fromkeys(_METHOD_ALIASES.get(text.lower(), text.upper()) for text in texts if text))
 
 
 def _pem_source(setting, repo_root) -> Optional[str]:

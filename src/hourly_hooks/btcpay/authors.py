@@ -12,39 +12,17 @@ the session's (see `held_ranges`).
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import Dict, FrozenSet, Iterable, List, Mapping, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, Tuple
 
-from hourly_hooks.git.run import run_git
+from hourly_hooks.git import commits
 
 Ranges = Tuple[Tuple[int, int], ...]
 # clock-in or clock-out SHA -> (raw author name, raw author email folded)
 RawAuthors = Mapping[str, Tuple[str, str]]
 
-_CHUNK = 400  # SHAs per git call: well under any command-line limit
-
-
 def raw_authors(repos: Iterable, lines) -> Dict[str, Tuple[str, str]]:
     """(name, email) as recorded, before .mailmap, of every marker commit of `lines`."""
-    shas = sorted({commit.sha for line in lines for commit in _commits(line.session)})
-    found: Dict[str, Tuple[str, str]] = {}
-    for repo in repos:
-        wanted = [sha for sha in shas if sha not in found]
-        for start in range(0, len(wanted), _CHUNK):
-            found.update(_ask(repo.top, wanted[start:start + _CHUNK]))
-    return found
-
-
-def _ask(cwd, shas: List[str]) -> Dict[str, Tuple[str, str]]:
-    # %an/%ae ignore .mailmap (%aN/%aE apply it); --ignore-missing: another repository's SHAs.
-    code, out, _ = run_git(["log", "--no-walk=unsorted", "--ignore-missing", "--no-use-mailmap",
-                            "--format=%H%x00%an%x00%ae", *shas], cwd)
-    result = {}
-    if code == 0:
-        for row in out.decode("utf-8", "replace").splitlines():
-            parts = row.split("\0")
-            if len(parts) == 3:
-                result[parts[0]] = (parts[1], parts[2].lower())
-    return result
+    return commits.raw_authors(repos, {commit.sha for line in lines for commit in _commits(line.session)})
 
 
 def _commits(session) -> list:
@@ -68,14 +46,18 @@ def aliases_of(session, raw: RawAuthors) -> FrozenSet[str]:
     return frozenset(names)
 
 
-def authors_of_lines(lines, raw: RawAuthors) -> Dict[str, Ranges]:
-    """raw email -> sorted (start, end) of each line's session: what an invoice's `authors` holds."""
+def span(session) -> Tuple[int, int]:
+    return int(session.start.timestamp()), int(session.end.timestamp())
+
+
+def ranges_of(lines, keys: Callable[[Any], Iterable[str]]) -> Dict[str, Ranges]:
+    """key -> sorted spans of the lines' sessions, each under every key `keys(session)` gives: what an
+    invoice bills (keys: the identity) or its `authors` holds (keys: the raw emails, emails_of)."""
     time: Dict[str, List[Tuple[int, int]]] = {}
     for line in lines:
-        session = line.session
-        for email in emails_of(session, raw):
-            time.setdefault(email, []).append((int(session.start.timestamp()), int(session.end.timestamp())))
-    return {email: tuple(sorted(ranges)) for email, ranges in time.items()}
+        for key in keys(line.session):
+            time.setdefault(key, []).append(span(line.session))
+    return {key: tuple(sorted(ranges)) for key, ranges in time.items()}
 
 
 def held_ranges(holder, session, span: Tuple[int, int], raw: RawAuthors) -> List[Tuple[int, int]]:
@@ -106,7 +88,7 @@ def touching(lines, holders) -> list:
     shas = {sha for h in holders for sha in h.shas}
     result = []
     for line in lines:
-        start, end = int(line.session.start.timestamp()), int(line.session.end.timestamp())
+        start, end = span(line.session)
         index = bisect_right(starts, end) - 1
         if line.session.clock_in.sha in shas or (index >= 0 and merged[index][1] >= start):
             result.append(line)
@@ -115,8 +97,5 @@ def touching(lines, holders) -> list:
 
 def overlapping(a: Mapping[str, Ranges], b: Mapping[str, Ranges]) -> bool:
     """Whether two {key: ranges} share a key with overlapping time."""
-    for key in set(a) & set(b):
-        for start, end in a[key]:
-            if any(s < end and e > start or (s == start and e == end) for s, e in b[key]):
-                return True
-    return False
+    return any(s < end and e > start or (s == start and e == end)
+               for key in set(a) & set(b) for start, end in a[key] for s, e in b[key])

@@ -27,7 +27,7 @@ from typing import Callable, Dict, FrozenSet, List, Mapping, Optional, Protocol,
 from hourly_hooks.btcpay import (PARTLY_PAID, VOID, Backend, BTCPaySettings, Invoice, InvoiceRequest,
                                  order_id_for)
 from hourly_hooks.btcpay import duplicates
-from hourly_hooks.btcpay.authors import RawAuthors, authors_of_lines, held_ranges
+from hourly_hooks.btcpay.authors import RawAuthors, emails_of, held_ranges, ranges_of, span
 from hourly_hooks.core.manifest import DIGEST_KEY, compact, short
 from hourly_hooks.btcpay.ledger import (VOID_STATUSES, Ledger, LedgerError, Order, same_server, server_of,
                                         time_json, time_of)
@@ -65,16 +65,9 @@ class Split:
     waiting: list = field(default_factory=list)            # (line, Holder): held by a pending create
 
 
-def span(session) -> Tuple[int, int]:
-    return int(session.start.timestamp()), int(session.end.timestamp())
-
-
 def time_of_lines(lines) -> Dict[str, Ranges]:
     """identity -> sorted (start, end) of each line's session: what an invoice bills."""
-    time: Dict[str, List[Tuple[int, int]]] = {}
-    for line in lines:
-        time.setdefault(line.session.identity, []).append(span(line.session))
-    return {identity: tuple(sorted(ranges)) for identity, ranges in time.items()}
+    return ranges_of(lines, lambda session: (session.identity,))
 
 
 def _overlaps(start: int, end: int, ranges: Sequence[Tuple[int, int]]) -> List[Tuple[int, int]]:
@@ -84,13 +77,10 @@ def _overlaps(start: int, end: int, ranges: Sequence[Tuple[int, int]]) -> List[T
 
 
 def _covered_seconds(parts: List[Tuple[int, int]]) -> int:
-    total, reach = 0, None
+    total, reach = 0, min(parts)[0] if parts else 0  # reach: where the time counted so far ends
     for a, b in sorted(parts):
-        if reach is not None and a < reach:
-            a = reach
-        if b > a:
-            total += b - a
-        reach = b if reach is None else max(reach, b)
+        total += max(0, b - max(a, reach))
+        reach = max(reach, b)
     return total
 
 
@@ -161,9 +151,6 @@ def build_request(sheet, settings: BTCPaySettings, raw: RawAuthors = {},
                   manifest: Optional[dict] = None) -> InvoiceRequest:
     """The invoice of sheet. With the bill's manifest, the description names the timesheet's
     number and posData carries the manifest (compact), so invoice and timesheet point at each other."""
-    tz = sheet.selection.tz
-    start = sheet.start.astimezone(tz).isoformat(timespec="seconds")
-    end = sheet.end.astimezone(tz).isoformat(timespec="seconds")
     time = time_of_lines(sheet.lines)
     number = f", timesheet {short(manifest[DIGEST_KEY])}" if manifest else ""
     return InvoiceRequest(
@@ -172,7 +159,8 @@ def build_request(sheet, settings: BTCPaySettings, raw: RawAuthors = {},
         # The order id stays the hash of the time billed: the same time must find the same
         # invoice from any clone, whatever HEAD is (the manifest names HEAD; its digest moves).
         order_id=order_id_for(time),
-        item_desc=f"{sheet.hours} hours worked from {start} to {end}{number}",
+        item_desc=f"{sheet.hours} hours worked from {_when(sheet.start, sheet.selection.tz)} to "
+                  f"{_when(sheet.end, sheet.selection.tz)}{number}",
         buyer_email=settings.buyer_email,
         buyer_name=settings.buyer_name,
         notification_url=settings.notification_url,
@@ -181,7 +169,7 @@ def build_request(sheet, settings: BTCPaySettings, raw: RawAuthors = {},
         time=time,
         hours=str(sheet.hours),
         expires_minutes=settings.expires,
-        authors=authors_of_lines(sheet.lines, raw),
+        authors=ranges_of(sheet.lines, lambda session: emails_of(session, raw)),
         timesheet=compact(manifest) if manifest else None,
     )
 
@@ -206,13 +194,6 @@ def ledger_holders(orders: Dict[str, Order], skip: FrozenSet[str] = frozenset())
                                   authors=time_of(record.get("authors")) or authors))
     return holders
 
-
-_ledger_holders = ledger_holders
-
-
-def _holder_of(invoice: Invoice) -> Holder:
-    return Holder(invoice.id, invoice.status, {k: tuple(v) for k, v in invoice.time.items()},
-                  url=invoice.url, invoice=invoice, authors=dict(invoice.authors))
 
 
 def _remember(ledger: Ledger, invoice: Invoice, backend, orders: Dict[str, Order]) -> None:
@@ -276,23 +257,17 @@ def known_time(ledger: Ledger, backend: Backend, *, write: bool = True) -> Known
                 notes.append(f"Note: invoice {invoice_id} (order {order.order_id}) is not on the server "
                              f"{backend.host}: the time it held is released.")
                 if write:
-                    ledger.append({"event": "status", "order_id": order.order_id, "invoice_id": invoice_id,
-                                   "status": VOID, "missing": True, **server_of(backend)})
+                    ledger.released(order.order_id, invoice_id, backend)
                 record["status"] = VOID
                 continue
             if write and current.status != record.get("status"):
                 ledger.status(order.order_id, current, backend)
             record["status"] = current.status
-    holders = [_holder_of(inv) for inv in server.values() if inv.status != VOID]
-    holders += _ledger_holders(orders, frozenset(server))
+    holders = [Holder(inv.id, inv.status, {k: tuple(v) for k, v in inv.time.items()}, url=inv.url, invoice=inv,
+                      authors=dict(inv.authors)) for inv in server.values() if inv.status != VOID]
+    holders += ledger_holders(orders, frozenset(server))
     unresolved = [order for order in orders.values() if order.unsettled]
     return Known(holders, server, unresolved, notes)
-
-
-def _ledger_only(ledger: Ledger) -> Known:
-    orders = ledger.orders()
-    return Known(_ledger_holders(orders, frozenset()), {},
-                 [order for order in orders.values() if order.unsettled])
 
 
 # ---------------------------------------------------------------- the protocol
@@ -303,11 +278,9 @@ class UI(Protocol):
     def line(self, text: str = "") -> None: ...
     def confirm(self, question: str) -> None:
         """Return when the user agrees; raise Rejected otherwise."""
-        ...
     def document(self, document: dict, human_title: str) -> None: ...
     def invoice(self, invoice: Invoice, existing: bool, raced: bool = False) -> None:
         """Show the invoice to pay; `raced`: this run's own was a same-moment duplicate, now invalid."""
-        ...
     def nothing_left(self, rows: List[dict]) -> None: ...
 
 
@@ -338,7 +311,8 @@ def invoice(sheet, settings: BTCPaySettings, ledger: Ledger, ui: UI, *, who: str
         except BTCPayError as error:
             ui.line(f"Warning: the server was not asked what is billed already ({error.message}); "
                     "this preview knows only this repository's ledger.")
-            known = _ledger_only(ledger)
+            orders = ledger.orders()
+            known = Known(ledger_holders(orders), {}, [order for order in orders.values() if order.unsettled])
     else:
         known = known_time(ledger, backend)
     for note in known.notes:
@@ -373,16 +347,16 @@ def invoice(sheet, settings: BTCPaySettings, ledger: Ledger, ui: UI, *, who: str
             _remember(ledger, live[0], backend, ledger.orders())
             ui.invoice(live[0], existing=True)
             return live[0]
-        again = split(bill.lines, _ledger_holders(ledger.orders(), frozenset(known.server) | frozenset(replace)), raw)
+        again = split(bill.lines, ledger_holders(ledger.orders(), frozenset(known.server) | frozenset(replace)), raw)
         if again.waiting or again.covered or again.partial:
             raise Rejected("Another run billed some of this time meanwhile; nothing was created: run again.")
         ledger.pending(request.order_id, **_ledger_details(request, bill, backend))
         try:
             created = backend.create(request)
         except BTCPayError as error:
-            if not getattr(error, "maybe_created", False):
+            if not error.maybe_created:
                 ledger.failed(request.order_id, error.message)
-            elif getattr(error, "answered", False):
+            elif error.answered:
                 ledger.unclear(request.order_id, error.message)
             raise
         created = duplicates.confirm_created(backend, ledger, request.order_id, created)
@@ -441,21 +415,19 @@ def _nothing_left(parts: Split, ui: UI, tz) -> None:
             return None
     ui.line("Nothing left to bill: every session in the period is already on an invoice.")
     _left_out(ui, parts, tz)
-    ui.nothing_left([{"session_start": _when(line.session.start, tz), "session_end": _when(line.session.end, tz),
-                      "invoice": holder.ref, "status": holder.status} for line, holder in parts.covered]
-                    + [{"session_start": _when(line.session.start, tz), "session_end": _when(line.session.end, tz),
-                        "invoice": None, "status": "anomaly", "overlaps": [h.ref for h in hs]}
+
+    def row(line, **fields) -> dict:
+        return {"session_start": _when(line.session.start, tz), "session_end": _when(line.session.end, tz), **fields}
+    ui.nothing_left([row(line, invoice=holder.ref, status=holder.status) for line, holder in parts.covered]
+                    + [row(line, invoice=None, status="anomaly", overlaps=[h.ref for h in hs])
                        for line, hs in parts.partial])
-    return None
 
 
 def _preview(ui: UI, request: InvoiceRequest, sheet, backend, settings: BTCPaySettings) -> None:
     from hourly_hooks import trust
     buyer = " ".join(filter(None, [request.buyer_name,
                                    f"<{request.buyer_email}>" if request.buyer_email else None]))
-    expiry = "(the store's)"
-    if request.expires_minutes:
-        expiry = f"{request.expires_minutes} minutes"
+    expiry = f"{request.expires_minutes} minutes" if request.expires_minutes else "(the store's)"
     rows = [
         ("Amount", f"{request.amount_text} {request.currency}"),
         *trust.money_rows(sheet, settings.origins),  # a rate a cloned repository set is seen here
@@ -489,9 +461,7 @@ def _credentials(backend, settings: BTCPaySettings) -> str:
 
 def _ledger_details(request: InvoiceRequest, sheet, backend) -> dict:
     return {
-        "backend": backend.name,
-        "host": backend.host,
-        "store_id": getattr(backend, "store_id", None),
+        **server_of(backend),
         "amount": request.amount_text,
         "currency": request.currency,
         "hours": str(sheet.hours),

@@ -36,7 +36,7 @@ def confirm(backend, invoice_id: str) -> Optional[Invoice]:
     try:
         return backend.get(invoice_id)
     except BTCPayError as error:
-        if getattr(error, "status", None) == 404:
+        if error.status == 404:
             return None
         raise
 
@@ -61,9 +61,7 @@ def confirm_created(backend, ledger, order_id: str, created: Invoice) -> Invoice
 
 def same_time(a, b) -> bool:
     """Whether two invoices (or ledger records as Invoice-like) bill some of the same time."""
-    if a.authors and b.authors:
-        return overlapping(a.authors, b.authors)
-    return overlapping(a.time, b.time)
+    return overlapping(a.authors, b.authors) if a.authors and b.authors else overlapping(a.time, b.time)
 
 
 def race_key(invoice: Invoice, rank: int) -> Tuple:
@@ -110,12 +108,11 @@ def settle_race(backend, ledger, order_id: str, created: Invoice, ui) -> Invoice
 def _by_hand(created: Invoice, winner: Invoice, error: Exception) -> BTCPayError:
     why = "the legacy API cannot mark an invoice" if isinstance(error, NotImplementedError) else \
         f"marking it Invalid failed: {getattr(error, 'message', error)}"
-    failure = BTCPayError(
+    return BTCPayError(
         f"Duplicate invoice: this run created {created.id} ({created.url}) for time that {winner.id} "
         f"({winner.url}), created a moment earlier by another run, already bills. Mark {created.id} Invalid "
         f"by hand in BTCPay (Invoices, {created.id}, Mark as invalid); {winner.id} is the one to pay ({why}).",
         hint=f"With {MODIFY_PERMISSION} on a Greenfield API key, hourly marks such a duplicate itself.")
-    return failure
 
 
 # ------------------------------------------------------- flags in listings and reports

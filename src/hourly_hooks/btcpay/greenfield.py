@@ -8,24 +8,20 @@ strings made from Decimal and come back parsed as Decimal.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from decimal import Decimal
 from typing import List, Optional
 from urllib.parse import quote
 
 import requests
 
-from hourly_hooks.btcpay import (VOID, moment_of, ITEM_CODE, METADATA_KEY, MODIFY_PERMISSION, REQUIRED_PERMISSIONS, BTCPaySettings,
-                                 CheckResult, Invoice, InvoiceRequest, PARTLY_PAID, state_of, time_from,
-                                 timesheet_from)
+from hourly_hooks.btcpay import (ITEM_CODE, METADATA_KEY, MODIFY_PERMISSION, PAGE, PARTLY_PAID,
+                                 REQUIRED_PERMISSIONS, BTCPaySettings, CheckResult, Invoice, InvoiceRequest,
+                                 invoice_from, state_of)
 from hourly_hooks.btcpay import transport
 from hourly_hooks.errors import BTCPayError, ConfigError
 
 # Broader permissions that include the two billing needs (BTCPay's policy map).
 _INCLUDES = (MODIFY_PERMISSION, "btcpay.store.canmodifystoresettings", "unrestricted")
-
-# Invoices asked for per page when reading the store's hourly invoices back.
-PAGE = 100
 
 
 def broader_than_needed(granted: List[str]) -> List[str]:
@@ -40,13 +36,7 @@ def broader_than_needed(granted: List[str]) -> List[str]:
     broad = []
     for permission in granted:
         name, _, scope = str(permission).partition(":")
-        if name == MODIFY_PERMISSION and scope:
-            continue
-        if name == "unrestricted" or name in _INCLUDES:
-            broad.append(str(permission))
-        elif name.startswith("btcpay.store.") and not scope:
-            broad.append(str(permission))
-        elif not name.startswith("btcpay.store."):
+        if not (name.startswith("btcpay.store.") and scope) or (name in _INCLUDES and name != MODIFY_PERMISSION):
             broad.append(str(permission))
     return broad
 
@@ -56,13 +46,8 @@ def has_permission(granted: List[str], needed: str, store_id: str) -> bool:
 
     A permission is global (`btcpay.store.x`) or scoped (`btcpay.store.x:<storeId>`).
     """
-    for permission in granted:
-        name, _, scope = str(permission).partition(":")
-        if scope and scope != store_id:
-            continue
-        if name == needed or name in _INCLUDES:
-            return True
-    return False
+    parts = (str(permission).partition(":") for permission in granted)
+    return any((name == needed or name in _INCLUDES) and scope in ("", store_id) for name, _, scope in parts)
 
 
 class GreenfieldBackend:
@@ -134,32 +119,24 @@ class GreenfieldBackend:
         return transport.parse_answer(_invoice, data, stage="create")
 
     def get(self, invoice_id: str) -> Invoice:
-        # BTCPay's documented route since 2.4.0. Older servers only have the
-        # store-scoped one and answer this one with a bare 404 (no route); an
-        # unknown id gets 403 here (no store to check against), which the
-        # store-scoped route turns into a precise 404.
-        try:
-            data = self._request("GET", "/api/v1/invoices/" + quote(invoice_id, safe=""), what="invoice")
-        except BTCPayError as error:
-            status = getattr(error, "status", None)
-            if not (status == 403 or (status == 404 and not getattr(error, "has_body", True))):
-                raise
-            data = self._request("GET", self._store_path("invoices", invoice_id), what="invoice")
-        return transport.parse_answer(_invoice, data)
+        return transport.parse_answer(_invoice, self._invoice_route("GET", invoice_id, also_on_403=True))
 
     def mark_invalid(self, invoice_id: str) -> Invoice:
-        """POST /api/v1/invoices/{id}/status {"status": "Invalid"} (2.4.1's documented route;
-        older servers answer it with a bare 404 and have the store-scoped one)."""
         body = {"status": "Invalid"}
+        return transport.parse_answer(_invoice, self._invoice_route("POST", invoice_id, "status", body=body))
+
+    def _invoice_route(self, method: str, invoice_id: str, *tail: str, body=None, also_on_403: bool = False):
+        """/api/v1/invoices/{id}/..., the documented route since 2.4.0 (the status route since 2.4.1);
+        on older servers, which answer it with a bare 404 (no route), the store-scoped one.
+        also_on_403: a GET of an unknown id gets 403 there (no store to check against), which the
+        store-scoped route turns into a precise 404."""
         try:
-            data = self._request("POST", "/api/v1/invoices/" + quote(invoice_id, safe="") + "/status",
-                                 body=body, what="invoice")
+            path = "/".join(["/api/v1/invoices", *(quote(part, safe="") for part in (invoice_id, *tail))])
+            return self._request(method, path, body=body, what="invoice")
         except BTCPayError as error:
-            if not (getattr(error, "status", None) == 404 and not getattr(error, "has_body", True)):
+            if not ((error.status == 404 and not error.has_body) or (also_on_403 and error.status == 403)):
                 raise
-            data = self._request("POST", self._store_path("invoices", invoice_id, "status"), body=body,
-                                 what="invoice")
-        return transport.parse_answer(_invoice, data)
+        return self._request(method, self._store_path("invoices", invoice_id, *tail), body=body, what="invoice")
 
     def check(self) -> CheckResult:
         result = CheckResult()
@@ -176,11 +153,9 @@ class GreenfieldBackend:
         label = key.get("label") or "(no label)"
         missing = [p for p in REQUIRED_PERMISSIONS if not has_permission(granted, p, self.store_id)]
         result.lines.append(("API key", f"valid, label {label!r}"))
-        for permission in REQUIRED_PERMISSIONS:
-            state = "missing" if permission in missing else "ok"
-            result.lines.append((permission, state))
-        for permission in missing:
-            result.problems.append(f"The API key lacks {permission} for store {self.store_id}.")
+        result.lines += [(permission, "missing" if permission in missing else "ok")
+                         for permission in REQUIRED_PERMISSIONS]
+        result.problems += [f"The API key lacks {permission} for store {self.store_id}." for permission in missing]
         result.lines.append(_modify_line(has_permission(granted, MODIFY_PERMISSION, self.store_id)))
         broad = broader_than_needed(granted)
         if broad and not missing:
@@ -240,7 +215,6 @@ _OLD_STATUS = {"paid": "Processing", "complete": "Settled", "confirmed": "Settle
 
 def _invoice(data: dict) -> Invoice:
     metadata = data.get("metadata") or {}
-    created = data.get("createdTime")
     amount = data.get("amount")
     raw = str(data["status"])
     status = state_of(_OLD_STATUS.get(raw.lower(), raw), data.get("additionalStatus"))
@@ -248,20 +222,8 @@ def _invoice(data: dict) -> Invoice:
     paid = None
     if status == PARTLY_PAID and data.get("paidAmount") not in (None, ""):
         paid = f"{Decimal(str(data['paidAmount']))} of {amount} {currency}"
-    ranges, hours, authors = time_from(metadata.get("posData"))
-    return Invoice(
-        id=str(data["id"]),
-        url=str(data["checkoutLink"]),
-        amount=None if amount in (None, "") else Decimal(str(amount)),
-        currency=currency,
-        status=status,
-        order_id=metadata.get("orderId"),
-        created=datetime.fromtimestamp(int(created), timezone.utc) if created else None,
-        paid=paid,
-        time=ranges,
-        hours=hours,
-        authors=authors,
-        timesheet=timesheet_from(metadata.get("posData")),
-        expires=moment_of(data.get("expirationTime"), 1),
-        ended=raw.lower() if status == VOID and raw.lower() in ("expired", "invalid") else None,
-    )
+    return invoice_from(id=str(data["id"]), url=str(data["checkoutLink"]),
+                        amount=None if amount in (None, "") else Decimal(str(amount)), currency=currency,
+                        status=status, raw_status=raw, order_id=metadata.get("orderId"), paid=paid,
+                        pos_data=metadata.get("posData"), created=data.get("createdTime"),
+                        expires=data.get("expirationTime"), per_second=1)

@@ -36,9 +36,7 @@ def normalize_host(url: str) -> str:
     """
     raw = (url or "").strip()
     if not raw:
-        raise ConfigError(
-            "No BTCPay Server host: set BTCPAYSERVER_HOST or `host` in the [btcpay] config table."
-        )
+        raise ConfigError("No BTCPay Server host: set BTCPAYSERVER_HOST or `host` in the [btcpay] config table.")
     if "://" not in raw:
         raise ConfigError(f"BTCPay host {raw!r} needs a scheme, e.g. https://{raw}")
     try:
@@ -64,15 +62,11 @@ def normalize_host(url: str) -> str:
 def require_safe_scheme(base_url: str) -> None:
     """HTTPS everywhere except where plain HTTP cannot be sniffed."""
     parts = urlsplit(base_url)
-    if parts.scheme == "https":
-        return
     hostname = parts.hostname or ""
-    if is_loopback(hostname) or is_onion(hostname):
+    if parts.scheme == "https" or is_loopback(hostname) or is_onion(hostname):
         return  # loopback never leaves the machine; Tor encrypts end to end
-    raise ConfigError(
-        f"Refusing plain http:// to {hostname}: use https:// (http is allowed only for "
-        "loopback and .onion hosts)."
-    )
+    raise ConfigError(f"Refusing plain http:// to {hostname}: use https:// (http is allowed only for "
+                      "loopback and .onion hosts).")
 
 
 def bare_url(url: str) -> str:

@@ -95,10 +95,8 @@ def inside(path: Path, top: Path) -> bool:
 
 
 def _exists(path: Path) -> UsageError:
-    return UsageError(
-        f"{path} already exists: refusing to overwrite a private key "
-        "(a key that is paired with your store cannot be replaced without pairing again)."
-    )
+    return UsageError(f"{path} already exists: refusing to overwrite a private key "
+                      "(a key that is paired with your store cannot be replaced without pairing again).")
 
 
 def _cannot_write(error: OSError, path: Path, outcome: str) -> OutputError:
@@ -131,18 +129,15 @@ def ensure_ignored(path: Path, repo_root: Path) -> Optional[Path]:
 def load_pem(source: Optional[str], repo_root: Optional[str]) -> str:
     """The PEM text from BTCPAYSERVER_PEM text, a path, or the default file."""
     if source and "-----BEGIN" in source:
-        pem = source
-        origin = "BTCPAYSERVER_PEM"
+        pem, origin = source, "BTCPAYSERVER_PEM"
     else:
         path = Path(source) if source else default_pem_path(repo_root)
         origin = str(path)
         try:
             pem = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise ConfigError(
-                f"No BTCPay private key at {path}: create one with `hourly btcpay keygen` "
-                "and pair it with `hourly btcpay pair CODE`, or set BTCPAYSERVER_PEM."
-            ) from None
+            raise ConfigError(f"No BTCPay private key at {path}: create one with `hourly btcpay keygen` "
+                              "and pair it with `hourly btcpay pair CODE`, or set BTCPAYSERVER_PEM.") from None
         except OSError as exc:
             raise ConfigError(f"Cannot read the BTCPay private key {path}: {exc.strerror}.") from None
         _warn_if_exposed(path)
@@ -217,15 +212,6 @@ def save_user_settings(path: Path, values: dict, table: str = "btcpay") -> None:
             os.unlink(tmp)
         raise OutputError(f"cannot write {error.filename or path}: {error.strerror or error}; "
                           f"{path} is unchanged.") from None
-
-
-# This repository's own BTCPay settings (host, token), inside the git dir so
-# they are never committed and do not switch the server of other repositories.
-LOCAL_SETTINGS = Path("hourly") / "config.toml"
-
-
-def local_settings_file(git_dir) -> Path:
-    return Path(git_dir) / LOCAL_SETTINGS
 
 
 def read_pem_stdin(stream=None) -> str:

@@ -93,10 +93,6 @@ def time_json(time) -> Dict[str, List[List[int]]]:
     return {identity: [[int(a), int(b)] for a, b in ranges] for identity, ranges in time.items()}
 
 
-def ledger_path(git_common_dir) -> Path:
-    return Path(git_common_dir) / LEDGER
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -114,7 +110,7 @@ class LedgerError(OutputError):
 class Ledger:
     def __init__(self, git_common_dir):
         self.git_dir = Path(git_common_dir)
-        self.path = ledger_path(git_common_dir)
+        self.path = self.git_dir / LEDGER
 
     # -- writing -------------------------------------------------------------
 
@@ -168,14 +164,10 @@ class Ledger:
             handle = os.fdopen(open_private(self.path.parent / LOCK.name, os.O_WRONLY | os.O_CREAT | os.O_APPEND), "a")
         except OSError as error:
             raise LedgerError(self.path.parent / LOCK.name, error) from None
-        with handle:
+        with handle:  # closing the file releases the lock, whatever the block raised
             if fcntl is not None:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                if fcntl is not None:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            yield
 
     # -- reading -------------------------------------------------------------
 
@@ -339,9 +331,7 @@ def _warned() -> set:
     long as the command (several commands may run in one process, as in the tests)."""
     click = sys.modules.get("click")  # imported by every command; never imported here
     context = click.get_current_context(silent=True) if click is not None else None
-    if context is None:
-        return _WARNED
-    return context.find_root().meta.setdefault("hourly_hooks.ledger.damaged", set())
+    return _WARNED if context is None else context.find_root().meta.setdefault("hourly_hooks.ledger.damaged", set())
 
 
 def _warn_damaged(path: Path, number: int, damage: str) -> None:

@@ -14,15 +14,14 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Callable, List, Optional
 
 import requests
 from btcpay import BTCPayClient, crypto
 
-from hourly_hooks.btcpay import (VOID, moment_of, ITEM_CODE, METADATA_KEY, PARTLY_PAID, BTCPaySettings, CheckResult, Invoice,
-                                 InvoiceRequest, state_of, time_from, timesheet_from)
+from hourly_hooks.btcpay import (ITEM_CODE, METADATA_KEY, PAGE, PARTLY_PAID, BTCPaySettings, CheckResult, Invoice,
+                                 InvoiceRequest, invoice_from, state_of)
 from hourly_hooks.btcpay import keys, transport
 from hourly_hooks.errors import ConfigError, UsageError
 
@@ -36,9 +35,6 @@ _STATUS = {"new": "New", "paid": "Processing", "processing": "Processing",
            "expired": "Expired", "invalid": "Invalid"}
 _EXCEPTION = {"paidlater": "PaidLate", "paidpartial": "PaidPartial", "paidover": "PaidOver", "marked": "Marked"}
 
-# Invoices asked for per page when reading the store's hourly invoices back.
-PAGE = 100
-
 # Legacy `paymentCurrencies` ids: "BTC" means on-chain only; the 2.x ids are
 # accepted too, but "BTC" also works on 1.x servers.
 _LEGACY_METHOD = {"BTC-CHAIN": "BTC"}
@@ -47,18 +43,15 @@ _LEGACY_METHOD = {"BTC-CHAIN": "BTC"}
 def check_pairing_code(code: str) -> str:
     code = (code or "").strip()
     if not PAIRING_CODE.match(code):
-        raise UsageError(
-            "A pairing code is 7 letters or digits (Store → Settings → Access Tokens → "
-            "Create a new token, public key left blank)."
-        )
+        raise UsageError("A pairing code is 7 letters or digits (Store → Settings → Access Tokens → "
+                         "Create a new token, public key left blank).")
     return code
 
 
 class LegacyBackend:
     name = "legacy"
 
-    def __init__(self, host: str, pem: str, token: Optional[str] = None, *,
-                 insecure: bool = False, timeout=None):
+    def __init__(self, host: str, pem: str, token: Optional[str] = None, *, insecure: bool = False, timeout=None):
         self.host = transport.normalize_host(host)
         self._pem = pem
         self._token = token
@@ -69,9 +62,7 @@ class LegacyBackend:
     def from_settings(cls, settings: BTCPaySettings, *, need_token: bool = True) -> "LegacyBackend":
         host = transport.normalize_host(settings.host or "")  # fail on the host before reading the key
         if need_token and not settings.merchant_token:
-            raise ConfigError(
-                "No merchant token: set BTCPAYSERVER_MERCHANT (printed by `hourly btcpay pair CODE`)."
-            )
+            raise ConfigError("No merchant token: set BTCPAYSERVER_MERCHANT (printed by `hourly btcpay pair CODE`).")
         pem = keys.load_pem(settings.pem, settings.repo_root)
         return cls(host, pem, settings.merchant_token, insecure=settings.insecure, timeout=settings.timeout)
 
@@ -147,18 +138,16 @@ class LegacyBackend:
         raise NotImplementedError("the legacy API cannot mark an invoice invalid")
 
     def check(self) -> CheckResult:
-        result = CheckResult()
-        result.lines.append(("Backend", "legacy (BitPay-compatible API, btcpay-python)"))
-        result.lines.append(("Server", self.host))
-        result.lines.append(("Key", f"SIN {crypto.get_sin_from_pem(self._pem)}"))
+        result = CheckResult([("Backend", "legacy (BitPay-compatible API, btcpay-python)"), ("Server", self.host),
+                              ("Key", f"SIN {crypto.get_sin_from_pem(self._pem)}")])
         if not self._token:
             result.problems.append("BTCPAYSERVER_MERCHANT is not set: pair with `hourly btcpay pair CODE`.")
             return result
         # Listing invoices needs a paired key: 401 bad signature, 403 unpaired.
         self._call(lambda c: c.get_invoices(limit=1), what="store")
-        result.lines.append(("Store", "the key is paired; invoices can be listed and created"))
-        result.lines.append(("Duplicates", "marked by hand: the legacy API cannot mark an invoice Invalid (the "
-                                           "Greenfield API with btcpay.store.canmodifyinvoices does it automatically)"))
+        result.lines += [("Store", "the key is paired; invoices can be listed and created"),
+                         ("Duplicates", "marked by hand: the legacy API cannot mark an invoice Invalid (the "
+                                        "Greenfield API with btcpay.store.canmodifyinvoices does it automatically)")]
         return result
 
     def payload(self, request: InvoiceRequest) -> dict:
@@ -210,26 +199,11 @@ def _invoice(data: dict) -> Invoice:
     exception = data.get("exceptionStatus")
     additional = _EXCEPTION.get(str(exception).lower()) if isinstance(exception, str) else None
     status = state_of(_STATUS[str(data["status"]).lower()], additional)
-    created = data.get("invoiceTime")
-    currency = str(data.get("currency") or "")
     paid = None
     if status == PARTLY_PAID and data.get("btcPaid") not in (None, "") and data.get("btcPrice"):
         paid = f"{Decimal(str(data['btcPaid']))} of {Decimal(str(data['btcPrice']))} BTC"
-    ranges, hours, authors = time_from(data.get("posData"))
-    return Invoice(
-        id=str(data["id"]),
-        url=str(data["url"]),
-        amount=None if data.get("price") is None else Decimal(str(data["price"])),
-        currency=currency,
-        status=status,
-        order_id=data.get("orderId"),
-        created=datetime.fromtimestamp(int(created) / 1000, timezone.utc) if created else None,
-        paid=paid,
-        time=ranges,
-        hours=hours,
-        authors=authors,
-        timesheet=timesheet_from(data.get("posData")),
-        expires=moment_of(data.get("expirationTime"), 1000),
-        ended=str(data["status"]).lower() if status == VOID and str(data["status"]).lower() in ("expired", "invalid")
-        else None,
-    )
+    return invoice_from(id=str(data["id"]), url=str(data["url"]),
+                        amount=None if data.get("price") is None else Decimal(str(data["price"])),
+                        currency=str(data.get("currency") or ""), status=status, raw_status=str(data["status"]),
+                        order_id=data.get("orderId"), paid=paid, pos_data=data.get("posData"),
+                        created=data.get("invoiceTime"), expires=data.get("expirationTime"), per_second=1000)

@@ -42,10 +42,9 @@ def listing(ledger: Ledger, backend: Optional[Backend], *, now: Optional[datetim
             except BTCPayError as error:
                 result.problem = error.message
                 # Answered or not, the last status seen is not the server's word now.
-                unknown = "not refreshed" if getattr(error, "answered", False) else "server unreachable"
+                unknown = "not refreshed" if error.answered else "server unreachable"
     orders = ledger.orders()
-    for order in orders.values():
-        result.rows.extend(_rows(order))
+    result.rows = [row for order in orders.values() for row in _rows(order)]
     if unknown and backend is not None:
         _unknown(result.rows, orders, backend, unknown)
     result.notes += duplicates.flag(result.rows, orders)
@@ -71,9 +70,7 @@ def last_statuses(git_dirs: Iterable) -> Dict[str, str]:
 def with_status(refs: str, statuses: Mapping[str, str]) -> str:
     """"INV1" -> "INV1 (paid)"; invoices that bill the same time, "A + B" -> "A + B (paid late, open)"."""
     known = [statuses.get(ref) for ref in refs.split(" + ")]
-    if not any(known):
-        return refs
-    return f"{refs} ({', '.join(status or '?' for status in known)})"
+    return f"{refs} ({', '.join(status or '?' for status in known)})" if any(known) else refs
 
 
 def _unknown(rows: List[dict], orders: Dict[str, Order], backend: Backend, why: str) -> None:
@@ -102,10 +99,7 @@ def _rows(order: Order) -> List[dict]:
     details = order.details
     base = {"order_id": order.order_id, "item_desc": details.get("item_desc"), "backend": details.get("backend")}
     if not order.invoices:
-        if order.state == "pending":
-            state = "pending (no answer yet: wait and run again)"
-        else:
-            state = "not created"
+        state = "pending (no answer yet: wait and run again)" if order.state == "pending" else "not created"
         return [dict(base, id=None, url=None, amount=details.get("amount"), currency=details.get("currency"),
                      status=state, paid=None, hours=details.get("hours"), sessions=_count(order.time),
                      created=None)]

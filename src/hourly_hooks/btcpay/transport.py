@@ -59,10 +59,8 @@ def require_private_route(base_url: str, proxies: Mapping[str, str]) -> None:
     parts = urlsplit(base_url)
     if parts.scheme != "http" or not any(proxies.values()) or is_onion(parts.hostname or ""):
         return
-    raise ConfigError(
-        f"Refusing to send credentials over plain http:// to {parts.hostname} through a proxy: "
-        "use https://, or unset BTCPAYSERVER_PROXY for a server on this machine."
-    )
+    raise ConfigError(f"Refusing to send credentials over plain http:// to {parts.hostname} through a proxy: "
+                      "use https://, or unset BTCPAYSERVER_PROXY for a server on this machine.")
 
 
 def choose_proxies(base_url: str, env: Mapping[str, str]) -> dict:
@@ -80,19 +78,14 @@ def choose_proxies(base_url: str, env: Mapping[str, str]) -> dict:
     proxies = {k: v for k, v in requests.utils.get_environ_proxies(base_url).items()
                if k in ("http", "https", "all")}
     if is_onion(hostname) and not proxies:
-        raise ConfigError(
-            f"{hostname} is a Tor address: set BTCPAYSERVER_PROXY=socks5h://127.0.0.1:9050 "
-            "(or ALL_PROXY) to reach it through Tor."
-        )
+        raise ConfigError(f"{hostname} is a Tor address: set BTCPAYSERVER_PROXY=socks5h://127.0.0.1:9050 "
+                          "(or ALL_PROXY) to reach it through Tor.")
     return proxies
 
 
 def warn_insecure() -> None:
-    click.echo(
-        "Warning: TLS certificate verification is off (--insecure): use it only for your own "
-        "server's self-signed certificate.",
-        err=True,
-    )
+    click.echo("Warning: TLS certificate verification is off (--insecure): use it only for your own "
+               "server's self-signed certificate.", err=True)
 
 
 def parse_timeout(value) -> tuple:
@@ -208,17 +201,6 @@ def build_session(base_url: str, *, insecure: bool = False, timeout=DEFAULT_TIME
 # invoice: a lost answer means it may exist), "prepare" (a lookup before
 # creating: nothing was created), or None (anything else).
 
-def failure(message: str, *, maybe_created: bool = False, answered: bool = False) -> BTCPayError:
-    """`maybe_created`: a create that may have happened. `answered`: the server did
-    answer (an error, or a body this tool cannot read), so asking it again by
-    order id settles the question; without an answer the create may still be
-    running on the server, and only time settles it."""
-    error = BTCPayError(message)
-    setattr(error, "maybe_created", maybe_created)  # read by the billing protocol's ledger
-    setattr(error, "answered", answered)
-    return error
-
-
 def _tail(stage: Optional[str], sent: bool = True) -> str:
     if stage == "create":
         return f"; {MAY_EXIST}." if sent else f"; {NOTHING_CREATED}."
@@ -234,8 +216,8 @@ def network_error(exc: Exception, *, stage: Optional[str] = None, host: str = ""
     `token=` query) in its messages.
     """
     if isinstance(exc, requests.exceptions.InvalidSchema) and "SOCKS" in str(exc):
-        return failure("SOCKS proxy support is missing: pip install 'requests[socks]' (PySocks)"
-                       + _tail(stage, sent=False))
+        return BTCPayError("SOCKS proxy support is missing: pip install 'requests[socks]' (PySocks)"
+                           + _tail(stage, sent=False))
     never_sent = _never_sent(exc)
     if isinstance(exc, requests.exceptions.SSLError):
         what = "the TLS certificate was not accepted (--insecure accepts your own self-signed one)"
@@ -248,8 +230,8 @@ def network_error(exc: Exception, *, stage: Optional[str] = None, host: str = ""
     else:
         what = "the connection broke before an answer arrived"
     where = f" at {host}" if host else ""
-    return failure(f"BTCPay Server{where}: {what}" + _tail(stage, sent=not never_sent),
-                   maybe_created=stage == "create" and not never_sent)
+    return BTCPayError(f"BTCPay Server{where}: {what}" + _tail(stage, sent=not never_sent),
+                       maybe_created=stage == "create" and not never_sent)
 
 
 def _never_sent(exc: Exception) -> bool:
@@ -275,10 +257,8 @@ def http_error(response: requests.Response, *, api: str, stage: Optional[str] = 
     body = _json_or_none(response)
 
     def fail(message: str, maybe_created: bool = False) -> BTCPayError:
-        error = failure(redact(message, secrets), maybe_created=maybe_created, answered=True)
-        setattr(error, "status", status)
-        setattr(error, "has_body", bool(response.content))
-        return error
+        return BTCPayError(redact(message, secrets), maybe_created=maybe_created, answered=True, status=status,
+                           has_body=bool(response.content))
 
     detail = _message(body) or _short_text(response)
     if status == 401:
@@ -320,10 +300,9 @@ def redirect_error(response: requests.Response, base_url: str = "") -> BTCPayErr
     if suggested:
         fix += f", e.g. {suggested}"
     where = f" to {target}" if target else " without a Location"
-    error = failure(f"BTCPay Server at {bare_url(base_url) or asked} answered {response.status_code} (a redirect)"
-                    f"{where}; not followed, so your credentials were not sent there: {fix}.", answered=True)
-    setattr(error, "status", response.status_code)
-    return error
+    return BTCPayError(f"BTCPay Server at {bare_url(base_url) or asked} answered {response.status_code} "
+                       f"(a redirect){where}; not followed, so your credentials were not sent there: {fix}.",
+                       answered=True, status=response.status_code)
 
 
 def _redirected_base(asked: str, target: str, base_url: str) -> str:
@@ -343,8 +322,8 @@ def _redirected_base(asked: str, target: str, base_url: str) -> str:
 
 
 def malformed(*, stage: Optional[str] = None) -> BTCPayError:
-    return failure("BTCPay Server sent an answer this tool does not understand" + _tail(stage),
-                   maybe_created=stage == "create", answered=True)
+    return BTCPayError("BTCPay Server sent an answer this tool does not understand" + _tail(stage),
+                       maybe_created=stage == "create", answered=True)
 
 
 def parse_answer(parse: Callable, data, *, stage: Optional[str] = None):
@@ -382,10 +361,8 @@ def _fields(body) -> str:
 
 
 def _short_text(response) -> str:
-    ctype = response.headers.get("Content-Type", "")
-    if "html" in ctype:
-        return ""  # an HTML error page (proxy, web server) says nothing useful on one line
-    return _one_line(response.text)[:200]
+    # An HTML error page (proxy, web server) says nothing useful on one line.
+    return "" if "html" in response.headers.get("Content-Type", "") else _one_line(response.text)[:200]
 
 
 def _one_line(text: str) -> str:

@@ -106,11 +106,10 @@ def watch(ledger: Ledger, backend: Backend, *, interval: float, show: Callable[[
                 warn(f"Warning: {error.message.rstrip('.')}: asking again, for up to {_span(give_up)}.")
             elif clock() - down_since >= give_up:
                 raise gave_up(error, give_up, watched) from None
-            backoff.after(changed)
-            continue
-        if down_since is not None:
-            warn("BTCPay Server answers again.")
-            down_since = None
+        else:
+            if down_since is not None:
+                warn("BTCPay Server answers again.")
+                down_since = None
         backoff.after(changed)
 
 
@@ -139,7 +138,7 @@ def poll(ledger: Ledger, backend: Backend, watched: Dict[str, Watched]) -> Itera
 
 def passing(error: BTCPayError) -> bool:
     """Whether asking again may help: no answer, a server error, a rate limit."""
-    status = getattr(error, "status", None)
+    status = error.status
     return status is None or status >= 500 or status == 429
 
 

@@ -13,8 +13,8 @@ from hourly_hooks import trust
 from hourly_hooks.btcpay import BACKENDS, BTCPaySettings, backend_from, settings_from
 from hourly_hooks.btcpay import keys
 from hourly_hooks.btcpay.legacy import LegacyBackend, check_pairing_code
-from hourly_hooks.errors import BTCPayError, ConfigError, GitError, OutputError, UsageError
-from hourly_hooks.history import open_repository
+from hourly_hooks.errors import BTCPayError, ConfigError, OutputError, UsageError
+from hourly_hooks.git.repository import open_repository, repository_top
 
 PEM_HELP = "Private key file, or - to read the key from standard input (default: btcpayserver.pem at the top level)."
 HOST_HELP = "Your BTCPay Server (default: BTCPAYSERVER_HOST or config)."
@@ -24,19 +24,6 @@ def host_and_pem(command):
     """`--host URL` and `--pem PATH|-`, shared by every command that talks to BTCPay."""
     command = click.option("--pem", metavar="PATH", help=PEM_HELP)(command)
     return click.option("--host", metavar="URL", help=HOST_HELP)(command)
-
-
-def repository_top() -> Optional[Path]:
-    """The current repository's top level, or None outside a repository."""
-    repository = current_repository()
-    return repository.top if repository else None
-
-
-def current_repository(path: str = "."):
-    try:
-        return open_repository(path)
-    except GitError:
-        return None
 
 
 def load_settings(top: Optional[Path], config=None, **flags) -> BTCPaySettings:
@@ -49,8 +36,7 @@ def load_settings(top: Optional[Path], config=None, **flags) -> BTCPaySettings:
     if flags.get("pem") == "-":
         pem_text = keys.read_pem_stdin()
         flags["pem"] = None
-    settings = settings_from(cfg.table("btcpay"), repo_root=str(top) if top else None,
-                             **flags)
+    settings = settings_from(cfg.table("btcpay"), repo_root=str(top) if top else None, **flags)
     return dataclasses.replace(settings, pem=pem_text) if pem_text else settings
 
 
@@ -99,9 +85,8 @@ def pair(code: str, host: Optional[str], pem: Optional[str], save: bool, save_gl
     code = check_pairing_code(code)  # before anything else: a typo never reaches the server
     if save_global and not save:
         raise UsageError("--global goes with --save.")
-    repository = current_repository()
-    top = repository.top if repository else None
-    if save and not save_global and repository is None:
+    top = repository_top()
+    if save and not save_global and top is None:
         raise UsageError("pair --save stores the token in this repository: run it inside one, or add --global.")
     settings = load_settings(top, host=host, pem=pem, insecure=insecure)
     backend = LegacyBackend.from_settings(settings, need_token=False)
@@ -109,7 +94,7 @@ def pair(code: str, host: Optional[str], pem: Optional[str], save: bool, save_gl
     click.echo(f"Paired with {backend.host}.", err=True)
     if save:
         values = {"merchant_token": token, "host": backend.host}
-        path = config_module.user_file() if save_global else keys.local_settings_file(repository.git_dir)
+        path = config_module.user_file() if save_global else open_repository().git_dir / config_module.LOCAL_FILE
         try:
             keys.save_user_settings(path, values)
         except (OutputError, ConfigError) as error:

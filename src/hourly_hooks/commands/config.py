@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Optional
 
 import click
@@ -11,19 +10,14 @@ import click
 from hourly_hooks import config as config_module
 from hourly_hooks import trust
 from hourly_hooks import JSON_VERSION as VERSION
-from hourly_hooks.errors import GitError, UsageError
-from hourly_hooks.history import open_repository
+from hourly_hooks.errors import UsageError
+from hourly_hooks.git.repository import open_repository, repository_top
 
 
 def effective(repo: Optional[str]) -> config_module.Config:
     """The configuration for the repository at repo (default: the current one, if any)."""
-    if repo:
-        return config_module.load(open_repository(repo).top)
-    try:
-        top: Optional[Path] = open_repository(".").top
-    except GitError:
-        top = None  # outside a repository: the user file, the environment and the defaults
-    return config_module.load(top)
+    # Outside a repository (top None): the user file, the environment and the defaults.
+    return config_module.load(open_repository(repo).top if repo else repository_top())
 
 
 def as_json(setting: config_module.Setting) -> dict:

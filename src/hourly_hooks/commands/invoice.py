@@ -167,8 +167,7 @@ def _manifest_of(loaded, params: dict, authors):
     """How the bill's manifest is made: from the repositories read, as the report's is."""
     from hourly_hooks.verification import manifest_for
 
-    all_refs = params.get("all_refs")
-    all_refs = bool(loaded.config.get("all", False)) if all_refs is None else bool(all_refs)
+    all_refs = bool(loaded.config.get("all"))  # --all is in it, as the sessions were read
     read = tuple(params.get("author") or ()) or tuple(authors)  # the --author patterns the sessions were read with
     return lambda bill, left_out: manifest_for(bill, loaded.repos, all_refs, read, left_out)
 
@@ -185,13 +184,13 @@ def _my_email(repo) -> str:
     return mapped or email
 
 
+@dataclasses.dataclass
 class _Output:
     """Human lines go to stdout, or to stderr when --json keeps stdout for JSON."""
 
-    def __init__(self, as_json: bool, settings: BTCPaySettings, yes: bool = False):
-        self.as_json = as_json
-        self.settings = settings
-        self.yes = yes
+    as_json: bool
+    settings: BTCPaySettings
+    yes: bool = False
 
     def line(self, text: str = "") -> None:
         click.echo(transport.redact(text, self.settings.secrets), err=self.as_json)
@@ -284,9 +283,7 @@ def invoices(repo: Optional[str], backend: Optional[str], host: Optional[str], p
     ledger = Ledger(repository.git_dir)
     client, problem = None, None
     try:
-        settings = load_settings(repository.top, backend=backend, host=host, pem=pem,
-                                 insecure=insecure)
-        client = backend_from(settings)
+        client = backend_from(load_settings(repository.top, backend=backend, host=host, pem=pem, insecure=insecure))
     except UsageError:  # a value typed on this command line is never passed over
         raise
     except HourlyError as error:  # no credentials here: still list what the ledger knows

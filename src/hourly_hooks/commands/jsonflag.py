@@ -15,6 +15,4 @@ def output_format(fmt: Optional[str], as_json: bool, default: str) -> str:
     """The format asked for; UsageError (exit 2) when --json contradicts --format."""
     if as_json and fmt not in (None, "json"):
         raise UsageError(f"--json means --format json; it cannot be combined with --format {fmt}")
-    if as_json:
-        return "json"
-    return fmt or default
+    return "json" if as_json else fmt or default

@@ -90,8 +90,7 @@ def rates_of(cfg: config_module.Config) -> Rates:
     setting = cfg.setting("rates.default")
     if setting is not None and setting.layer.kind == "flag":
         return Rates(default=default)  # --rate is one rate for everyone
-    by_identity = {key: cfg.parsed(f"rates.{key}", rate)
-                   for key in cfg.table("rates") if key != "default"}
+    by_identity = {key: cfg.parsed(f"rates.{key}", rate) for key in cfg.table("rates") if key != "default"}
     return Rates(default=default, by_identity=by_identity)
 
 
@@ -198,15 +197,20 @@ def load_timesheet(params: dict, default_authors: Sequence[str] = (),
     selection = _selection(cfg, params, tz, since, until)
     if len(repos) > 1:
         return Loaded(_several(repos, cfg, selection, params, authors), cfg, repos)
-    progress = Progress()  # the line a long first read shows on a terminal
-    try:
-        with bulk():
-            sheet = build(selection, read_all(repos, bool(cfg.get("all")), authors, since, selection.exclude,
-                                              progress))
-    finally:
-        progress.done()
+    sheet = _built(selection, read_all, repos, bool(cfg.get("all")), authors, since, selection.exclude)
     sheet.warnings += _rate_key_warnings(sheet, cfg, repos[0], authors)
     return Loaded(sheet, cfg, repos)
+
+
+def _built(selection: Selection, read, *args) -> Timesheet:
+    """build(selection, read(*args, progress)): the markers read with the line a long first read
+    shows on a terminal, and the cycle collector paused (bulk)."""
+    progress = Progress()
+    try:
+        with bulk():
+            return build(selection, read(*args, progress))
+    finally:
+        progress.done()
 
 
 def _selection(cfg: config_module.Config, params: dict, tz, since, until) -> Selection:
@@ -241,15 +245,8 @@ def _several(repos: Tuple[Repository, ...], cfg: config_module.Config, first: Se
     parts = []
     for index, repo in enumerate(repos):
         own = cfg if index == 0 else config_module.load(repo.top, flags=selection_flags(params))
-        selection = first if index == 0 else \
-            _selection(own, params, first.tz, first.since, first.until)
-        progress = Progress()
-        try:
-            with bulk():
-                part = build(selection, read_markers(repo, bool(own.get("all")), authors, first.since,
-                                                     selection.exclude, progress))
-        finally:
-            progress.done()
+        selection = first if index == 0 else _selection(own, params, first.tz, first.since, first.until)
+        part = _built(selection, read_markers, repo, bool(own.get("all")), authors, first.since, selection.exclude)
         part.warnings += _rate_key_warnings(part, own, repo, authors)
         parts.append((repo.name, part))
     roundings = {str(part.selection.rounding) for _, part in parts}

@@ -44,10 +44,8 @@ def verify(file: Optional[str], invoice_id: Optional[str], repo: Tuple[str, ...]
         raise UsageError("give a timesheet FILE or --invoice ID (one of them)",
                          hint="hourly verify timesheet.html, or hourly verify --invoice ID")
     repos = [open_repository(path) for path in (repo or (".",))]
-    if file:
-        claim = verification.read_file(file)
-    else:
-        claim = verification.from_invoice(_fetched(str(invoice_id), repos[0], backend, host, pem, insecure))
+    claim = verification.read_file(file) if file else \
+        verification.from_invoice(_fetched(str(invoice_id), repos[0], backend, host, pem, insecure))
     outcome = verification.verify(claim, repos)
     _show(outcome)
     _conclude(outcome)
@@ -106,10 +104,8 @@ def _conclude(outcome) -> None:
         raise Incomplete(f"this clone lacks {len(verdict.fetch) or 'some'} commit(s) the bill names; "
                          "nothing was guessed", hint=_fetch_hint(outcome))
     count = sum(1 for f in verdict.findings if f.status != EQUAL)
-    hint = None
-    if outcome.tips_missing:
-        hint = (f"If the bill's commit exists upstream, fetch it and verify again: "
-                f"git fetch origin {outcome.tips_missing[0]}")
+    hint = (f"If the bill's commit exists upstream, fetch it and verify again: git fetch origin "
+            f"{outcome.tips_missing[0]}") if outcome.tips_missing else None
     raise NotReproduced(f"the history does not give this bill: {count} session(s) differ (see above)" if count
                         else "the history does not give this bill's total (see above)", hint=hint)
 

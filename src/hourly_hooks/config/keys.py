@@ -40,20 +40,19 @@ def _check_duration(value: str, config: "Config") -> None:
         raise ValueError(f"{value!r} is shorter than a minute")
 
 
-_SHA = re.compile(r"[0-9a-fA-F]{4,40}")
-_CURRENCY = re.compile(r"[A-Za-z]{3,5}")
+def _each(pattern: str, what: str, expected: str) -> Callable[[Sequence[str], "Config"], None]:
+    """The check of a list whose every value must match pattern."""
+    compiled = re.compile(pattern)
+
+    def check(values: Sequence[str], config: "Config") -> None:
+        for value in values:
+            if not compiled.fullmatch(value):
+                raise ValueError(f"not {what}: {value!r} ({expected})")
+    return check
 
 
-def _check_shas(values: Sequence[str], config: "Config") -> None:
-    for value in values:
-        if not _SHA.fullmatch(value):
-            raise ValueError(f"not a commit SHA prefix: {value!r} (expected 4 to 40 hex digits)")
-
-
-def _check_currencies(values: Sequence[str], config: "Config") -> None:
-    for value in values:
-        if not _CURRENCY.fullmatch(value):
-            raise ValueError(f"not a currency code: {value!r} (expected 3 to 5 letters, like CHF)")
+_check_shas = _each(r"[0-9a-fA-F]{4,40}", "a commit SHA prefix", "expected 4 to 40 hex digits")
+_check_currencies = _each(r"[A-Za-z]{3,5}", "a currency code", "expected 3 to 5 letters, like CHF")
 
 
 def _check_host(value: str, config: "Config") -> None:
@@ -180,9 +179,8 @@ _FLAGS = {"rates.default": "--rate"}
 
 
 def key_spec(dotted: str) -> Optional[Key]:
-    if dotted.startswith("rates.") and dotted != "rates.":
-        return KEYS.get(dotted) or _RATE_KEY
-    return KEYS.get(dotted)
+    rate = dotted.startswith("rates.") and dotted != "rates."  # [rates] takes any name
+    return KEYS.get(dotted) or (_RATE_KEY if rate else None)
 
 
 def is_secret(dotted: str, value: Any) -> bool:
@@ -204,6 +202,4 @@ def did_you_mean(dotted: str) -> str:
 
     wanted = _SYNONYMS.get(name.lower().replace("-", "_"), name.lower().replace("-", "_"))
     close = [wanted] if wanted in scope else difflib.get_close_matches(wanted, scope, n=1, cutoff=0.6)
-    if not close:
-        return ""
-    return f" (did you mean '{table + '.' if table else ''}{close[0]}'?)"
+    return f" (did you mean '{table + '.' if table else ''}{close[0]}'?)" if close else ""

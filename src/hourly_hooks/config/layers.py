@@ -60,8 +60,7 @@ class Layer:
                 "default": "the default"}.get(self.kind, self.kind)
 
     def error(self, text: str, hint: Optional[str] = None) -> HourlyError:
-        kind = UsageError if self.on_command_line else ConfigError
-        return kind(text, hint=hint)
+        return (UsageError if self.on_command_line else ConfigError)(text, hint=hint)
 
     def bad_value(self, dotted: str, error: ValueError) -> HourlyError:
         """A value that does not parse, named by where it was set (a flag names its key already)."""
@@ -120,9 +119,7 @@ class Setting:
 def format_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(item) for item in value)
-    return str(value)
+    return ", ".join(str(item) for item in value) if isinstance(value, (list, tuple)) else str(value)
 
 
 def _shown_path(path: str) -> str:
@@ -193,9 +190,9 @@ class Config:
             problem = error if isinstance(error, ValueError) else ValueError(f"{value!r} is too large")
             raise setting.layer.bad_value(dotted, problem) from None
 
-    def with_flags(self, flags: Mapping[str, Any], names: Optional[Mapping[str, str]] = None) -> "Config":
+    def with_flags(self, flags: Mapping[str, Any]) -> "Config":
         """This configuration under one more layer of command-line flags (None = not given)."""
-        layer = flag_layer(flags, names)
+        layer = flag_layer(flags)
         if not layer.values:
             return self
         config = Config(self.layers + [layer], self.problems)
@@ -294,15 +291,14 @@ def _described(value: Any) -> str:
     return f"a TOML {type(value).__name__} (quote it to make it a string)"
 
 
-def flag_layer(flags: Mapping[str, Any], names: Optional[Mapping[str, str]] = None) -> Layer:
+def flag_layer(flags: Mapping[str, Any]) -> Layer:
     """Command-line flag values (None, False or () = not given) as the top layer; "" is refused."""
     layer = Layer("flag")
     problems = _Problems(strict=True)
     for dotted, value in flags.items():
         if value is None or value is False or value == ():
             continue
-        name = (names or {}).get(dotted) or _FLAGS.get(dotted) or \
-            "--" + dotted.rpartition(".")[2].replace("_", "-")
+        name = _FLAGS.get(dotted) or "--" + dotted.rpartition(".")[2].replace("_", "-")
         _put(layer, dotted, value, (name,), problems)
     return layer
 

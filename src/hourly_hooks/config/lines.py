@@ -12,37 +12,31 @@ _KEY_PART = re.compile(r"\s*(?:\"((?:[^\"\\]|\\.)*)\"|'([^']*)'|([A-Za-z0-9_-]+)
 _TABLE = re.compile(r"\[\[?\s*([^\]]+?)\s*\]\]?")
 
 
-def _split_key(text: str) -> List[str]:
-    """``a."b.c".d`` -> ["a", "b.c", "d"] (TOML dotted keys, quotes honoured)."""
+def _dotted(text: str) -> Tuple[List[str], Optional[int]]:
+    """The parts of the TOML dotted key text starts with (quotes honoured), and where the key
+    ends; None where a part was wanted and none stands (text ends, or a dot leads nowhere)."""
     parts: List[str] = []
     position = 0
-    while position < len(text):
+    while True:
         match = _KEY_PART.match(text, position)
-        if not match or match.end() == position:
-            return parts
+        if not match:
+            return parts, None
         parts.append(next(group for group in match.groups() if group is not None))
         position = match.end()
-        if position < len(text) and text[position] == ".":
-            position += 1
-        elif position < len(text):
-            return parts
-    return parts
+        if text[position:position + 1] != ".":
+            return parts, position
+        position += 1
+
+
+def _split_key(text: str) -> List[str]:
+    """``a."b.c".d`` -> ["a", "b.c", "d"] (TOML dotted keys, quotes honoured)."""
+    return _dotted(text)[0]
 
 
 def _key_of_line(line: str) -> Optional[List[str]]:
     """The dotted key a ``key = value`` line assigns, or None."""
-    position = 0
-    parts: List[str] = []
-    while True:
-        match = _KEY_PART.match(line, position)
-        if not match:
-            return None
-        parts.append(next(group for group in match.groups() if group is not None))
-        position = match.end()
-        if line[position:position + 1] == ".":
-            position += 1
-            continue
-        return parts if line[position:position + 1] == "=" else None
+    parts, end = _dotted(line)
+    return parts if end is not None and line[end:end + 1] == "=" else None
 
 
 def find_line(text: str, path: Sequence[str]) -> Optional[int]:

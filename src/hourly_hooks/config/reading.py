@@ -119,18 +119,14 @@ def _flatten(data: Mapping, layer: Layer, problems: _Problems) -> None:
             _put(layer, name, value, (name,), problems)
 
 
+_BOOLS = {**dict.fromkeys(("true", "yes", "on", "1"), True), **dict.fromkeys(("false", "no", "off", "0"), False)}
+
+
 def _from_text(spec: Key, text: str) -> Any:
     """A value typed as a string (environment, -c) in the key's type."""
-    if spec.kind == "bool":
-        lowered = text.strip().lower()
-        if lowered in ("true", "yes", "on", "1"):
-            return True
-        if lowered in ("false", "no", "off", "0"):
-            return False
-        return text
-    if spec.kind in ("list", "strings"):
-        return [item.strip() for item in text.split(",") if item.strip()]
-    return text
+    if spec.kind == "bool":  # any other word stays text, which the type check then refuses
+        return _BOOLS.get(text.strip().lower(), text)
+    return [item.strip() for item in text.split(",") if item.strip()] if spec.kind in ("list", "strings") else text
 
 
 def _environment_layer(environ: Mapping[str, str], problems: _Problems) -> Layer:

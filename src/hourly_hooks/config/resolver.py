@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence, Tuple
+from typing import Any, Mapping, Optional, Tuple
 
 from hourly_hooks.config.keys import KEYS
 from hourly_hooks.config.layers import Config, Layer, _Problems, _run_checks, flag_layer
@@ -15,10 +15,6 @@ from hourly_hooks.errors import HourlyError
 
 # Where `hourly -c KEY=VALUE` values wait for the command (click's context meta).
 OVERRIDES = "hourly_hooks.config.overrides"
-
-
-def _default_layer() -> Layer:
-    return Layer("default", values={key.name: key.default for key in KEYS.values() if key.default is not None})
 
 
 def command_line_overrides() -> Tuple[str, ...]:
@@ -31,12 +27,11 @@ def command_line_overrides() -> Tuple[str, ...]:
 
 
 def resolve(top: Optional[Path] = None, *, flags: Optional[Mapping[str, Any]] = None,
-            overrides: Optional[Sequence[str]] = None, environ: Optional[Mapping[str, str]] = None,
+            environ: Optional[Mapping[str, str]] = None,
             table: Optional[Tuple[str, Mapping]] = None, strict: bool = True, checks: bool = True) -> Config:
     """Every layer, merged; the first problem raised (strict), or kept in ``Config.problems``.
 
     ``top`` is the repository's top level (None: no repository files).
-    ``overrides`` are ``-c`` values (default: the running command's);
     ``table`` is a (name, settings) pair standing in for the files, for
     callers that hold one table of settings already.
     ``checks=False`` skips the parsing checks (time zones, rates...): for the
@@ -44,7 +39,7 @@ def resolve(top: Optional[Path] = None, *, flags: Optional[Mapping[str, Any]] = 
     """
     problems = _Problems(strict)
     environ = os.environ if environ is None else environ
-    layers = [_default_layer()]
+    layers = [Layer("default", values={key.name: key.default for key in KEYS.values() if key.default is not None})]
     if table is not None:
         name, values = table
         given = Layer("table", name)
@@ -61,7 +56,7 @@ def resolve(top: Optional[Path] = None, *, flags: Optional[Mapping[str, Any]] = 
         layers += [layer for layer in candidates if layer is not None]
     layers.append(_environment_layer(environ, problems))
     try:
-        layers.append(parse_overrides(command_line_overrides() if overrides is None else overrides))
+        layers.append(parse_overrides(command_line_overrides()))  # the running command's -c values
         if flags:
             layers.append(flag_layer(flags))
     except HourlyError as error:

@@ -6,7 +6,7 @@ of commits (a month's manifest names a few dozen, a whole history thousands).
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, Set
+from typing import Dict, Iterable, Set, Tuple
 
 from hourly_hooks.git.run import run_git
 
@@ -26,20 +26,28 @@ def absent(cwd, shas: Iterable[str]) -> Set[str]:
     return {sha for sha in wanted if sha not in have}
 
 
-def raw_emails(cwd, shas: Iterable[str]) -> Dict[str, str]:
-    """sha -> the author email as git recorded it (%ae: no .mailmap), folded to lower case.
-    Commits the repository lacks are left out."""
-    wanted = sorted(set(shas) - absent(cwd, shas))
-    if not wanted:
-        return {}
-    code, out, _ = run_git(["log", "--no-walk=unsorted", "--no-use-mailmap", "--stdin", "--format=%H%x00%ae"],
-                           cwd, input="".join(f"{sha}\n" for sha in wanted).encode("ascii"))
-    result = {}
-    for row in out.decode("utf-8", "replace").splitlines():
-        sha, _, email = row.partition("\0")
-        if email:
-            result[sha] = email.lower()
-    return result
+def raw_authors(repos, shas: Iterable[str]) -> Dict[str, Tuple[str, str]]:
+    """sha -> (name, email folded to lower case) as git recorded them (%an/%ae: no .mailmap), asked of
+    each repository (history.Repository) for what the ones before it lack; commits none has are left out."""
+    shas = set(shas)
+    found: Dict[str, Tuple[str, str]] = {}
+    for repo in repos:
+        wanted = sorted(shas - set(found))
+        if not wanted:
+            break
+        code, out, _ = run_git(["log", "--no-walk=unsorted", "--ignore-missing", "--no-use-mailmap", "--stdin",
+                                "--format=%H%x00%an%x00%ae"], repo.top,
+                               input="".join(f"{sha}\n" for sha in wanted).encode("ascii", "replace"))
+        for row in out.decode("utf-8", "replace").splitlines() if code == 0 else ():
+            parts = row.split("\0")
+            if len(parts) == 3:
+                found[parts[0]] = (parts[1], parts[2].lower())
+    return found
+
+
+def raw_emails(repos, shas: Iterable[str]) -> Dict[str, str]:
+    """sha -> the author email as git recorded it, folded (raw_authors); an empty one is left out."""
+    return {sha: email for sha, (_, email) in raw_authors(repos, shas).items() if email}
 
 
 def source_of(repos, all_refs: bool, authors, lines, version: str):
@@ -51,9 +59,7 @@ def source_of(repos, all_refs: bool, authors, lines, version: str):
     mailmaps = tuple(repo.mailmap_digest() for repo in repos)
     raw: Dict[str, str] = {}
     if any(digest != "none" for digest in mailmaps):
-        shas = {c.sha for line in lines for c in (line.session.clock_in, line.session.clock_out) if c}
-        for repo in repos:
-            raw.update(raw_emails(repo.top, shas - set(raw)))
+        raw = raw_emails(repos, {c.sha for line in lines for c in (line.session.clock_in, line.session.clock_out) if c})
     return Source(tips=tuple(tuple(repo.tips(all_refs)) for repo in repos), mailmaps=mailmaps, version=version,
                   authors=tuple(authors), all_refs=all_refs, raw_emails=raw)
 
@@ -63,6 +69,4 @@ def reachable(cwd, sha: str) -> bool:
     a commit only the object store still holds (a rewritten history) is not."""
     code, out, _ = run_git(["for-each-ref", "--count=1", "--format=%(refname)", f"--contains={sha}",
                             "refs/heads", "refs/remotes", "refs/tags"], cwd)
-    if code == 0 and out.strip():
-        return True
-    return run_git(["merge-base", "--is-ancestor", sha, "HEAD"], cwd)[0] == 0
+    return bool(code == 0 and out.strip()) or run_git(["merge-base", "--is-ancestor", sha, "HEAD"], cwd)[0] == 0

@@ -24,7 +24,7 @@ import time
 
 from hourly_hooks.core import markers
 from hourly_hooks.errors import GitError
-from hourly_hooks.git.run import finish, git_message, start_git
+from hourly_hooks.git.run import finish, git_message, run_git, start_git
 
 _FORMAT = "%H%x00%ad%x00%aN%x00%aE%x00%B"
 _FIELDS = 5
@@ -75,15 +75,17 @@ def stream_rows(cwd, revisions, authors=(), progress=None, base=None):
                     progress(count)
                 yield row
     finally:
-        errors = []
-        for process in processes:
-            process.stdout.close()
-            stderr = process.stderr.read()
-            process.stderr.close()
-            if process.wait() != 0:
-                errors.append(git_message(stderr) or "git log failed")
+        errors = [git_message(stderr) or "git log failed" for code, stderr in map(ended, processes) if code]
         if errors and sys.exc_info()[0] is None:
             raise GitError(errors[0])
+
+
+def ended(process) -> tuple:
+    """(exit status, stderr) of a streamed git, once its pipes are closed and it has exited."""
+    process.stdout.close()
+    stderr = process.stderr.read()
+    process.stderr.close()
+    return process.wait(), stderr
 
 
 # Git maps its pack files in windows of core.packedGitWindowSize, up to
@@ -181,14 +183,9 @@ def start_sides(cwd, new: str, old: str):
 
 def finish_sides(started) -> tuple:
     """(rows of new ^old, rows of old ^new) of a start_sides() process."""
-    code, out, err = finish(started)
-    if code:
-        raise GitError(git_message(err) or "git log failed")
     added: list = []
     removed: list = []
-    fields = out.split(b"\0")
-    for index in range(0, len(fields) - _FIELDS + 1, _FIELDS):
-        record = fields[index:index + _FIELDS]
+    for record in _records(started):
         first = record[0].lstrip(b"\n")
         record[0] = first[1:]
         row = parse_record(record)
@@ -198,16 +195,16 @@ def finish_sides(started) -> tuple:
 
 
 def finish_rows(started) -> list:
+    return [row for row in map(parse_record, _records(started)) if row is not None]
+
+
+def _records(started) -> list:
+    """The records of a short ``git log`` started here; GitError when git failed."""
     code, out, err = finish(started)
     if code:
         raise GitError(git_message(err) or "git log failed")
-    rows = []
     fields = out.split(b"\0")
-    for index in range(0, len(fields) - _FIELDS + 1, _FIELDS):
-        row = parse_record(fields[index:index + _FIELDS])
-        if row is not None:
-            rows.append(row)
-    return rows
+    return [fields[index:index + _FIELDS] for index in range(0, len(fields) - _FIELDS + 1, _FIELDS)]
 
 
 def _widen(pipe) -> None:
@@ -331,8 +328,9 @@ def parse_record(fields):
     epoch, _, tz = fields[1].partition(b" ")
     texts = _TEXTS
     zone, name, email = _TZS.get(tz), texts.get(fields[2]), texts.get(fields[3])
-    if zone is None:
-        zone = _TZS[tz] = _parse_tz(tz.decode("ascii", "replace"))  # a few dozen zones at most
+    if zone is None:  # a few dozen zones at most
+        from hourly_hooks.core.clockrules import parse_tz
+        zone = _TZS[tz] = parse_tz(tz.decode("ascii", "replace"))
     if name is None:
         name = fields[2].decode("utf-8", "replace")
         if len(texts) < _SEEN_MAX:
@@ -344,23 +342,14 @@ def parse_record(fields):
     return (sha, name, email, int(epoch), zone, *parsed)
 
 
-def _parse_tz(text: str) -> int:
-    sign = -1 if text.startswith("-") else 1
-    digits = text.strip().lstrip("+-")
-    return sign * (int(digits[:2]) * 60 + int(digits[2:4]))
-
-
 # --------------------------------------------------------------------------- other answers
 
 def messages(cwd, shas: list) -> dict:
     """sha -> message as the reader keeps it (decoded, stripped), from git."""
-    import subprocess
-    env = dict(os.environ, GIT_PAGER="cat", LC_ALL="C")
-    process = subprocess.Popen(["git", "-c", "log.showSignature=false", "log", "--no-walk=unsorted", "-z",
-                                "--format=%H%x00%B", "--stdin"], cwd=cwd, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, stdin=subprocess.PIPE, env=env)
-    out, err = process.communicate("".join(f"{sha}\n" for sha in shas).encode())
-    if process.returncode:
+    code, out, err = run_git(["-c", "log.showSignature=false", "log", "--no-walk=unsorted", "-z", "--format=%H%x00%B",
+                              "--stdin"], cwd, input="".join(f"{sha}\n" for sha in shas).encode(),
+                             env=dict(os.environ, GIT_PAGER="cat", LC_ALL="C"))
+    if code:
         raise GitError(git_message(err) or "git log failed")
     fields = out.split(b"\0")
     return {fields[i].decode("ascii", "replace").lstrip("\n"): fields[i + 1].decode("utf-8", "replace").strip()

@@ -31,16 +31,11 @@ class Repository:
         self.cwd = None if path is None else str(path)
         if self.cwd is not None and not os.path.isdir(self.cwd):
             raise GitError(f"{self.cwd}: no such directory")
-        self._digest = None
-        self._parents = None
-        self._all_tips = None
-        self._rewritten = None
+        self._digest = self._parents = self._all_tips = self._rewritten = None
         # The two questions are independent: ask them side by side.
         self._config_job = start_git(["config", "-z", "--get-regexp", _CONFIG], self.cwd)
         self._probe_job = None
-        self._layout = None
-        if not _wait:
-            self._layout = layout_from_files(self.cwd or os.getcwd())
+        self._layout = None if _wait else layout_from_files(self.cwd or os.getcwd())
         if self._layout is not None:  # known before git answers (ready() may still ask git instead)
             self.top_dir, self.common_dir, self.shallow, self.head = self._layout
         else:
@@ -92,9 +87,7 @@ class Repository:
             raise GitError(f"{where} is not inside a git repository",
                            hint="Run hourly inside your project, or point at it with --repo PATH.")
         self.top_dir = lines[0]
-        common = lines[1]
-        self.common_dir = os.path.normpath(common if os.path.isabs(common)
-                                           else os.path.join(self.cwd or os.getcwd(), common))
+        self.common_dir = os.path.normpath(os.path.join(self.cwd or os.getcwd(), lines[1]))  # joined: if relative
         self.shallow = lines[2] == "true"
         revs = [line for line in lines[3:] if line != "--"] if code == 0 else []
         self.head = revs[0] if revs else None  # None: no commit yet
@@ -195,25 +188,16 @@ class Repository:
     def rewritten(self) -> bool:
         """Grafts or replace refs change which commits a tip reaches (asked once, like tips)."""
         if self._rewritten is None:
-            self._rewritten = self._has_rewrites()
+            common = self.common_dir
+            replace = os.path.join(common, "refs", "replace")
+            self._rewritten = (os.path.exists(os.path.join(common, "info", "grafts"))
+                               or (os.path.isdir(replace) and any(os.scandir(replace)))
+                               or b" refs/replace/" in _read_or_empty(os.path.join(common, "packed-refs")))
         return self._rewritten
 
-    def _has_rewrites(self) -> bool:
-        if os.path.exists(os.path.join(self.common_dir, "info", "grafts")):
-            return True
-        replace = os.path.join(self.common_dir, "refs", "replace")
-        if os.path.isdir(replace) and any(os.scandir(replace)):
-            return True
-        try:
-            with open(os.path.join(self.common_dir, "packed-refs"), "rb") as handle:
-                return b" refs/replace/" in handle.read()
-        except OSError:
-            return False
-
     def parents(self, sha: str) -> list:
-        if sha == self.head:
-            return list(self.head_parents)
-        return git_text(["rev-parse", f"{sha}^@", "--"], self.cwd).split()[:-1]
+        return list(self.head_parents) if sha == self.head else \
+            git_text(["rev-parse", f"{sha}^@", "--"], self.cwd).split()[:-1]
 
     def tips(self, all_refs: bool) -> list:
         """The commits a walk starts from: HEAD, or every ref and HEAD (as ``git log --all``).
@@ -333,17 +317,29 @@ def read_head(git_dir: str, common_dir: str):
 
 def _read_config(out: bytes) -> dict:
     """core.commentChar and the mailmap settings (git config -z output)."""
-    config = {}
-    for item in out.decode("utf-8", "surrogateescape").split("\0"):
-        name, _, value = item.partition("\n")
-        if name:
-            config[name.lower()] = value
-    return config
+    items = (item.partition("\n") for item in out.decode("utf-8", "surrogateescape").split("\0"))
+    return {name.lower(): value for name, _, value in items if name}
+
+
+def _read_or_empty(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return b""
 
 
 def open_repository(path=".") -> Repository:
     """The repository containing path; GitError if there is none."""
     return Repository(path)
+
+
+def repository_top(path="."):
+    """The top level (a Path) of the repository containing path, or None outside one."""
+    try:
+        return Repository(path).top
+    except GitError:
+        return None
 
 
 def author_ident(cwd=None) -> tuple:

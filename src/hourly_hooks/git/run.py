@@ -104,6 +104,5 @@ def git_text(args, cwd=None) -> str:
 
 def git_message(err: bytes) -> str:
     """git's own words for a failure: the first line of its stderr, without "fatal: "."""
-    lines = [line.strip() for line in err.decode("utf-8", "replace").splitlines() if line.strip()]
-    message = lines[0] if lines else ""
-    return message[len("fatal: "):] if message.startswith("fatal: ") else message
+    message = next((line.strip() for line in err.decode("utf-8", "replace").splitlines() if line.strip()), "")
+    return message.removeprefix("fatal: ")

@@ -17,7 +17,7 @@ from hourly_hooks.core.sessions import Session
 from hourly_hooks.core.worklog import WorkCommit, WorkLog, attach
 from hourly_hooks.errors import GitError
 from hourly_hooks.git.run import git_message
-from hourly_hooks.git.log import split_records
+from hourly_hooks.git.log import ended, split_records
 
 _FORMAT = "%H%x00%at%x00%aI%x00%aN%x00%aE%x00%s"
 
@@ -66,11 +66,9 @@ def read_commits(top: os.PathLike, repo_name: str, since: Optional[datetime] = N
             sha, _, date, name, email, subject = [f.decode("utf-8", "replace") for f in fields]
             yield WorkCommit(sha.lstrip("\n"), name, email, stamp, date, subject, repo_name)
     finally:
-        process.stdout.close()
-        stderr = process.stderr.read()
-        process.stderr.close()
+        code, stderr = ended(process)
         # A consumer that stops early closes the pipe: git then dies quietly of SIGPIPE.
-        if process.wait() != 0 and stderr:
+        if code and stderr:
             raise GitError(git_message(stderr) or "git log failed")
 
 
@@ -85,9 +83,5 @@ def for_sessions(sessions: Sequence[Session], repos: Iterable, key: str = "email
         return {}
     since = min(s.start for s in closed)
     until = max(cast(datetime, s.end) for s in closed)
-
-    def commits() -> Iterator[WorkCommit]:
-        for repo in repos:
-            yield from read_commits(repo.top, repo.name, since, until, all_refs, authors)
-
-    return attach(closed, commits(), key)
+    return attach(closed, (commit for repo in repos
+                           for commit in read_commits(repo.top, repo.name, since, until, all_refs, authors)), key)

@@ -54,17 +54,12 @@ def operation_in_progress(cwd=None) -> Optional[tuple]:
     The paths come from `git rev-parse --git-path`, which knows where a linked
     worktree keeps its own MERGE_HEAD and rebase state.
     """
-    args = ["rev-parse"]
-    for name, *_ in OPERATIONS:
-        args += ["--git-path", name]
-    code, out, _ = run_git(args, cwd)
+    code, out, _ = run_git(["rev-parse", *(arg for name, *_ in OPERATIONS for arg in ("--git-path", name))], cwd)
     if code:
         return None
     paths = out.decode("utf-8", "surrogateescape").splitlines()
-    for (name, what, resume, abort), path in zip(OPERATIONS, paths):
-        if os.path.exists(os.path.join(cwd or ".", path)):
-            return what, resume, abort
-    return None
+    return next(((what, resume, abort) for (_, what, resume, abort), path in zip(OPERATIONS, paths)
+                 if os.path.exists(os.path.join(cwd or ".", path))), None)
 
 
 def refuse_during_operation(command: str, cwd=None) -> None:

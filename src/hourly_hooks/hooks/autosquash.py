@@ -25,6 +25,7 @@ Imported by the commit-msg hook only for such messages.
 from __future__ import annotations
 
 from hourly_hooks.core import markers
+from hourly_hooks.git.run import run_git
 
 AMEND, SQUASH = "amend!", "squash!"
 _PREFIXES = ("fixup!", SQUASH, AMEND)
@@ -85,7 +86,6 @@ def _target(repo, target: str) -> tuple:
 
 
 def _candidates(repo, target: str) -> list:
-    from hourly_hooks.git.run import run_git
     if not repo.head or not target:
         return []
     code, out, _ = run_git(["log", "-z", "--format=%H %s", "HEAD"], repo.cwd)
@@ -108,7 +108,6 @@ def _messages(repo, shas: list) -> list:
     """[(sha, full message)] of the commits."""
     if not shas:
         return []
-    from hourly_hooks.git.run import run_git
     code, out, _ = run_git(["log", "--no-walk=unsorted", "-z", "--format=%H%n%B", *shas], repo.cwd)
     if code != 0:
         return []

@@ -103,7 +103,8 @@ def _check(path: str, original: str, repo, prefetched) -> int:
     if len(events) > 1:
         raise Rejected(_refusal(_two_events_text(events, lines, kept), path, _TWO_EVENTS_FIXES))
     if marker.problem:
-        raise Rejected(_refusal(_problem_text(marker), path, _problem_fixes(marker)))
+        text = marker.problem if marker.problem.endswith(("?", ".")) else marker.problem + "."
+        raise Rejected(_refusal(text, path, _problem_fixes(marker)))
     name, email, authored, tz = author_of_commit(repo)
     identity = repo.canonical_email(name, email)
     last, kind = _last_before_this_commit(repo, identity, authored, tz, path, commit_kind(repo, path), prefetched)
@@ -154,8 +155,7 @@ def _two_events_text(events: list, lines: list, kept: list) -> str:
             f"One commit is one clock event.")
 
 
-def _last_before_this_commit(repo, identity: str, authored: int, tz: int, path: str, kind=None,
-                             prefetched=None):
+def _last_before_this_commit(repo, identity: str, authored: int, tz: int, path: str, kind=None, prefetched=None):
     """(the identity's last marker, not counting HEAD when this commit is its --amend; the kind).
 
     kind: what git said through prepare-commit-msg (AMEND, NEW), or None.
@@ -338,11 +338,6 @@ def _confirm(marker, authored: int, tz: int, last) -> None:
     _say(PROG_CLOCK, line)
 
 
-def _problem_text(marker) -> str:
-    problem = marker.problem
-    return problem if problem.endswith(("?", ".")) else problem + "."
-
-
 def _problem_fixes(marker) -> list:
     """How to write what the marker with a problem was meant to say."""
     from hourly_hooks.core import markers
@@ -357,10 +352,9 @@ def _problem_fixes(marker) -> list:
 
 def _refusal(text: str, path: str, fixes=()) -> str:
     shown = os.path.relpath(path) if os.path.isabs(path) else path
-    lines = ["commit refused.", text]
-    lines += [f"    - {fix}" for fix in fixes]
-    lines += [f"  Your message is kept in {shown}; once fixed, reuse it with: git commit -e -F {shown}",
-              "  To record the commit anyway (skipping this check): git commit --no-verify ..."]
+    lines = ["commit refused.", text, *(f"    - {fix}" for fix in fixes),
+             f"  Your message is kept in {shown}; once fixed, reuse it with: git commit -e -F {shown}",
+             "  To record the commit anyway (skipping this check): git commit --no-verify ..."]
     return "\n".join(lines)
 
 
@@ -382,12 +376,9 @@ def protect_keys_main(argv=None) -> int:
 def main(argv=None) -> int:
     """``python -m hourly_hooks.hooks.entry clock|protect-keys ...`` (the plain git hook script calls clock_main directly)."""
     args = sys.argv[1:] if argv is None else list(argv)
-    if args[:1] == ["clock"]:
-        return clock_main(args[1:])
-    if args[:1] == ["protect-keys"]:
-        return protect_keys_main(args[1:])
-    if args[:1] == ["clock-source"]:
-        return source_main(args[1:])
+    entries = {"clock": clock_main, "protect-keys": protect_keys_main, "clock-source": source_main}
+    if args and args[0] in entries:
+        return entries[args[0]](args[1:])
     print("usage: python -m hourly_hooks.hooks.entry {clock MESSAGE_FILE | clock-source MESSAGE_FILE [SOURCE [REV]]"
           " | protect-keys [FILE...]}", file=sys.stderr)
     return 2

@@ -30,6 +30,7 @@ import re
 import sys
 
 from hourly_hooks.errors import GitError, HourlyError
+from hourly_hooks.git.run import run_git
 
 PROG_KEYS = "hourly-protect-keys"
 
@@ -115,10 +116,7 @@ class KeyRules:
             return f"it holds a private key ({key})"
         if os.path.basename(path) in self.pem_names:
             return "it is the BTCPay private key file"
-        for label, value in self.secrets:
-            if value in data:
-                return f"it contains {label}"
-        return None
+        return next((f"it contains {label}" for label, value in self.secrets if value in data), None)
 
 
 def private_key_in(data: bytes):
@@ -294,7 +292,6 @@ def _staged() -> list:
     detection a rename or copy is the new path added. Submodules (mode 160000)
     hold no blob here. The blobs are read in one `git cat-file --batch`.
     """
-    from hourly_hooks.git.run import run_git
     code, out, err = run_git(["diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev",
                               "--diff-filter=d", "--ignore-submodules=all"])
     if code != 0:
@@ -312,7 +309,6 @@ def _blobs(ids: list) -> list:
     """The contents of the blobs ids, in order, from one `git cat-file --batch`."""
     if not ids:
         return []
-    from hourly_hooks.git.run import run_git
     code, out, err = run_git(["cat-file", "--batch"], input="".join(i + "\n" for i in ids).encode("ascii"))
     if code != 0:
         raise GitError("cannot read the staged files: " + err.decode("utf-8", "replace").strip())
