@@ -9,7 +9,7 @@ the tool's version. ``digest`` is the timesheet's number: the same bill always
 gets the same one, and any change to the manifest gives another.
 
 What only git knows (the commits read from, the .mailmap digest, the raw
-emails) comes in a ``Source``; the caller reads it (manifests.py).
+emails) comes in a ``Source``; the caller reads it (verification.py).
 """
 
 from __future__ import annotations
