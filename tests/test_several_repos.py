@@ -71,6 +71,27 @@ def test_the_table_shows_a_subtotal_per_repository(clients):
     assert "  globex  1.08 hours, 86.67 USD  (rate 80 USD/h, no rounding)" in table
 
 
+def test_two_repositories_with_one_folder_name_keep_their_own_rules(tmp_path):
+    """~/acme/app and ~/globex/app: each is named by as much of its path as tells them apart,
+    and bills by its own rate; one repository given twice is read once."""
+    apps = []
+    for client, rate in (("acme", "100 USD"), ("globex", "80 USD")):
+        app = GitRepo(tmp_path / client / "app")
+        (app.path / ".hourly.toml").write_text(f'rates.default = "{rate}"\n')
+        app.commit("clock-in", "2026-11-02T09:00:00+00:00" if client == "acme" else "2026-11-03T09:00:00+00:00")
+        app.commit("clock-out", "2026-11-02T10:00:00+00:00" if client == "acme" else "2026-11-03T10:30:00+00:00")
+        apps.append(app)
+    both = json.loads(report("--repo", str(apps[0].path), "--repo", str(apps[1].path), "--repo", str(apps[0].path),
+                             "--period", "2026-11", "--json").stdout)
+    subtotals = {part["repo"]: part for part in both["repositories"]}
+    assert set(subtotals) == {"acme/app", "globex/app"}
+    assert subtotals["acme/app"]["amounts"] == {"USD": "100.00"} and subtotals["acme/app"]["rate"] == "100 USD/h"
+    assert subtotals["globex/app"]["amounts"] == {"USD": "120.00"} and subtotals["globex/app"]["rate"] == "80 USD/h"
+    assert both["total"]["amount"] == "220.00" and len(both["sessions"]) == 2
+    assert [s["repo"] for s in both["sessions"]] == ["acme/app", "globex/app"]
+    assert [len(repo["tips"]) for repo in both["manifest"]["repos"]] == [1, 1]
+
+
 def test_one_repository_prints_no_subtotal(clients):
     acme, _ = clients
     table = report("--repo", str(acme.path), "--period", "2026-11").stdout

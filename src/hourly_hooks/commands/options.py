@@ -13,7 +13,8 @@ import functools
 import gc
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Optional, Sequence, Tuple
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import click
 
@@ -173,8 +174,28 @@ _FREEZE_AT_EXIT: list = []
 
 
 def open_repos(params: dict) -> Tuple[Repository, ...]:
-    """The repositories of --repo (default: the current one), each probed once."""
-    return tuple(open_repository(path) for path in (params.get("repo") or (".",)))
+    """The repositories of --repo (default: the current one), each probed once and read
+    once however often it is named, each under a name of its own."""
+    repos = tuple(dict.fromkeys(open_repository(path) for path in (params.get("repo") or (".",))))
+    _tell_apart(repos)
+    return repos
+
+
+def _tell_apart(repos: Sequence[Repository]) -> None:
+    """Name repositories with one folder name (~/acme/app, ~/globex/app) by as much of their
+    path as tells them apart (acme/app, globex/app): a report keeps sessions, subtotals and
+    each repository's rules by name."""
+    alike: Dict[str, List[Repository]] = {}
+    for repo in repos:
+        alike.setdefault(repo.name, []).append(repo)
+    for group in (group for group in alike.values() if len(group) > 1):
+        paths = [Path(repo.top_dir).parts for repo in group]
+        for depth in range(2, max(map(len, paths)) + 1):
+            labels = ["/".join(parts[-depth:]) for parts in paths]
+            if len(set(labels)) == len(labels):
+                break
+        for repo, label in zip(group, labels):
+            repo.label = label
 
 
 def load_timesheet(params: dict, default_authors: Sequence[str] = (),

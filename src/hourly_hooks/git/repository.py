@@ -119,9 +119,13 @@ class Repository:
         from pathlib import Path
         return Path(self.common_dir)
 
+    # Set when another repository of a report has the same folder name (commands/options.py).
+    label: str | None = None  # (annotations are never evaluated: no typing import on the hook's path)
+
     @property
     def name(self) -> str:
-        return os.path.basename(self.top_dir)
+        """What a report calls it: its folder's name, or its label."""
+        return self.label or os.path.basename(self.top_dir)
 
     def __repr__(self) -> str:
         return f"Repository({self.top_dir!r})"
