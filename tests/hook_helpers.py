@@ -164,8 +164,8 @@ def install_plain_hooks(repo: HookedRepo) -> HookedRepo:
 
 @pytest.fixture
 def hooked(tmp_path) -> HookedRepo:
-    """A new repository with the plain hooks installed by `hourly install-hook`: a copy of one made
-    so (tests/test_hook_install.py runs the install itself)."""
+    """A new repository with the plain hooks of `hourly install-hook`: a copy of the repository
+    this process ran the install in (tests/test_hook_install.py tests the install itself)."""
     path = tmp_path / "work"
     path.mkdir()
     shutil.copytree(_hooked_template() / ".git", path / ".git", symlinks=True)
