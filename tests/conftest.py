@@ -24,6 +24,13 @@ def _compile_once() -> None:
         prefix = os.path.join(tempfile.gettempdir(), f"hourly-hooks-tests-pycache-{os.getuid()}")
         os.makedirs(prefix, mode=0o700, exist_ok=True)
         os.environ["PYTHONPYCACHEPREFIX"] = prefix
+        # What the last runs compiled under the temporary directory (their pre-commit and pip
+        # environments, tens of MB a run) never runs again: dropped, so the cache keeps only
+        # the checkout's, the virtualenv's and the standard library's bytecode. (The xdist
+        # workers and the Pythons the tests start inherit the variable: they skip this.)
+        import shutil
+
+        shutil.rmtree(os.path.join(prefix, tempfile.gettempdir().lstrip(os.sep)), ignore_errors=True)
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     sys.pycache_prefix = prefix
     sys.dont_write_bytecode = False
