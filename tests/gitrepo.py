@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Tuple
 
 
 def isolated_env(home: Path) -> dict:
@@ -25,12 +28,19 @@ class GitRepo:
         self.env = dict(env or isolated_env(self.path.parent))
         if init:
             self.path.mkdir(parents=True, exist_ok=True)
-            self.git("init", "-q", "-b", "main")
-            # What three `git config` calls would write, written at once: the
-            # suite makes thousands of repositories, and each git start costs.
-            with open(self.path / ".git" / "config", "a") as config:
-                config.write("[user]\n\tname = Default User\n\temail = default@example.com\n"
-                             "[commit]\n\tgpgsign = false\n")
+            template = _empty_repository(self.env)
+            if template is not None and not (self.path / ".git").exists():
+                shutil.copytree(template, self.path / ".git", symlinks=True)
+            else:
+                self._init()
+
+    def _init(self) -> None:
+        self.git("init", "-q", "-b", "main")
+        # What three `git config` calls would write, written at once: the
+        # suite makes thousands of repositories, and each git start costs.
+        with open(self.path / ".git" / "config", "a") as config:
+            config.write("[user]\n\tname = Default User\n\temail = default@example.com\n"
+                         "[commit]\n\tgpgsign = false\n")
 
     def git(self, *args: str, env: Optional[dict] = None, check: bool = True) -> str:
         done = subprocess.run(["git", *args], cwd=self.path, env={**self.env, **(env or {})},
@@ -77,3 +87,36 @@ class GitRepo:
                           f"data {len(message)}\n".encode() + message + (f"from :{n}\n".encode() if n else b"") + b"\n")
         subprocess.run(["git", "fast-import", "--quiet"], cwd=self.path, input=b"".join(stream), check=True,
                        env=self.env)
+
+
+_EMPTY: Optional[Tuple[int, Path]] = None  # (umask, .git of a new GitRepo), made once per test process
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _empty_repository(env: dict) -> Optional[Path]:
+    """The .git folder `git init` and GitRepo's config give a new repository, to copy.
+
+    The suite makes thousands of repositories: copying one made by git costs half a
+    `git init` start. What git init writes depends only on git's built-in template, the
+    umask (the files' modes) and the configuration (init.templateDir...): a test that set a
+    global configuration or another umask gets its own git init (None).
+    """
+    global _EMPTY
+    if env.get("GIT_CONFIG_NOSYSTEM") != "1" or not env.get("GIT_CONFIG_GLOBAL") \
+            or os.path.exists(env["GIT_CONFIG_GLOBAL"]) \
+            or any(k.startswith("GIT_") for k in env if k not in ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM")):
+        return None
+    mask = _umask()
+    if _EMPTY is None:
+        folder = Path(tempfile.mkdtemp(prefix="hourly-empty-"))
+        atexit.register(shutil.rmtree, folder, True)
+        empty = GitRepo(folder / "empty", env=env, init=False)
+        empty.path.mkdir()
+        empty._init()
+        _EMPTY = (mask, empty.path / ".git")
+    return _EMPTY[1] if _EMPTY[0] == mask else None

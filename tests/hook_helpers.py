@@ -128,9 +128,45 @@ def at(hhmm: str, day: str = "2025-03-03", tz: str = "-05:00") -> str:
     return f"{day}T{hhmm}:00{tz}"
 
 
+_HOOKED_TEMPLATE: Optional[Path] = None  # a new repository after `hourly install-hook`, once per process
+
+
+def _hooked_template() -> Path:
+    """A fresh repository in which `hourly install-hook` ran (a real start of it), made once per test process.
+
+    What the install writes (the three hook scripts in .git/hooks, naming this interpreter and
+    this checkout's package) does not depend on the repository it is run in, so every test that
+    only needs the hooks in place gets a copy instead of its own start of Python and git init.
+    """
+    global _HOOKED_TEMPLATE
+    if _HOOKED_TEMPLATE is None:
+        import atexit
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="hourly-hooked-"))
+        atexit.register(shutil.rmtree, folder, True)
+        repo = HookedRepo(folder / "work")
+        done = repo.install_hook()
+        assert done.stdout.count("(new)") == 3, done.stdout
+        _HOOKED_TEMPLATE = repo.path
+    return _HOOKED_TEMPLATE
+
+
+def install_plain_hooks(repo: HookedRepo) -> HookedRepo:
+    """What `repo.install_hook()` leaves in a repository without hooks (a copy of the template's)."""
+    hooks = repo.path / ".git" / "hooks"
+    assert hooks.is_dir(), "install_plain_hooks wants a repository with its own .git folder"
+    for script in ("commit-msg", "prepare-commit-msg", "pre-commit"):
+        assert not (hooks / script).exists(), f"{script} is already there: use repo.install_hook()"
+        shutil.copy2(_hooked_template() / ".git" / "hooks" / script, hooks / script)
+    return repo
+
+
 @pytest.fixture
 def hooked(tmp_path) -> HookedRepo:
-    """A repository with the plain hooks installed by `hourly install-hook`."""
-    repo = HookedRepo(tmp_path / "work")
-    repo.install_hook()
-    return repo
+    """A new repository with the plain hooks of `hourly install-hook`: a copy of the repository
+    this process ran the install in (tests/test_hook_install.py tests the install itself)."""
+    path = tmp_path / "work"
+    path.mkdir()
+    shutil.copytree(_hooked_template() / ".git", path / ".git", symlinks=True)
+    return HookedRepo(path, init=False)

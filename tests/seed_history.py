@@ -7,6 +7,12 @@ under a second name (`asherp`) with other sessions in the same days.
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Optional
+
 from gitrepo import GitRepo
 
 ASHER = ("Asher Pembroke", "apembroke@gmail.com")
@@ -57,8 +63,32 @@ SEED_ARGS = ["--since", "Jan 1, 2020", "--until", "Jan 5, 2020", "--author", "As
              "--tz", "America/New_York", "--rate", "100 USD"]
 
 
-def build_seed_repo(repo: GitRepo) -> GitRepo:
+_TEMPLATE: Optional[Path] = None  # this process's replay of EVENTS, copied for each test
+
+
+def _replay(repo: GitRepo) -> GitRepo:
     for number, ((name, email), when, message) in enumerate(EVENTS):
         files = None if message.startswith(("clock", "Clock", "CLOCK")) else {"log.md": f"entry {number}\n"}
         repo.commit(message, when, name=name, email=email, files=files)
+    return repo
+
+
+def build_seed_repo(repo: GitRepo) -> GitRepo:
+    """The seed's commits in `repo`, a freshly initialised GitRepo.
+
+    Every author and committer date and identity is fixed, so a replay gives the same
+    objects, refs and work tree wherever it runs: the history is replayed once per test
+    process (about 30 git starts) and each test gets a copy of that repository's .git and
+    log.md (no git start). Test modules build it for well over a hundred tests.
+    """
+    global _TEMPLATE
+    if _TEMPLATE is None:
+        folder = Path(tempfile.mkdtemp(prefix="hourly-seed-"))
+        atexit.register(shutil.rmtree, folder, True)
+        _replay(GitRepo(folder / "seed"))
+        _TEMPLATE = folder / "seed"
+    assert not any((repo.path / ".git" / "refs" / "heads").iterdir()), "build_seed_repo wants an empty repository"
+    shutil.rmtree(repo.path / ".git")
+    shutil.copytree(_TEMPLATE / ".git", repo.path / ".git")
+    shutil.copy2(_TEMPLATE / "log.md", repo.path / "log.md")
     return repo

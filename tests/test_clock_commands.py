@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from hook_helpers import ALICE, HookedRepo
+from hook_helpers import ALICE, HookedRepo, install_plain_hooks
 
 
 def now(stamp: str) -> dict:
@@ -32,7 +32,7 @@ def repo(tmp_path) -> HookedRepo:
 def either(request, repo) -> HookedRepo:
     """The same behaviour is expected with and without the commit-msg hook."""
     if request.param == "plain hook":
-        repo.install_hook()
+        install_plain_hooks(repo)
     return repo
 
 
@@ -119,7 +119,7 @@ def test_usage_errors(repo, args, expected):
 
 
 def test_in_and_out_in_the_same_second_stay_in_order(repo):
-    repo.install_hook()
+    install_plain_hooks(repo)
     hourly_ok(repo, "in", when=at("09:00"))
     hourly_ok(repo, "out", when=at("09:00"))  # waits for the next second rather than tie
     assert repo.git("log", "--format=%s %ad", "--date=raw").splitlines() == [
@@ -161,7 +161,7 @@ def test_status_text(week):
 
 
 def test_status_json(week):
-    week.install_hook()
+    install_plain_hooks(week)
     document = json.loads(hourly_ok(week, "status", "--json", "--tz", "UTC", when="2025-03-04T14:00:00+00:00"))
     assert document["identity"] == "alice@example.com"
     assert document["state"] == "in"

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from hook_helpers import ALICE, BOB, PYTHON, HookedRepo, at, hooked  # noqa: F401 (a fixture)
+from hook_helpers import ALICE, BOB, PYTHON, HookedRepo, at, hooked, install_plain_hooks  # noqa: F401 (a fixture)
 
 from hourly_hooks.core import clockrules
 from hourly_hooks.hooks import entry as hook
@@ -216,7 +216,7 @@ def test_shallow_clone(hooked, tmp_path):
     done = clone.run("git", "clone", "-q", "--depth", "1", f"file://{hooked.path}", str(clone.path),
                      cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    clone.install_hook()
+    install_plain_hooks(clone)
     # The clock-in is beyond the shallow boundary: accepted, with a warning.
     done = clone.try_commit("clock-out", when=at("10:00"))
     assert done.returncode == 0 and "shallow" in done.stderr

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from hook_helpers import HookedRepo
+from hook_helpers import HookedRepo, install_plain_hooks
 
 from hourly_hooks.hooks import entry as hook
 
@@ -53,8 +53,7 @@ def git_commit_program(repo: HookedRepo) -> str:
 
 @pytest.fixture
 def hooked(tmp_path) -> HookedRepo:
-    repo = HookedRepo(tmp_path / "work")
-    repo.install_hook()
+    repo = install_plain_hooks(HookedRepo(tmp_path / "work"))
     assert (repo.git_dir() / "hooks" / "prepare-commit-msg").exists()
     return repo
 

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from hook_helpers import ALICE, HookedRepo, at, hooked  # noqa: F401 (hooked: a pytest fixture)
+from hook_helpers import ALICE, HookedRepo, at, hooked, install_plain_hooks  # noqa: F401 (hooked: a pytest fixture)
 from test_precommit import configured, hook_source  # noqa: F401 (pytest fixtures)
 
 BOM = "\ufeff"
@@ -87,7 +87,7 @@ def test_a_bom_marker_already_in_history_is_paired_by_the_report(tmp_path):
     repo.commit(BOM + "Clock Out: T-10m", at("10:10"))
     repo.commit(BOM + "clock-in", at("11:00"))
     assert sessions(repo) == [3600]
-    repo.install_hook()
+    install_plain_hooks(repo)
     # The hook's clock state (from the same store) counts the BOM'd clock-in at 11:00.
     assert "already clocked in" in repo.refuse("clock-in", when=at("11:30"))
     repo.accept("clock-out", when=at("11:30"))

@@ -24,7 +24,7 @@ import pytest
 
 import test_hook_spelling
 import test_markers
-from hook_helpers import PYTHON, HookedRepo, at
+from hook_helpers import PYTHON, HookedRepo, at, install_plain_hooks
 from test_key_bypass import API_KEY, EC_PEM, KEY_FORMS, ORDINARY, body, der
 
 from hourly_hooks.core import markers
@@ -239,8 +239,7 @@ def test_a_symbolic_link_starts_python(probed):
 
 def test_the_real_check_still_refuses_a_key_the_grep_let_through_to_it(tmp_path):
     """With the real Python installed: the shortcut hands over, the check refuses."""
-    repo = HookedRepo(tmp_path / "real")
-    repo.install_hook()
+    repo = install_plain_hooks(HookedRepo(tmp_path / "real"))
     (repo.path / "k.txt").write_text(body(EC_PEM))
     repo.git("add", "k.txt")
     done = repo.try_commit("k", when=at("09:00"))

@@ -19,7 +19,7 @@ import zlib
 
 import pytest
 
-from hook_helpers import HookedRepo, at
+from hook_helpers import HookedRepo, at, install_plain_hooks
 from test_precommit import configured, hook_source  # noqa: F401 (pytest fixtures)
 
 EC_PEM = ("-----BEGIN EC PRIVATE KEY-----\n"
@@ -169,9 +169,7 @@ def commit(repo: HookedRepo, env=None):
 @pytest.fixture
 def plain(tmp_path) -> HookedRepo:
     """A repository with the plain hooks of `hourly install-hook`."""
-    repo = HookedRepo(tmp_path / "work")
-    repo.install_hook()
-    return repo
+    return install_plain_hooks(HookedRepo(tmp_path / "work"))
 
 
 def assert_refused(repo: HookedRepo, done, name: str, reason: str, staged: bytes) -> None:

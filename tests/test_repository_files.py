@@ -14,7 +14,7 @@ import os
 import pytest
 
 from gitrepo import GitRepo
-from hook_helpers import ALICE, HookedRepo, at
+from hook_helpers import ALICE, HookedRepo, at, install_plain_hooks
 from hourly_hooks.git.repository import Repository
 
 FIELDS = ("top_dir", "common_dir", "shallow", "head", "head_parents")
@@ -124,7 +124,7 @@ def test_a_subdirectory_unborn_branch_and_symbolic_ref_are_left_to_git(history, 
 def test_the_hook_reads_a_packed_head_and_a_detached_one(tmp_path):
     """Real commits through the hook: its answers come from the HEAD the files name."""
     hooked = HookedRepo(tmp_path / "hooked")
-    hooked.install_hook()
+    install_plain_hooks(hooked)
     assert hooked.try_commit("clock-in", when=at("09:00")).returncode == 0
     hooked.git("pack-refs", "--all", "--prune")
     assert "already clocked in" in hooked.refuse("clock-in", when=at("09:30"))
