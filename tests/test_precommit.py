@@ -200,11 +200,15 @@ def test_protect_keys_honours_the_configured_pem_name(tmp_path, monkeypatch, cap
     assert hook.protect_keys_main(["store-key.pem"]) == 0
 
 
-def test_status_knows_the_hook_comes_through_pre_commit(configured):
-    done = configured.hourly("status", "--json", env={"GIT_AUTHOR_DATE": at("09:00")})
+def pre_commit_status(repo: HookedRepo) -> str:
+    done = repo.hourly("status", "--json", env={"GIT_AUTHOR_DATE": at("09:00")})
     assert done.returncode == 0, done.stderr
     import json
-    assert json.loads(done.stdout)["hook"] == "pre-commit"
+    return json.loads(done.stdout)["hook"]
+
+
+def test_status_knows_the_hook_comes_through_pre_commit(configured):
+    assert pre_commit_status(configured) == "pre-commit"
 
 
 # ------------------------------------------------------------ the CI hook, pre-push, manual
@@ -296,6 +300,8 @@ def test_readme_configuration_works_as_written(tmp_path, hook_source):
         assert command[0] == "pre-commit", line
         done = pre_commit(repo, hook_source, *command[1:])
         assert done.returncode == 0, f"{line}\n{done.stdout}{done.stderr}"
+    status = pre_commit_status(repo)
+    assert status == "pre-commit", status  # `hourly status` sees the hook comes through pre-commit
     # One stage, so one start of pre-commit per commit.
     assert (repo.git_dir() / "hooks" / "commit-msg").exists()
     assert not (repo.git_dir() / "hooks" / "prepare-commit-msg").exists()

@@ -214,7 +214,9 @@ def _uninstall(directory: Path) -> str:
 
 
 def status(cwd=None) -> str:
-    """'installed', 'pre-commit' (its hook, with hourly-clock configured), 'foreign' or 'absent'."""
+    """'installed', 'pre-commit' (its hook, with hourly or hourly-clock configured), 'foreign' or 'absent'."""
+    import re
+
     target = hooks_dir(cwd) / HOOK
     if not target.exists():
         return "absent"
@@ -222,7 +224,8 @@ def status(cwd=None) -> str:
         return "installed"
     config = Path(cwd or ".") / ".pre-commit-config.yaml"
     try:
-        uses_pre_commit = "pre_commit" in target.read_text(errors="replace") and "hourly-clock" in config.read_text()
+        uses_pre_commit = "pre_commit" in target.read_text(errors="replace") \
+            and re.search(r"""^[\s-]*id:\s*["']?hourly(-clock)?["']?\s*(#.*)?$""", config.read_text(), re.M) is not None
     except OSError:
         uses_pre_commit = False
     return "pre-commit" if uses_pre_commit else "foreign"
