@@ -182,7 +182,8 @@ _SAME_SECOND_FIXES = ["a new commit: wait a second and commit again, or record t
                       "`hourly out` (--at HH:MM for a past time)",
                       "an --amend of HEAD: amend without -m / -F (`git commit --amend` in the editor, or "
                       "`--amend --no-edit`), which git announces to the prepare-commit-msg hook "
-                      "(`hourly install-hook` installs it; with pre-commit, the hourly-clock-source hook)"]
+                      "(`hourly install-hook` installs it; with pre-commit, add prepare-commit-msg to "
+                      "default_install_hook_types and the hourly-clock-source hook, then `pre-commit install`)"]
 
 
 def _marker_before(repo, identity: str, last):
