@@ -30,7 +30,7 @@ waited for).  As that is not the sum of processes running at the same time
 RSS of the whole process tree every 10 ms and prints it as "tree peak".
 
 Targets (ratios to the floor's median, same repository, same run): cold at
-most 1.1x from 100k commits on; warm at most 0.12x and month at most 0.02x at
+most 1.1x from 100k commits on, and at most 0.8x at 1M; warm at most 0.12x and month at most 0.02x at
 1M commits; peak memory at most the floor's + 50 MiB.
 
 ``--only`` measures a subset of the four (the floor always runs), printed only.
@@ -76,6 +76,8 @@ HOURLY_ARGS = ["report", "--all", "--format", "json"]
 # interpreter start-up dominates). "month" and "warm" are judged at 1M commits.
 TARGETS = {"cold": 1.1, "nocache": 1.1, "warm": 0.12, "month": 0.02}
 JUDGED_FROM = {"cold": 100_000, "nocache": 100_000, "warm": 1_000_000, "month": 1_000_000}
+# Issue 15's stricter cold target at a million commits.
+AT_1M = {"cold": 0.8}
 MEASURES = ("nocache", "cold", "warm", "month")
 TIME_TARGET_FROM = 100_000
 MEMORY_TARGET_MIB = 50     # hourly peak - floor peak
@@ -270,6 +272,7 @@ def verdicts(row):
     floor = row["floor"]
     out = {}
     for name, target in TARGETS.items():
+        target = AT_1M.get(name, target) if row["size"] >= 1_000_000 else target
         measured = row.get(name)
         ratio = measured["median_s"] / floor["median_s"] if measured else None
         judged = row["size"] >= JUDGED_FROM[name]
@@ -331,7 +334,7 @@ def render_markdown(rows, meta):
     lines += [
         "",
         "* Targets (ratios of hourly's median time to the floor's, same repository, same run): "
-        "cold <= 1.1x from 100,000 commits on; warm <= 0.12x and month <= 0.02x at 1,000,000 commits; "
+        "cold <= 1.1x from 100,000 commits on and <= 0.8x at 1,000,000; warm <= 0.12x and month <= 0.02x at 1,000,000 commits; "
         f"hourly tree peak memory <= the floor's + {MEMORY_TARGET_MIB} MiB. \"nocache\" is shown "
         "with the cold ratio's target in mind but not judged separately.",
         "* \"nocache\": `HOURLY_NO_CACHE=1`, the whole history read as the floor reads it, no store. "
