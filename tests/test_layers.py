@@ -27,7 +27,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "hourly_hooks"
 
 # Lowest first. A module belongs to the entry whose name, or a package of it, names it.
 LAYERS = [
-    ("the base", ["hourly_hooks", "hourly_hooks.errors", "hourly_hooks.pipes", "hourly_hooks.private",
+    ("the base", ["hourly_hooks", "hourly_hooks.beside", "hourly_hooks.errors", "hourly_hooks.pipes", "hourly_hooks.private",
                   "hourly_hooks.zones", "hourly_hooks.core"]),
     ("git", ["hourly_hooks.git"]),
     ("history and configuration", ["hourly_hooks.store", "hourly_hooks.history", "hourly_hooks.config",

@@ -158,7 +158,7 @@ def _write_timesheet(path: str, loaded, manifest: dict, invoice_id: str, roots) 
 
     fmt = {".json": "json", ".md": "markdown"}.get(os.path.splitext(path)[1].lower(), "html")
     billed = {line.session.clock_in.sha: invoice_id for line in loaded.timesheet.lines}
-    document = document_of(loaded, billed, roots, manifest)
+    document = document_of(loaded, billed, roots)
     write_file(path, render_report(fmt, loaded.timesheet, "session", billed, None, None, document, manifest, False))
     click.echo(f"Wrote the invoice's timesheet ({len(loaded.timesheet.lines)} session(s)) to {path}", err=True)
 

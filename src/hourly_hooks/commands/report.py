@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import shutil
 import sys
@@ -124,9 +126,9 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
         billed, billing_notes = billed_sessions(loaded.repos, sheet, with_status=fmt == "table")
         spent = _budget(loaded, params)
         # The JSON and HTML timesheets carry the manifest (hourly verify); its digest is the
-        # document's number until an invoice gives it one.
+        # document's number until an invoice gives it one. It is built beside the rendering.
         manifest = _manifest(loaded, params) if roots is not None else None
-        document = document_of(loaded, billed, roots, manifest) if roots is not None else None
+        document = document_of(loaded, billed, roots) if roots is not None else None
         text = "" if check else render_report(fmt, sheet, by, billed, log, spent, document, manifest, wide)
     drawn = "\n" + for_terminal(sheet, by) if chart and not check else ""
     if output and output != "-" and not check:
@@ -155,20 +157,34 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
 
 def render_report(fmt: str, sheet, by: str, billed: dict, log, spent, document, manifest, wide: bool) -> str:
     """The report's text; the document (None outside DOCUMENT_FORMATS) heads the Markdown,
-    is the JSON's "document" key and makes the HTML page a bill; the manifest is the JSON's
-    "manifest" key and the HTML page's data block."""
+    is the JSON's "document" key and makes the HTML page a bill; the manifest (built, or
+    being built: a Beside of its text) is the JSON's "manifest" key and the HTML page's
+    data block, and its digest numbers the document that no one invoice numbers."""
+    from hourly_hooks.beside import Beside
+    from hourly_hooks.core.manifest import digest_of, short, text_of
+
+    def carried() -> str:  # the manifest's text, waited for when it is being built
+        return manifest.result() if isinstance(manifest, Beside) else text_of(manifest)
+
+    def numbered():
+        if document.number or manifest is None:
+            return document
+        return dataclasses.replace(document, number=short(digest_of(carried())))
+
     if fmt == "html":
         from hourly_hooks.output.html import html
 
-        return html(sheet, by, billed, log, document, manifest)
-    # The JSON document carries the budget (null without one) as its last key.
-    extra = {"document": document.to_json(), "manifest": manifest} if document is not None and fmt == "json" else {}
+        return html(sheet, by, billed, log, document and numbered(), None if manifest is None else carried())
     if document is not None and fmt == "markdown":
         from hourly_hooks.output.document import markdown_header
 
         # The invoice is in the header: a row names its own only when the rows differ.
         body = render(fmt, sheet, by, document.row_invoices, log)
-        return "\n".join(markdown_header(document)) + "\n" + body
+        return "\n".join(markdown_header(numbered())) + "\n" + body
+    # The JSON document carries the budget (null without one) as its last key; the document
+    # and the manifest go in last of all (jsontext.json_text), once the manifest is built.
+    extra = {"document": lambda: json.dumps(numbered().to_json()), "manifest": carried} \
+        if document is not None and fmt == "json" else {}
     return render(fmt, sheet, by, billed, log, dict(extra, budget=spent.to_json() if spent else None), wide)
 
 
@@ -179,18 +195,17 @@ def start_roots(repos) -> list:
     return [Roots(repo) for repo in repos]
 
 
-def document_of(loaded, billed: dict, roots: list, manifest: Optional[dict]):
+def document_of(loaded, billed: dict, roots: list):
     """The timesheet's document (core/document.py) from the configuration, the ledger and git;
-    numbered by the manifest's digest when no one invoice numbers it."""
+    numbered by its one invoice, if one bills every session (else render_report numbers it)."""
     from hourly_hooks import __version__
     from hourly_hooks.core.document import Source, build
-    from hourly_hooks.core.manifest import short
 
     sheet = loaded.timesheet
     sources = [Source(repo.name, repo.head, tuple(job.result())) for repo, job in zip(loaded.repos, roots)]
     return build(sheet, datetime.now(sheet.selection.tz).date(), contractor=loaded.config.table("contractor"),
                  client=loaded.config.table("client"), billed=billed, records=_invoice_records(loaded.repos, billed),
-                 sources=sources, version=__version__, number=short(manifest["digest"]) if manifest else None)
+                 sources=sources, version=__version__)
 
 
 def _invoice_records(repos, billed: dict) -> dict:
@@ -212,14 +227,21 @@ def _invoice_records(repos, billed: dict) -> dict:
     return found
 
 
-def _manifest(loaded, params: dict) -> dict:
-    """What `hourly verify` recomputes the timesheet from (verification.py)."""
-    from hourly_hooks.verification import manifest_for
+def _manifest(loaded, params: dict):
+    """What `hourly verify` recomputes the timesheet from (verification.py): its text, started
+    in a child beside the report's rendering when the sheet is big enough (beside.py)."""
+    from hourly_hooks import __version__
+    from hourly_hooks.beside import Beside
+    from hourly_hooks.core.manifest import build
+    from hourly_hooks.git.commits import source_of
 
     all_refs = params.get("all_refs")
     if all_refs is None:
         all_refs = bool(loaded.config.get("all", False))
-    return manifest_for(loaded.timesheet, loaded.repos, bool(all_refs), tuple(params.get("author") or ()))
+    sheet = loaded.timesheet
+    # What git knows (the tips, the raw emails) is read here: the child only computes.
+    source = source_of(loaded.repos, bool(all_refs), tuple(params.get("author") or ()), sheet.lines, __version__)
+    return Beside(lambda: build(sheet, source).text, len(sheet.lines))
 
 
 def _forget_old_reports(repos) -> None:

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from hourly_hooks.core import money
 from hourly_hooks.core.money import Rate, Rounding
@@ -28,6 +28,7 @@ from hourly_hooks.core.timesheet import Rates, Selection, Timesheet
 
 FORMAT = 1          # the manifest's shape; goes up when a key changes meaning
 DIGEST_KEY = "digest"
+_OPENING = f'{{"{DIGEST_KEY}":"'  # how build()'s text begins: the digest sorts before every other key
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Source:
     raw_emails: Mapping[str, str] = field(default_factory=dict)  # marker SHA -> raw author email, folded
 
 
-def build(sheet: Timesheet, source: Source, left_out: Sequence[str] = ()) -> dict:
+def build(sheet: Timesheet, source: Source, left_out: Sequence[str] = ()) -> Manifest:
     """The manifest of sheet, with its digest. left_out: clock-in SHAs of sessions in the
     period that the bill leaves out (an invoice leaves out time already on another)."""
     selection = sheet.selection
@@ -61,8 +62,7 @@ def build(sheet: Timesheet, source: Source, left_out: Sequence[str] = ()) -> dic
     }
     body = canonical(manifest)
     built = Manifest(manifest, **{DIGEST_KEY: hashlib.sha256(body.encode("ascii")).hexdigest()})
-    # The same text with the digest: it sorts before every other key.
-    built.text = f'{{"{DIGEST_KEY}":"{built[DIGEST_KEY]}",{body[1:]}'
+    built.text = f'{_OPENING}{built[DIGEST_KEY]}",{body[1:]}'
     return built
 
 
@@ -79,9 +79,18 @@ def canonical(data: Mapping) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-def text_of(manifest: Mapping) -> str:
-    """The manifest's canonical text (how a timesheet carries it)."""
+def text_of(manifest: Union[Mapping, str]) -> str:
+    """The manifest's canonical text (how a timesheet carries it); a text is its own."""
+    if isinstance(manifest, str):
+        return manifest
     return manifest.text if isinstance(manifest, Manifest) and manifest.text else canonical(manifest)
+
+
+def digest_of(manifest: Union[Mapping, str]) -> str:
+    """The manifest's digest; of a text as build() made it too ("" when it has none)."""
+    if isinstance(manifest, str):
+        return manifest[len(_OPENING):len(_OPENING) + 64] if manifest.startswith(_OPENING) else ""
+    return str(manifest.get(DIGEST_KEY) or "")
 
 
 def _repos(sheet: Timesheet, source: Source) -> List[dict]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 from html import escape
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from hourly_hooks.core import money
 from hourly_hooks.core.document import Document
@@ -99,11 +99,12 @@ footer p { margin: 2px 0; overflow-wrap: anywhere; }
 
 def html(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, str]] = None,
          worklog: Optional[WorkLog] = None, document: Optional[Document] = None,
-         manifest: Optional[dict] = None) -> str:
+         manifest: Union[Mapping, str, None] = None) -> str:
     """The whole page. With a work log, each session lists the commits made during it;
     with a document (core/document.py), the parties, number, invoice and origin; with a
     manifest, it is carried as data (output/manifest_block.py) for `hourly verify`."""
     from hourly_hooks.output import document as blocks
+    from hourly_hooks.core.manifest import digest_of
     from hourly_hooks.output.manifest_block import sealed
 
     worked_by = _worked_by(sheet)
@@ -115,7 +116,7 @@ def html(sheet: Timesheet, by: str = "session", billed: Optional[Dict[str, str]]
            ("Time zone", str(sheet.selection.tz))]
     if sheet.selection.rounding:
         facts.append(("Rounding", f"each session to {sheet.selection.rounding}"))
-    digest = str(manifest.get("digest") or "")[:12] if manifest else ""
+    digest = digest_of(manifest)[:12] if manifest else ""
     if digest and digest != number:  # the number the invoice's description names (hourly verify)
         facts.append(("Timesheet", digest))
     parts = [

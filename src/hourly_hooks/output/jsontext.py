@@ -7,20 +7,20 @@ sessions pretty-printing costs more than reading the history (pipe to jq).
 from __future__ import annotations
 
 import json
-from typing import Dict, Optional
+from typing import Any, Dict, Optional
 
 from hourly_hooks import JSON_VERSION
 from hourly_hooks.core import money
-from hourly_hooks.core.manifest import Manifest, text_of
 from hourly_hooks.core.sessions import Session
 from hourly_hooks.core.timesheet import Timesheet, subtotals
 from hourly_hooks.output.rows import Rows, SessionRow
 
 
 def json_text(rows: Rows, extra: Optional[dict] = None) -> str:
-    """The JSON document, on one line; `extra`: more keys, after the others (the budget)."""
+    """The JSON document, on one line; `extra`: more keys, after the others (the budget;
+    the document and the manifest, given as functions that return their JSON text)."""
     sheet = rows.sheet
-    document = {
+    document: Dict[str, Any] = {
         "version": JSON_VERSION,
         "period": rows.period.to_json(),
         "sessions": [_session(row, rows.worklog) for row in rows.sessions],
@@ -52,19 +52,24 @@ def json_text(rows: Rows, extra: Optional[dict] = None) -> str:
              "rounding": str(part.selection.rounding) if part.selection.rounding else None}
             for part in repositories]
     document.update(extra or {})
-    manifest = document.get("manifest")
-    if not isinstance(manifest, Manifest):
+    late = [key for key, value in document.items() if callable(value)]
+    if not late:
         return json.dumps(document) + "\n"
-    # The manifest goes in as the canonical text it was built with (what the HTML page
-    # carries too), not encoded a second time: at a whole history it is half the document.
-    document["manifest"] = _HOLE
+    # A value given as a function is asked for once the rest is encoded, and gives its JSON
+    # text, which goes in as it is: the report's manifest (half the document at a whole
+    # history) is built beside this one (beside.py) as the canonical text its digest was
+    # taken of, and the document's number waits for that digest.
+    makers = {key: document[key] for key in late}
+    document.update((key, f"\0{key}") for key in late)
     text = json.dumps(document)
-    at = text.rindex(_HOLE_TEXT)  # no text from git holds a NUL
-    return f"{text[:at]}{text_of(manifest)}{text[at + len(_HOLE_TEXT):]}\n"
-
-
-_HOLE = "\0manifest"
-_HOLE_TEXT = json.dumps(_HOLE)
+    pieces, end = [], len(text)
+    for key in reversed(late):  # from the end: no text from git holds a NUL
+        hole = json.dumps(f"\0{key}")
+        at = text.rindex(hole, 0, end)
+        pieces += [text[at + len(hole):end], makers[key]()]
+        end = at
+    pieces.append(text[:end])
+    return "".join(reversed(pieces)) + "\n"
 
 
 def _session(row: SessionRow, worklog: bool) -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Mapping, Optional, Tuple
+from typing import Mapping, Optional, Tuple, Union
 
 from hourly_hooks.core.manifest import text_of
 
@@ -21,7 +21,7 @@ _BLOCK = re.compile(r'<script type="application/json" id="' + ELEMENT_ID + r'"(?
                     + r'="([0-9a-f]*)")?>(.*?)</script>\n?', re.S)
 
 
-def html_block(manifest: Optional[Mapping], seal: Optional[str] = None) -> str:
+def html_block(manifest: Union[Mapping, str, None], seal: Optional[str] = None) -> str:
     """The element that carries the manifest ("" without one); seal: the page's digest."""
     if manifest is None:
         return ""
@@ -31,7 +31,7 @@ def html_block(manifest: Optional[Mapping], seal: Optional[str] = None) -> str:
     return f'<script type="application/json" id="{ELEMENT_ID}"{sealed}>{text}</script>'
 
 
-def sealed(page: str, manifest: Optional[Mapping]) -> str:
+def sealed(page: str, manifest: Union[Mapping, str, None]) -> str:
     """page with the manifest block before its last </body>, sealed with the sha256 of the page
     as it was without the block: an edit anywhere in the page (a session's time in the table)
     is then seen, though the manifest is untouched."""
