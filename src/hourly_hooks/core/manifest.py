@@ -150,13 +150,14 @@ def _iso(moment: Optional[datetime]) -> Optional[str]:
 
 class _Sessions:
     """Each line's session record. A month has a few dozen; a whole history tens of thousands,
-    so the texts that repeat (offsets, amounts) are made once, and times are formatted from
+    so the texts that repeat (offsets, amounts, email pairs) are made once, and times are formatted from
     the markers' plain numbers rather than through datetime objects."""
 
     def __init__(self, raw_emails: Mapping[str, str]):
         self.raw_emails = raw_emails
         self.offsets: Dict[int, str] = {}
         self.amounts: Dict[Tuple[Decimal, str], str] = {}
+        self.pairs: Dict[Tuple[str, str], List[str]] = {}  # the two emails -> the list of them
 
     def __call__(self, line) -> dict:
         session = line.session
@@ -171,7 +172,7 @@ class _Sessions:
             "seconds": session.seconds,
             "billed_seconds": line.seconds,
             "identity": session.identity,
-            "emails": sorted({raw.get(c.sha) or c.email.lower() for c in (clock_in, clock_out)}),
+            "emails": self.emails(raw.get(clock_in.sha) or clock_in.email, raw.get(clock_out.sha) or clock_out.email),
             "hours": money.format_hours(line.hours),
             "amount": None if rate is None or line.amount is None else self.amount(line.amount, rate.currency),
             "currency": None if rate is None else rate.currency,
@@ -184,6 +185,13 @@ class _Sessions:
             sign, whole = ("-", -minutes) if minutes < 0 else ("+", minutes)
             offset = self.offsets[minutes] = f"{sign}{whole // 60:02d}:{whole % 60:02d}"
         return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch + minutes * 60)) + offset
+
+    def emails(self, first: str, second: str) -> List[str]:
+        key = (first, second)
+        emails = self.pairs.get(key)
+        if emails is None:
+            emails = self.pairs[key] = sorted({first.lower(), second.lower()})
+        return emails
 
     def amount(self, amount: Decimal, currency: str) -> str:
         key = (amount, currency)
