@@ -41,7 +41,7 @@ def test_install_writes_an_executable_hook_that_knows_this_python(repo):
     assert str(target) in done.stdout
     assert target.stat().st_mode & stat.S_IXUSR
     text = target.read_text()
-    assert hookinstall.SIGNATURE in text.splitlines()[1]
+    assert hookinstall.signature("commit-msg") in text.splitlines()[1]
     assert f"INSTALL_PYTHON='{PYTHON}'" in text
     repo.accept("clock-in", when=at("09:00"))
     assert "already clocked in" in repo.refuse("clock-in", when=at("09:30"))
@@ -152,7 +152,7 @@ def test_one_packaged_script_serves_both_hooks():
 def test_printed_script_installed_by_hand_works(repo):
     done = repo.hourly("install-hook", "--print")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[1] == hookinstall.SIGNATURE
+    assert done.stdout.splitlines()[1] == hookinstall.signature("commit-msg")
     assert f"INSTALL_PYTHON='{PYTHON}'" in done.stdout
     assert not hook_path(repo).exists()  # --print changes nothing
     target = hook_path(repo)

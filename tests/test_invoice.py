@@ -20,7 +20,8 @@ from btcpay_helpers import (PERMISSIONS, SEED_ARGS, _collect_outputs, all_output
 from gitrepo import GitRepo
 from hourly_hooks.btcpay import InvoiceRequest, settings_from
 from hourly_hooks.btcpay.greenfield import GreenfieldBackend
-from hourly_hooks.btcpay.ledger import Ledger, held_time
+from hourly_hooks.btcpay.billing import ledger_holders
+from hourly_hooks.btcpay.ledger import Ledger
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -268,7 +269,7 @@ def test_report_marks_the_sessions_already_billed(greenfield, fake, seed):
     assert_ok(report)
     sessions = json.loads(report.stdout)["sessions"]
     assert [s["invoice"] for s in sessions] == [created["id"]] * 8
-    assert [ref for ref, _, _ in held_time(Path(seed.path) / ".git")] == [created["id"]]
+    assert [holder.ref for holder in ledger_holders(Ledger(Path(seed.path) / ".git").orders())] == [created["id"]]
 
 
 def test_an_expired_invoice_no_longer_marks_its_sessions_billed(greenfield, fake, seed):
@@ -276,7 +277,7 @@ def test_an_expired_invoice_no_longer_marks_its_sessions_billed(greenfield, fake
     [created] = fake.invoices(greenfield["store"])
     fake.set_status(created["id"], "Expired")
     assert_ok(hourly("invoices"))           # refreshes the ledger's statuses
-    assert held_time(Path(seed.path) / ".git") == []
+    assert ledger_holders(Ledger(Path(seed.path) / ".git").orders()) == []
     sessions = json.loads(hourly("report", *SEED_ARGS, "--format", "json").stdout)["sessions"]
     assert {s["invoice"] for s in sessions} == {None}
 
@@ -300,7 +301,7 @@ def test_the_ledger_survives_a_line_cut_short_by_a_crash(tmp_path):
     ledger.created("o-1", _Invoice(), _Backend())
     order = ledger.orders()["o-1"]
     assert order.state == "created" and list(order.invoices) == ["INV1"]
-    assert held_time(tmp_path) == [("INV1", {"alice@example.com": ((100, 200),)}, [])]
+    assert [(h.ref, h.time) for h in ledger_holders(Ledger(tmp_path).orders())] == [("INV1", {"alice@example.com": ((100, 200),)})]
     assert oct(ledger.path.stat().st_mode & 0o777) == "0o600"
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from btcpay_helpers import *  # noqa: F401,F403 (fixtures)
 from btcpay_helpers import SEED_ARGS, assert_ok, hourly, invoice_posts
-from hourly_hooks.btcpay.ledger import Ledger, held_time
+from hourly_hooks.btcpay.billing import ledger_holders
+from hourly_hooks.btcpay.ledger import Ledger
 
 DAMAGE = {
     "not UTF-8": b'{"event": "status", "order_id": "x", "note": "caf\xe9"}\n',
@@ -71,7 +72,7 @@ def test_intact_records_hold_their_time_without_the_server(greenfield, fake, see
     assert_ok(hourly("invoice", *SEED_ARGS, "--yes"))
     [created] = fake.invoices(greenfield["store"])
     _damage(_ledger(seed))
-    assert [ref for ref, _, _ in held_time(Path(seed.path) / ".git")] == [created["id"]]
+    assert [holder.ref for holder in ledger_holders(Ledger(Path(seed.path) / ".git").orders())] == [created["id"]]
     fake.stop()                                                # only the ledger can tell now
     preview = hourly("invoice", *SEED_ARGS, "--dry-run")
     assert "Nothing left to bill" in preview.stdout, (preview.stdout, preview.stderr)
@@ -93,7 +94,7 @@ def test_a_ledger_of_nothing_but_damage_holds_nothing(tmp_path, capsys):
     ledger = Ledger(tmp_path)
     ledger.path.parent.mkdir(parents=True)
     ledger.path.write_bytes(b"\xff\xfe\x00garbage\n\n   \n" + TORN)
-    assert held_time(tmp_path) == []
+    assert ledger_holders(Ledger(tmp_path).orders()) == []
     err = capsys.readouterr().err
     assert f"{ledger.path} line 1 is not UTF-8" in err and f"{ledger.path} line 4 is cut short" in err
     assert "line 2" not in err and "line 3" not in err        # blank lines are not damage

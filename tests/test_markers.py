@@ -93,16 +93,9 @@ def test_trailer_must_be_in_the_last_paragraph():
     assert markers.parse("work\n\nClock: out\n\nfinal words here") is None
 
 
-def test_normalise_rewrites_only_the_marker_line():
-    message = "Clock In T-15M fixing\n\nbody line\n"
-    assert markers.normalise(message, markers.parse(message)) == "clock-in: T-15m fixing\n\nbody line\n"
-    trailer = "fix\n\nclock:out   t-5M\n"
-    assert markers.normalise(trailer, markers.parse(trailer)) == "fix\n\nClock: out T-5m\n"
-
-
 def test_strip_comments_honours_comment_char_and_scissors():
     text = "clock-in\n; a comment\nbody\n; ------------------------ >8 ------------------------\ndiff"
-    assert markers.strip_comments(text, ";") == "clock-in\nbody"
+    assert markers.kept_lines(text.split("\n"), ";") == [0, 2]  # clock-in, body
 
 
 @pytest.mark.parametrize("text, seconds", [("1h22m", 4920), ("45m", 2700), ("1hr", 3600), ("2d", 172800),

@@ -142,8 +142,8 @@ NY = ZoneInfo("America/New_York")
     ("2020-01-06T09:30:00Z", "2020-01-06T09:30:00+00:00"),
     ("2020-01-06 09:30", "2020-01-06T09:30:00-05:00"),
 ])
-def test_parse_when(text, expected):
-    assert periods.parse_when(text, NY).isoformat() == expected
+def test_a_since_bound_is_the_moment_named(text, expected):
+    assert periods.parse_bound(text, NY, False).isoformat() == expected
 
 
 def test_periods_around_a_fixed_now_across_dst():

@@ -91,14 +91,14 @@ AT_ERRORS = [
 
 
 @pytest.mark.parametrize("text, now, expected", WHEN)
-def test_parse_when(text, now, expected):
-    assert periods.parse_when(text, NY, now).isoformat() == expected
+def test_a_since_bound_is_the_moment_named(text, now, expected):
+    assert periods.parse_bound(text, NY, False, now).isoformat() == expected
 
 
 @pytest.mark.parametrize("text, reason", WHEN_ERRORS)
-def test_parse_when_refuses(text, reason):
+def test_a_bound_that_names_no_moment_is_refused(text, reason):
     with pytest.raises(ValueError, match=reason):
-        periods.parse_when(text, NY, WEDNESDAY)
+        periods.parse_bound(text, NY, False, WEDNESDAY)
 
 
 @pytest.mark.parametrize("text, expected", AT)
@@ -120,7 +120,7 @@ def test_month_names_do_not_depend_on_the_locale(monkeypatch):
         except locale.Error:
             continue
         try:
-            assert periods.parse_when("Mar 2, 2026", NY, WEDNESDAY).isoformat() == "2026-03-02T00:00:00-05:00"
+            assert periods.parse_bound("Mar 2, 2026", NY, False, WEDNESDAY).isoformat() == "2026-03-02T00:00:00-05:00"
         finally:
             locale.setlocale(locale.LC_TIME, "C")
 
@@ -137,7 +137,7 @@ out = []
 for kind, text, now in cases:
     now = datetime.fromisoformat(now)
     try:
-        value = (periods.parse_when(text, NY, now) if kind == "when" else periods.parse_at(text, now)).isoformat()
+        value = (periods.parse_bound(text, NY, False, now) if kind == "when" else periods.parse_at(text, now)).isoformat()
     except ValueError as error:
         value = "error: " + str(error)
     out.append(value)

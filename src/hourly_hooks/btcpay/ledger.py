@@ -218,24 +218,6 @@ class Ledger:
         return orders
 
 
-def held_time(git_common_dir) -> List[Tuple[str, Dict[str, Tuple[Tuple[int, int], ...]], List[str]]]:
-    """(invoice id, time, clock-in SHAs) of every invoice that holds its time.
-
-    Everything but a void invoice holds (open, paying, paid, paid late,
-    partly paid); an order still waiting for the server's answer is listed
-    under its order id.
-    """
-    held = []
-    for order in Ledger(git_common_dir).orders().values():
-        if order.unsettled:
-            held.append((order.order_id, order.time, order.clock_ins))
-            continue
-        for invoice_id, record in order.invoices.items():
-            if record.get("status") not in VOID_STATUSES:
-                held.append((invoice_id, time_of(record.get("time")) or order.time, order.clock_ins))
-    return held
-
-
 def server_of(backend) -> dict:
     """Which server an invoice lives on: statuses are only asked where it is."""
     return {"backend": backend.name, "host": backend.host, "store_id": getattr(backend, "store_id", None)}

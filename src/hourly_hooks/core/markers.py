@@ -466,19 +466,6 @@ def _trailers(lines: list, first: int, limit: int = 0) -> list:
     return found
 
 
-def normalise(message: str, marker: Marker) -> str:
-    """The message with the marker's line rewritten into canonical form."""
-    lines = message.split("\n")
-    lines[marker.line] = marker.canonical
-    return "\n".join(lines)
-
-
-def strip_comments(text: str, comment: str = "#") -> str:
-    """Drop everything below the scissors line and every comment line, as git does."""
-    lines = text.split("\n")
-    return "\n".join(lines[i] for i in kept_lines(lines, comment))
-
-
 def kept_lines(lines: list, comment: str = "#") -> list:
     """Indices of the lines git keeps: none below the scissors, no comment lines.
 

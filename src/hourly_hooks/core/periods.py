@@ -140,16 +140,6 @@ def _normal(text: str) -> str:
     return " ".join(text.strip().lower().split())
 
 
-def parse_when(text: str, tz: tzinfo, now: Optional[datetime] = None) -> datetime:
-    """Any of DATE_FORMS -> aware datetime, the same on every supported Python.
-
-    A day means its midnight in tz; a date-time without an offset is read in
-    tz. Relative days count from now (default: the clock) in tz.
-    """
-    moment, _ = _when(text, tz, now)
-    return moment
-
-
 def parse_bound(text: str, tz: tzinfo, end: bool, now: Optional[datetime] = None) -> datetime:
     """--since (end=False) or --until (end=True) as the instant it stands for.
 

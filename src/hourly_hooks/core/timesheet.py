@@ -98,13 +98,6 @@ class Line:
     def exact_hours(self) -> Fraction:
         return money.exact_hours(self.seconds)
 
-    @property
-    def exact_amount(self) -> Optional[Fraction]:
-        """The billed seconds times the rate, unrounded. With a billing increment the
-        billed seconds are the rounded ones, so three 10-minute sessions at 100/h
-        cost exactly 50."""
-        return None if self.rate is None else self.rate.exact_cost(self.seconds)
-
     def _copy(self) -> "Line":
         return Line._unrounded(self.session, self.seconds, self.rate, self.rounded)
 

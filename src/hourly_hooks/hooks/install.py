@@ -55,9 +55,6 @@ def signature(hook: str) -> str:
     return f"### hourly-hooks {hook} hook ###"
 
 
-SIGNATURE = signature(HOOK)
-
-
 def template() -> str:
     """The packaged hook script, with placeholders (shipped as package data)."""
     return (Path(__file__).parent / TEMPLATE).read_text(encoding="utf-8")
