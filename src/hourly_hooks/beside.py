@@ -29,7 +29,7 @@ class Beside:
     def __init__(self, make: Callable[[], str], items: int):
         self._make = make
         self._text: Optional[str] = None
-        self._child = _start(make) if items >= FORK_FROM and _may_fork() else None
+        self._child = _start(make) if items >= max(FORK_FROM, 1) and _may_fork() else None
 
     def result(self) -> str:
         if self._text is None:

@@ -127,7 +127,7 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
         spent = _budget(loaded, params)
         # The JSON and HTML timesheets carry the manifest (hourly verify); its digest is the
         # document's number until an invoice gives it one. It is built beside the rendering.
-        manifest = _manifest(loaded, params) if roots is not None else None
+        manifest = _manifest(loaded, params, fmt) if roots is not None else None
         document = document_of(loaded, billed, roots) if roots is not None else None
         text = "" if check else render_report(fmt, sheet, by, billed, log, spent, document, manifest, wide)
     drawn = "\n" + for_terminal(sheet, by) if chart and not check else ""
@@ -227,9 +227,10 @@ def _invoice_records(repos, billed: dict) -> dict:
     return found
 
 
-def _manifest(loaded, params: dict):
+def _manifest(loaded, params: dict, fmt: str):
     """What `hourly verify` recomputes the timesheet from (verification.py): its text, started
-    in a child beside the report's rendering when the sheet is big enough (beside.py)."""
+    in a child beside the rendering of a big JSON timesheet (beside.py). The HTML page and the
+    Markdown header show its digest first: they wait for it, so it is made in place for them."""
     from hourly_hooks import __version__
     from hourly_hooks.beside import Beside
     from hourly_hooks.core.manifest import build
@@ -241,7 +242,7 @@ def _manifest(loaded, params: dict):
     sheet = loaded.timesheet
     # What git knows (the tips, the raw emails) is read here: the child only computes.
     source = source_of(loaded.repos, bool(all_refs), tuple(params.get("author") or ()), sheet.lines, __version__)
-    return Beside(lambda: build(sheet, source).text, len(sheet.lines))
+    return Beside(lambda: build(sheet, source).text, len(sheet.lines) if fmt == "json" else 0)
 
 
 def _forget_old_reports(repos) -> None:
