@@ -126,7 +126,7 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
         billed, billing_notes = billed_sessions(loaded.repos, sheet, with_status=fmt == "table")
         spent = _budget(loaded, params)
         # The JSON and HTML timesheets carry the manifest (hourly verify); its digest is the
-        # document's number until an invoice gives it one. It is built beside the rendering.
+        # document's number until an invoice gives it one (a big JSON's is built beside its rows).
         manifest = _manifest(loaded, params, fmt) if roots is not None else None
         document = document_of(loaded, billed, roots) if roots is not None else None
         text = "" if check else render_report(fmt, sheet, by, billed, log, spent, document, manifest, wide)
