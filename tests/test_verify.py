@@ -416,3 +416,15 @@ def test_the_invoice_and_the_timesheet_it_writes_carry_one_number(api, work, tmp
     # A dry run writes nothing.
     assert_ok(hourly("invoice", *NOVEMBER, "--author", "bob", "--dry-run", "--timesheet", str(tmp_path / "no.html")))
     assert not (tmp_path / "no.html").exists()
+
+
+def test_the_json_timesheet_an_invoice_writes_carries_its_number_and_manifest(work, tmp_path, fake, monkeypatch):
+    server = _greenfield(fake, monkeypatch)
+    monkeypatch.chdir(work.path)
+    sheet = tmp_path / "bill.json"
+    assert_ok(hourly("invoice", *NOVEMBER, "--author", "alice", "--yes", "--timesheet", str(sheet)))
+    [invoice] = fake.invoices(server["store"])
+    document = json.loads(sheet.read_text())
+    assert document["document"]["number"] == invoice["id"]
+    assert document["manifest"]["digest"] == _pos_data(invoice)["timesheet"]["digest"]
+    assert _verify(_clone(work, tmp_path / "client"), sheet).exit_code == 0
