@@ -18,7 +18,7 @@ from hourly_hooks.core import markers, sessions
 from hourly_hooks.cli import main
 from hourly_hooks.commands.options import bulk
 from hourly_hooks.core.records import MarkerCommit
-from hourly_hooks.output.render import json_text
+from hourly_hooks.output import jsontext, rows
 from hourly_hooks.git.repository import Repository
 from hourly_hooks.core.timesheet import Rates, Selection, build
 from hourly_hooks.core.money import parse_rate
@@ -153,9 +153,9 @@ def test_the_json_document_is_exactly_what_json_dumps_writes():
     billed = {f"{2:040x}": "inv-\u00e9"}
     sheet = build(Selection(tz=ZoneInfo("America/New_York"), rates=rates), commits)
     utc = build(Selection(tz=timezone.utc, rates=rates), commits)
-    assert json.loads(json_text(utc))["sessions"][0]["start"] == "2026-03-01T03:30:00+00:00"
+    assert json.loads(jsontext.json_text(rows.build(utc)))["sessions"][0]["start"] == "2026-03-01T03:30:00+00:00"
     for by in ("session", "day", "author"):
-        text = json_text(sheet, by, billed, {"budget": None})
+        text = jsontext.json_text(rows.build(sheet, by, billed), {"budget": None})
         assert text.endswith("}\n") and "\n" not in text[:-1]
         document = json.loads(text)
         assert json.dumps(document) + "\n" == text

@@ -22,6 +22,8 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 from hourly_hooks.core import money
 from hourly_hooks.core.document import Document
 from hourly_hooks.core.timesheet import Timesheet
+from hourly_hooks.output.rows import groups
+from hourly_hooks.output.table import stamp, total_lines
 
 # render.py imports this module when it renders HTML, so render is imported where it
 # is used: either module can then be imported first. Only its public names are used.
@@ -202,8 +204,6 @@ def _amounts(sheet: Timesheet) -> str:
 def _stamp(moment: Optional[datetime], sheet: Timesheet) -> str:
     """A time as the table prints it, in two unbreakable halves (day, then time and offset):
     a narrow column wraps it onto two lines at most, never three."""
-    from hourly_hooks.output.render import stamp
-
     if moment is None:
         return ""
     day, _, rest = stamp(moment.astimezone(sheet.selection.tz)).partition(" ")
@@ -222,8 +222,6 @@ def _table(head: List[Tuple[str, str]], bodies: List[str]) -> str:
 
 
 def _groups(sheet: Timesheet, by: str) -> str:
-    from hourly_hooks.output.render import groups
-
     priced = bool(sheet.amounts)
     head = [(by.capitalize(), ""), ("Sessions", "num"), ("Duration", "num"), ("Hours", "num")]
     head += [("Amount", "num")] if priced else []
@@ -278,8 +276,6 @@ def _sessions(sheet: Timesheet, invoices: Dict[str, str], worklog: Optional[Work
 
 def _totals(sheet: Timesheet) -> str:
     """The grand total, once, after the last session (a tfoot would repeat on every printed page)."""
-    from hourly_hooks.output.render import total_lines
-
     lines = "".join(f'<p class="total">{escape(text)}</p>' for text in total_lines(sheet))
     return f'<section class="totals"><h2>Total</h2>{lines}</section>'
 
