@@ -11,7 +11,7 @@ import json
 import pytest
 
 from hook_helpers import ALICE, HookedRepo, at, hooked, install_plain_hooks  # noqa: F401 (hooked: a pytest fixture)
-from test_precommit import configured, hook_source  # noqa: F401 (pytest fixtures)
+from test_precommit import configured, configured_template, hook_source  # noqa: F401 (pytest fixtures)
 
 BOM = "\ufeff"
 
