@@ -69,6 +69,11 @@ class GitRepo:
 
     def head(self) -> str:
         """HEAD's SHA, read from the loose ref a commit just wrote when there is one (no git start)."""
+        return self._head_from_files() or self.git("rev-parse", "HEAD").strip()
+
+    def _head_from_files(self) -> Optional[str]:
+        """HEAD's SHA as .git/HEAD and the loose ref it names say; None when they do not say
+        (a linked worktree, a branch in packed-refs only, no commit yet): git is asked then."""
         git_dir = self.path / ".git"
         if git_dir.is_dir():
             head = (git_dir / "HEAD").read_text().strip()
@@ -77,7 +82,7 @@ class GitRepo:
                 return head
             if loose.is_file():
                 return loose.read_text().strip()
-        return self.git("rev-parse", "HEAD").strip()
+        return None
 
     def import_line(self, commits) -> None:
         """One `git fast-import` of a straight line of commits on main, each (message bytes,
