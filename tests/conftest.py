@@ -109,6 +109,7 @@ def _unit_starts_no_process(request, monkeypatch):
     monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
 
 
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: `-p no:xdist` (one process) still loads this file
 def pytest_xdist_auto_num_workers(config):
     """Two workers per core for -n auto: a test spends about half its time waiting on the git,
     hourly and server processes it starts, so a second worker per core fills that wait

@@ -88,7 +88,8 @@ class HookedRepo(GitRepo):
         return done.stdout + done.stderr
 
     def head(self) -> str:
-        return self.git("rev-parse", "-q", "--verify", "HEAD", check=False).strip()
+        """HEAD's SHA, "" before the first commit (read from the files when they say: no git start)."""
+        return self._head_from_files() or self.git("rev-parse", "-q", "--verify", "HEAD", check=False).strip()
 
     def message(self, rev: str = "HEAD") -> str:
         return self.git("log", "-1", "--format=%B", rev).strip("\n")
@@ -97,6 +98,8 @@ class HookedRepo(GitRepo):
         return self.git("log", "-1", "--format=%s", rev).strip()
 
     def git_dir(self) -> Path:
+        if (self.path / ".git").is_dir() and "GIT_DIR" not in self.env:
+            return (self.path / ".git").resolve()  # what git says from the top of its work tree
         return (self.path / self.git("rev-parse", "--git-dir").strip()).resolve()
 
 

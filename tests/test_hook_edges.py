@@ -9,17 +9,21 @@ from __future__ import annotations
 import json
 
 import pytest
+from click.testing import CliRunner
 
 from hook_helpers import ALICE, HookedRepo, at, hooked, install_plain_hooks  # noqa: F401 (hooked: a pytest fixture)
-from test_precommit import configured, hook_source  # noqa: F401 (pytest fixtures)
+from test_precommit import configured, configured_template, hook_source  # noqa: F401 (pytest fixtures)
+
+from hourly_hooks.cli import main
 
 BOM = "\ufeff"
 
 
 def sessions(repo: HookedRepo) -> list:
-    done = repo.hourly("report", "--format", "json")
-    assert done.returncode == 0, done.stderr
-    return [s["seconds"] for s in json.loads(done.stdout)["sessions"]]
+    """The report's session lengths, read in this process (the hooks ran in theirs, through git)."""
+    result = CliRunner().invoke(main, ["report", "--repo", str(repo.path), "--format", "json"], env=repo.env)
+    assert result.exit_code == 0, (result.exception, result.stderr)
+    return [s["seconds"] for s in json.loads(result.stdout)["sessions"]]
 
 
 def commit_file(repo: HookedRepo, message_bytes: bytes, when: str):

@@ -15,6 +15,7 @@ minutes in the past, so the hook's reading can never lean on the clock.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -24,8 +25,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from click.testing import CliRunner
 from hook_helpers import HookedRepo
 
+from hourly_hooks.cli import main
 from hourly_hooks.core import markers
 
 WHO = ("Alice Martin", "alice@example.com")
@@ -122,9 +125,17 @@ def _assert_one_answer(repo: HookedRepo, said: dict) -> None:
 
 
 def _hourly(repo: HookedRepo, *args: str) -> str:
-    done = repo.hourly(*args, env={"GIT_AUTHOR_NAME": WHO[0], "GIT_AUTHOR_EMAIL": WHO[1]})
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    """`hourly` run in this process, in the repository, with its environment: what is compared is
+    the hook's answer (given in its own process, through git) and the reader's, not a start of Python."""
+    here = os.getcwd()
+    os.chdir(repo.path)
+    try:
+        result = CliRunner().invoke(main, list(args),
+                                    env={**repo.env, "GIT_AUTHOR_NAME": WHO[0], "GIT_AUTHOR_EMAIL": WHO[1]})
+    finally:
+        os.chdir(here)
+    assert result.exit_code == 0, (result.exception, result.stderr)
+    return result.stdout
 
 
 def test_clock_out_clock_in_clock_out_at_one_time_is_refused_at_the_repeat(tmp_path, installed_hooks):

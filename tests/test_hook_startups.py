@@ -45,6 +45,9 @@ class Probed(HookedRepo):
         probe.write_text(f"#!/bin/sh\necho started >> '{self.log}'\nexit 0\n")
         probe.chmod(0o755)
         hookinstall.install(cwd=self.path, python=str(probe))
+        # Where the hooks are, asked of git once: the tests run hooks hundreds of times, and no
+        # test moves the repository's git dir (a linked worktree has its own, hooks shared).
+        self.hooks = self.git_dir() / "hooks"
 
     def starts(self) -> int:
         """Python starts since the last call."""
@@ -55,7 +58,7 @@ class Probed(HookedRepo):
         return count
 
     def hook(self, name: str, *args: str, env=None) -> subprocess.CompletedProcess:
-        return self.run(str(self.git_dir() / "hooks" / name), *args, env=env)
+        return self.run(str(self.hooks / name), *args, env=env)
 
     def precommit_starts(self, name: str, data: bytes, env=None) -> bool:
         """Would the pre-commit hook start Python with just `name` (holding data) staged?"""

@@ -20,7 +20,7 @@ import zlib
 import pytest
 
 from hook_helpers import HookedRepo, at, install_plain_hooks
-from test_precommit import configured, hook_source  # noqa: F401 (pytest fixtures)
+from test_precommit import configured, configured_template, hook_source  # noqa: F401 (pytest fixtures)
 
 EC_PEM = ("-----BEGIN EC PRIVATE KEY-----\n"
           "MHQCAQEEICdMoFN3FSZR2fYlUdo1QdHavK0bhm7BnMZdNtlrGxGUoAcGBSuBBAAK\n"

@@ -8,6 +8,7 @@ get from `repo: https://github.com/<owner>/hourly-hooks`.
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
@@ -54,11 +55,17 @@ def pre_commit(repo: HookedRepo, hook_source, *args: str, env=None):
                     env={"PRE_COMMIT_HOME": str(hook_source[2]), **(env or {})})
 
 
-@pytest.fixture
-def configured(tmp_path, hook_source) -> HookedRepo:
-    """A work repository whose .pre-commit-config.yaml points at the snapshot, installed."""
+@pytest.fixture(scope="session")
+def configured_template(tmp_path_factory, hook_source) -> HookedRepo:
+    """A work repository whose .pre-commit-config.yaml points at the snapshot, installed: made
+    once per test process, for `configured` to copy.
+
+    What the config commit and `pre-commit install` leave (the config, one commit at fixed dates,
+    hook scripts naming this interpreter and the config's relative path) is the same in every
+    repository of the session, so each test gets a copy instead of its own start of pre-commit.
+    """
     snapshot, sha, home = hook_source
-    repo = HookedRepo(tmp_path / "work")
+    repo = HookedRepo(tmp_path_factory.mktemp("configured") / "work")
     repo.env["PRE_COMMIT_HOME"] = str(home)
     (repo.path / ".pre-commit-config.yaml").write_text(
         "default_install_hook_types: [pre-commit, commit-msg]\n"
@@ -74,6 +81,16 @@ def configured(tmp_path, hook_source) -> HookedRepo:
     done = pre_commit(repo, hook_source, "install")
     assert done.returncode == 0, done.stdout + done.stderr
     assert (repo.git_dir() / "hooks" / "commit-msg").exists()
+    assert str(repo.path) not in (repo.git_dir() / "hooks" / "commit-msg").read_text()  # a copy works anywhere
+    return repo
+
+
+@pytest.fixture
+def configured(tmp_path, configured_template) -> HookedRepo:
+    """A copy of configured_template of its own: the config committed, pre-commit installed."""
+    shutil.copytree(configured_template.path, tmp_path / "work", symlinks=True)
+    repo = HookedRepo(tmp_path / "work", init=False)
+    repo.env["PRE_COMMIT_HOME"] = configured_template.env["PRE_COMMIT_HOME"]
     return repo
 
 
