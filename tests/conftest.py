@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import signal
 import sys
 import tempfile
 
@@ -37,6 +38,12 @@ def _compile_once() -> None:
 
 
 _compile_once()
+
+# A suite started in the background by a non-interactive shell has SIGINT ignored, and an
+# ignored signal stays ignored across exec: the Ctrl-C tests' hourly would never get theirs.
+# A handler set here is reset to the default in every process the tests start.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 import click.testing  # noqa: E402 (after the bytecode settings: compiled once too)
 import pytest  # noqa: E402
