@@ -32,11 +32,9 @@ def _read_worklog(loaded, params: dict):
     """The work log of a loaded report, read from the repositories and refs it read."""
     from hourly_hooks.git.worklog import for_sessions  # only when a report asks for it
 
-    all_refs = params.get("all_refs")
-    if all_refs is None:
-        all_refs = bool(loaded.config.get("all", False))
     sheet = loaded.timesheet
-    return for_sessions(sheet.sessions, loaded.repos, sheet.selection.identity, bool(all_refs),
+    # --all is in the configuration (its flag layer), as the sessions were read with it.
+    return for_sessions(sheet.sessions, loaded.repos, sheet.selection.identity, bool(loaded.config.get("all")),
                         tuple(params.get("author") or ()))
 
 
@@ -236,12 +234,10 @@ def _manifest(loaded, params: dict, fmt: str):
     from hourly_hooks.core.manifest import build
     from hourly_hooks.git.commits import source_of
 
-    all_refs = params.get("all_refs")
-    if all_refs is None:
-        all_refs = bool(loaded.config.get("all", False))
     sheet = loaded.timesheet
     # What git knows (the tips, the raw emails) is read here: the child only computes.
-    source = source_of(loaded.repos, bool(all_refs), tuple(params.get("author") or ()), sheet.lines, __version__)
+    source = source_of(loaded.repos, bool(loaded.config.get("all")), tuple(params.get("author") or ()), sheet.lines,
+                       __version__)
     return Beside(lambda: build(sheet, source).text, len(sheet.lines) if fmt == "json" else 0)
 
 
