@@ -4,10 +4,11 @@ A whole-history timesheet spends about as long building its manifest
 (core/manifest.py: tens of thousands of sessions, megabytes of canonical JSON)
 as rendering its rows, and neither needs the other until the page is put
 together: a child builds the manifest's text while the parent renders, and
-hands it over through a pipe (the manifest is 0.43 s of CPU at a million commits;
-the report took 1.8-2.0 s instead of 2.1-2.4). A forked child has the parent's
-objects as they are, so nothing is sent to it; the pages either side then writes
-are copied, which costs some of the gain.
+leaves it in a file in memory (memfd) for the parent to read (the manifest is
+0.4 s of CPU at a million commits; the report took 1.8-2.0 s instead of 2.1-2.4
+on a slow machine). A forked child has the parent's objects as they are, so
+nothing is sent to it; the pages either side then writes are copied, which
+costs some of the gain.
 
 Anywhere else (another system, one CPU, a thread running, a small sheet) or
 when the child fails, the same function makes the text here when it is asked
@@ -53,28 +54,31 @@ def _may_fork() -> bool:
 
 
 def _start(make: Callable[[], str]):
-    """(pid, read end) of a child that writes make()'s text, UTF-8, and exits; None if it could not start."""
+    """(pid, file) of a child that writes make()'s text, UTF-8, into an unnamed file in
+    memory, and exits; None if it could not start. Not a pipe: a pipe holds 64 KiB, so a
+    child with megabytes to hand over would wait for the parent to read them, and the
+    parent would then wait for the copy; into a file, the child writes them as it finishes."""
     try:
-        read, write = os.pipe()
+        held = os.memfd_create("hourly-beside", os.MFD_CLOEXEC)
         pid = os.fork()
-    except OSError:
+    except (OSError, AttributeError):  # (memfd_create: Linux, Python 3.8+)
         return None
     if pid == 0:  # the child: write the text and leave, running no exit handler of the parent's
         code = 1
         try:
-            os.close(read)
-            with os.fdopen(write, "wb") as pipe:
-                pipe.write(make().encode("utf-8"))
+            with os.fdopen(held, "wb") as file:
+                file.write(make().encode("utf-8"))
             code = 0
         finally:
             os._exit(code)
-    os.close(write)
-    return pid, read
+    return pid, held
 
 
-def _collect(pid: int, read: int) -> Optional[str]:
+def _collect(pid: int, held: int) -> Optional[str]:
     """The child's text, or None when it did not finish (the caller then makes it itself)."""
-    with os.fdopen(read, "rb") as pipe:
-        data = pipe.read()
     _, status = os.waitpid(pid, 0)
-    return data.decode("utf-8") if os.waitstatus_to_exitcode(status) == 0 else None
+    with os.fdopen(held, "rb") as file:
+        if os.waitstatus_to_exitcode(status) != 0:
+            return None
+        file.seek(0)
+        return file.read().decode("utf-8")
