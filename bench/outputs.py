@@ -46,6 +46,8 @@ COMMANDS = [
     ["report", "--all", "--by", "month", "--format", "markdown"],
     ["report", "--all", "--tz", "Asia/Tokyo", "--format", "json"],
     ["report", "--all", "--tz", "Asia/Tokyo"],
+    ["report", "--all", "--tz", "Asia/Tokyo", "--wide"],
+    ["report", "--all", "--tz", "Asia/Tokyo", "--format", "csv"],
     ["report", "--all", "--round", "15m", "--format", "json"],
     ["report", "--all", "--round", "15m", "--round-mode", "down", "--by", "week"],
     ["report", "--all", "--round", "15m", "--round-mode", "nearest", "--format", "csv"],
