@@ -124,7 +124,7 @@ def report(by: str, fmt: Optional[str], as_json: bool, output: str, strict: bool
         billed, billing_notes = billed_sessions(loaded.repos, sheet, with_status=fmt == "table")
         spent = _budget(loaded, params)
         # The JSON and HTML timesheets carry the manifest (hourly verify); its digest is the
-        # document's number until an invoice gives it one (a big JSON's is built beside its rows).
+        # document's number until an invoice gives it one (built beside a big sheet's rows).
         manifest = _manifest(loaded, params, fmt) if roots is not None else None
         document = document_of(loaded, billed, roots) if roots is not None else None
         text = "" if check else render_report(fmt, sheet, by, billed, log, spent, document, manifest, wide)
@@ -227,8 +227,9 @@ def _invoice_records(repos, billed: dict) -> dict:
 
 def _manifest(loaded, params: dict, fmt: str):
     """What `hourly verify` recomputes the timesheet from (verification.py): its text, started
-    in a child beside the rendering of a big JSON timesheet (beside.py). The HTML page and the
-    Markdown header show its digest first: they wait for it, so it is made in place for them."""
+    in a child beside the rendering of a big timesheet's rows (beside.py). The JSON carries it
+    last; the Markdown header, which shows its digest, goes on once the rows are rendered. The
+    HTML page shows the digest before its rows: it would only wait, so it makes it in place."""
     from hourly_hooks import __version__
     from hourly_hooks.beside import Beside
     from hourly_hooks.core.manifest import build
@@ -238,7 +239,7 @@ def _manifest(loaded, params: dict, fmt: str):
     # What git knows (the tips, the raw emails) is read here: the child only computes.
     source = source_of(loaded.repos, bool(loaded.config.get("all")), tuple(params.get("author") or ()), sheet.lines,
                        __version__)
-    return Beside(lambda: build(sheet, source).text, len(sheet.lines) if fmt == "json" else 0)
+    return Beside(lambda: build(sheet, source).text, len(sheet.lines) if fmt != "html" else 0)
 
 
 def _forget_old_reports(repos) -> None:
