@@ -148,7 +148,8 @@ def build(sheet: Timesheet, issued: date, *, contractor: Mapping[str, Any], clie
     The number is the invoice's id when one invoice bills every session, else the
     number given (the timesheet's own, when the caller has one), else none.
     """
-    ids = [billed.get(line.session.clock_in.sha, "") for line in sheet.lines]
+    # (Nothing billed, the usual case, asks nothing per session: a whole history has 43k.)
+    ids = [billed.get(line.session.clock_in.sha, "") for line in sheet.lines] if billed else []
     shown = list(dict.fromkeys(ref for value in ids if value for ref in value.split(" + ")))
     invoices = tuple(records.get(ref) or Invoice(ref, "unknown") for ref in shown)
     one = len(set(ids)) == 1 and len(shown) == 1 and invoices[0].status != "pending"
