@@ -28,7 +28,7 @@ def fails_in_a_child():
     if os.getpid() != parent:
         raise RuntimeError("the child fails")
     return where()
-big = "\u00e9" * 300_000 + "\u2603" * 100_000 + "end"  # far more than a pipe holds at once
+big = "\u00e9" * 300_000 + "\u2603" * 100_000 + "end"  # far more than a pipe would hold at once
 print(beside.Beside(where, beside.FORK_FROM).result() != where())
 print(beside.Beside(where, beside.FORK_FROM - 1).result() == where())
 print(beside.Beside(fails_in_a_child, beside.FORK_FROM).result() == where())

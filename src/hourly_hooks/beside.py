@@ -22,7 +22,7 @@ import sys
 import threading
 from typing import Callable, Optional
 
-# Below this many items (sessions) the work takes less than a fork and a pipe cost (a few ms).
+# Below this many items (sessions) the work takes less than a fork and the handover cost (a few ms).
 FORK_FROM = 4000
 
 
