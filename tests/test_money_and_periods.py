@@ -70,29 +70,34 @@ def test_rate_text_is_fixed_point():
     assert str(money.parse_rate("0.00000001 BTC")) == "0.00000001 BTC/h"
 
 
-@pytest.mark.parametrize("total, exact, step, expected", [
-    ("100.00", ["33.333333", "33.333333", "33.333334"], "0.01", ["33.33", "33.33", "33.34"]),
-    ("1.00", ["0.3333", "0.3333", "0.3334"], "0.01", ["0.33", "0.33", "0.34"]),
-    ("0.50", ["0.1666", "0.1667", "0.1667"], "0.01", ["0.16", "0.17", "0.17"]),
-    ("2", ["0.5", "0.5", "0.5", "0.5"], "1", ["1", "1", "0", "0"]),   # ties: the earlier rows
-    ("10.00", ["1", "2", "3"], "0.01", ["2.34", "3.33", "4.33"]),     # any total is met exactly
+@pytest.mark.parametrize("total, numerators, denominator, expected", [
+    (10000, [33333333, 33333333, 33333334], 10000, [3333, 3333, 3334]),  # 100.00 in thirds, cents
+    (100, [3333, 3333, 3334], 100, [33, 33, 34]),                        # 1.00 in thirds
+    (50, [1666, 1667, 1667], 100, [16, 17, 17]),                         # 0.50 in three
+    (2, [5, 5, 5, 5], 10, [1, 1, 0, 0]),                                 # ties: the earlier rows
+    (1000, [100, 200, 300], 1, [234, 333, 433]),                         # any total is met exactly
 ])
-def test_allocate_sums_to_the_total(total, exact, step, expected):
-    shares = money.allocate(Decimal(total), [Decimal(e) for e in exact], Decimal(step))
-    assert [str(s) for s in shares] == expected
-    assert sum(shares) == Decimal(total)
+def test_allocate_units_sums_to_the_total(total, numerators, denominator, expected):
+    shares = money.allocate_units(total, numerators, denominator)
+    assert shares == expected
+    assert sum(shares) == total
 
 
 @given(st.lists(st.integers(min_value=0, max_value=10 ** 7), min_size=1, max_size=40),
        st.sampled_from(["100 USD", "0.0015 BTC", "15000 JPY", "7.5 KWD", "33.33 EUR"]))
-def test_allocated_rows_add_up_and_stay_within_a_unit(seconds, rate_text):
+def test_priced_rows_add_up_and_stay_within_a_unit(seconds, rate_text):
+    # As a timesheet prices its rows (core/timesheet.py): each session's exact price in the
+    # currency's minor units, the total rounded half up, shared out so the rows add up to it.
     rate = money.parse_rate(rate_text)
-    exact = [rate.exact_cost(s) for s in seconds]
-    total = money.round_amount(sum(exact), rate.currency)
-    step = money.quantum(rate.currency)
-    shares = money.allocate(total, exact, step)
+    places = money.minor_units(rate.currency)
+    exact = [rate.cost_units(s, places) for s in seconds]
+    denominator = exact[0][1]
+    assert all(d == denominator for _, d in exact)  # one rate: one denominator
+    numerators = [n for n, _ in exact]
+    total = money.half_up(sum(numerators), denominator)
+    shares = money.allocate_units(total, numerators, denominator)
     assert sum(shares) == total
-    assert all(abs(Fraction(share) - e) < Fraction(step) for share, e in zip(shares, exact))
+    assert all(abs(Fraction(share) - Fraction(n, denominator)) < 1 for share, n in zip(shares, numerators))
 
 
 @pytest.mark.parametrize("seconds, rate, expected", [
@@ -105,8 +110,8 @@ def test_allocated_rows_add_up_and_stay_within_a_unit(seconds, rate_text):
 ])
 def test_amounts_round_to_the_minor_unit(seconds, rate, expected):
     rate = money.parse_rate(rate)
-    assert rate.cost(money.exact_hours(seconds)) == Decimal(expected)
-    assert str(rate.cost(money.exact_hours(seconds))) == expected
+    assert rate.price(seconds) == Decimal(expected)
+    assert str(rate.price(seconds)) == expected
 
 
 @pytest.mark.parametrize("increment, mode, seconds, expected", [

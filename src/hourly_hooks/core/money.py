@@ -8,7 +8,6 @@ from datetime import timedelta
 from decimal import MAX_EMAX, MIN_EMIN, ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from fractions import Fraction
 from functools import lru_cache
-from math import gcd
 from typing import Iterable, List, Sequence, Tuple, Union
 
 from hourly_hooks.errors import quoted
@@ -62,11 +61,6 @@ def minor_units(currency: str) -> int:
 
 def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_units(currency))
-
-
-def round_amount(amount: Exact, currency: str) -> Decimal:
-    """Half-up to the currency's minor unit: 1291.3055... USD -> 1291.31."""
-    return round_to(amount, quantum(currency))
 
 
 def round_to(value: Exact, step: Decimal) -> Decimal:
@@ -150,20 +144,6 @@ def allocate_units(total: int, numerators: Sequence[int], denominator: int) -> L
     return shares
 
 
-def allocate(total: Decimal, exact: Sequence[Exact], step: Decimal) -> List[Decimal]:
-    """allocate_units for Decimal or Fraction values and a step (a power of ten):
-    ``allocate(Decimal("1.00"), [Fraction(1, 3)] * 3, Decimal("0.01"))`` -> 0.34, 0.33, 0.33."""
-    places = -_exponent(step)
-    units = [Fraction(value) / Fraction(step) for value in exact]
-    denominator = 1
-    for unit in units:
-        denominator = denominator * unit.denominator // gcd(denominator, unit.denominator)
-    numerators = [unit.numerator * (denominator // unit.denominator) for unit in units]
-    target = Fraction(total) / Fraction(step)
-    shares = allocate_units(half_up(target.numerator, target.denominator), numerators, denominator)
-    return [from_units(share, places) for share in shares]
-
-
 @dataclass(frozen=True)
 class Rate:
     """An hourly rate: ``Rate(Decimal("100"), "USD")``."""
@@ -174,12 +154,11 @@ class Rate:
     def __str__(self) -> str:
         return f"{self.amount:f} {self.currency}/h"
 
-    def cost(self, hours: Exact) -> Decimal:
-        return round_amount(Fraction(hours) * Fraction(self.amount), self.currency)
-
-    def exact_cost(self, seconds: int) -> Fraction:
-        """The unrounded price of seconds at this rate."""
-        return Fraction(seconds, _SECONDS_PER_HOUR) * Fraction(self.amount)
+    def price(self, seconds: int) -> Decimal:
+        """The price of seconds at this rate, half up to the currency's minor unit
+        (12:54:47 at 100 USD/h: 1291.31, never 1291.3055555555554)."""
+        places = minor_units(self.currency)
+        return from_units(half_up(*self.cost_units(seconds, places)), places)
 
     def cost_units(self, seconds: int, places: int) -> Tuple[int, int]:
         """The unrounded price of seconds in units of 10**-places, as (numerator,
@@ -302,8 +281,6 @@ def hours(seconds: int) -> Decimal:
     return from_units(half_up(seconds, SECONDS_PER_HOURS_PLACE), 2)
 
 
-def exact_hours(seconds: int) -> Fraction:
-    return Fraction(seconds, _SECONDS_PER_HOUR)
 
 
 def format_hms(seconds: int) -> str:

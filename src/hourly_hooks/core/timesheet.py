@@ -10,7 +10,6 @@ import dataclasses
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
-from fractions import Fraction
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from hourly_hooks.core import money
@@ -81,8 +80,7 @@ class Line:
         self.rounded = rounded    # a billing increment applies
         self.hours: Decimal = money.hours(seconds) if hours is None else hours
         if amount is None and rate is not None:
-            places = money.minor_units(rate.currency)
-            amount = money.from_units(money.half_up(*rate.cost_units(seconds, places)), places)
+            amount = rate.price(seconds)
         self.amount: Optional[Decimal] = amount
         self._held = False        # a Timesheet has set hours and amount to its shares
 
@@ -93,10 +91,6 @@ class Line:
         line.session, line.seconds, line.rate, line.rounded = session, seconds, rate, rounded
         line.hours, line.amount, line._held = Decimal(0), None, False
         return line
-
-    @property
-    def exact_hours(self) -> Fraction:
-        return money.exact_hours(self.seconds)
 
     def _copy(self) -> "Line":
         return Line._unrounded(self.session, self.seconds, self.rate, self.rounded)
