@@ -281,8 +281,6 @@ def hours(seconds: int) -> Decimal:
     return from_units(half_up(seconds, SECONDS_PER_HOURS_PLACE), 2)
 
 
-
-
 def format_hms(seconds: int) -> str:
     """46487 -> ``12:54:47``; days fold into hours so totals stay readable."""
     sign = "-" if seconds < 0 else ""
