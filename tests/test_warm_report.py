@@ -161,3 +161,27 @@ def test_the_json_document_is_exactly_what_json_dumps_writes():
         assert json.dumps(document) + "\n" == text
         assert len(document["sessions"]) == 8 and document["budget"] is None
         assert document["sessions"][0]["start"] == "2026-02-28T22:30:00-05:00"
+
+
+def test_a_window_long_after_the_last_marker_reads_from_near_that_marker(repo):
+    """A repository picked up again: its markers end years before the window. The store
+    looks for the cut back from the last marker, not from the window's start, so it reads
+    the last few markers, not the whole history; and the report is the one a full read gives."""
+    for day in range(1, 21):
+        repo.commit("clock-in", f"2022-02-{day:02d}T09:00:00+00:00")
+        repo.commit("clock-out", f"2022-02-{day:02d}T17:00:00+00:00")
+    repo.commit("clock-in", "2022-02-21T09:00:00+00:00", name="Bob", email="bob@example.com")  # never closed
+    repo.commit("clock-in", "2022-02-22T09:00:00+00:00")  # left open
+    since = datetime(2024, 6, 1, tzinfo=timezone.utc)  # more than 400 days after the last marker
+    report(repo, "--all")  # fills the store
+    whole = history.read(Repository(str(repo.path)), all_refs=True)
+    windowed = history.read(Repository(str(repo.path)), all_refs=True, since=since)
+    assert len(whole) == 42
+    assert len(windowed) <= 4, [c.authored.isoformat() for c in windowed]
+    args = ("--all", "--since", "2024-06-01", "--until", "2024-07-01")
+    from_store = report(repo, *args)
+    runner = CliRunner()
+    direct = runner.invoke(main, ["report", "--repo", str(repo.path), "--format", "json", *args],
+                           env={"HOURLY_NO_CACHE": "1"})
+    assert direct.exit_code == 0, direct.output
+    assert from_store == json.loads(direct.stdout)

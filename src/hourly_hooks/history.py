@@ -259,8 +259,12 @@ def _window(opened, scope: int, fresh, since, exclude) -> list:
         return rows if second is None else [row for row in rows if row[3] >= second]
     if since is None:
         return opened.rows(scope)
+    # Looked for back from the last marker before `since`: a history idle since long before
+    # the window (a repository picked up again) has its cut near its end, not at its start.
+    last = opened.last_second(scope, since)
+    base = since if last is None else last
     for lookback in LOOKBACK:
-        rows = opened.rows(scope, since - lookback)
+        rows = opened.rows(scope, base - lookback)
         second = cut(rows, since, exclude)
         if second is not None:
             return [row for row in rows if row[3] >= second]

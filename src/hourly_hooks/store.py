@@ -419,6 +419,13 @@ class Store:
                                   f"FROM markers m CROSS JOIN members s ON s.sha = m.sha WHERE {' AND '.join(where)} "
                                   "ORDER BY m.epoch", args))
 
+    def last_second(self, scope: int, until: int):
+        """The scope's latest author second at or before `until` (an epoch), or None."""
+        row = self.db.execute("SELECT m.epoch FROM markers m CROSS JOIN members s ON s.sha = m.sha "
+                              "WHERE s.scope = ? AND m.epoch <= ? ORDER BY m.epoch DESC LIMIT 1",
+                              (scope, until)).fetchone()
+        return row[0] if row else None
+
     def latest(self, scope: int, identity: str) -> list:
         """The identity's rows at its latest author second in the scope (usually one)."""
         columns = ", ".join("m." + c.strip() for c in (_READ + ", body").split(","))
