@@ -51,7 +51,8 @@ GREP_PATTERNS = markers.GREP
 # they come, and read back after git has exited: what Python holds beside git
 # stays bounded whatever the history.
 FRESH_MAX = 200_000
-LOOKBACK = (3 * 86400, 14 * 86400, 60 * 86400, 400 * 86400)  # seconds before --since tried for a cut
+# Seconds back from the last marker before --since, tried in turn for a cut (sessions.cut).
+LOOKBACK = (3 * 86400, 14 * 86400, 60 * 86400, 400 * 86400)
 
 
 def has_commits(repo: Repository) -> bool:
