@@ -307,7 +307,7 @@ def test_wide_characters_keep_the_columns_aligned(repo):
 
 
 def test_display_width():
-    from hourly_hooks.output.render import display_width
+    from hourly_hooks.output.table import display_width
 
     assert display_width("山田太郎") == 8 and display_width("Ｂｏｂ") == 6
     assert display_width("é") == 1 and display_width("e\u0301") == 1 and display_width("Bob") == 3

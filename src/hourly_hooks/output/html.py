@@ -25,9 +25,6 @@ from hourly_hooks.core.timesheet import Timesheet
 from hourly_hooks.output.rows import groups
 from hourly_hooks.output.table import stamp, total_lines
 
-# render.py imports this module when it renders HTML, so render is imported where it
-# is used: either module can then be imported first. Only its public names are used.
-
 WorkLog = Dict[str, list]  # worklog.WorkLog; not imported, so rendering never loads the git reader
 
 CSS = """

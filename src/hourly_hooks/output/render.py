@@ -13,12 +13,10 @@ from hourly_hooks.core.timesheet import GROUPINGS, Timesheet
 from hourly_hooks.core.worklog import WorkLog
 from hourly_hooks.output import csvtext, jsontext, table as tables, timeclock as clock
 from hourly_hooks.output.anomalies import anomaly_lines
-from hourly_hooks.output.rows import GroupRow, Rows, build, groups
-from hourly_hooks.output.table import display_width, stamp, total_lines
+from hourly_hooks.output.rows import build
 
 FORMATS = ("table", "csv", "json", "markdown", "timeclock", "html")
-__all__ = ["FORMATS", "GROUPINGS", "GroupRow", "RENDERERS", "Rows", "anomaly_lines", "build", "display_width",
-           "groups", "render", "stamp", "total_lines"]
+__all__ = ["FORMATS", "GROUPINGS", "RENDERERS", "anomaly_lines", "render"]
 
 
 # Each writer takes the rows; `wide` (table) and `extra` (json: more keys after the others) when given.
