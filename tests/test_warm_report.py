@@ -185,3 +185,33 @@ def test_a_window_long_after_the_last_marker_reads_from_near_that_marker(repo):
                            env={"HOURLY_NO_CACHE": "1"})
     assert direct.exit_code == 0, direct.output
     assert from_store == json.loads(direct.stdout)
+
+
+def test_a_window_in_the_middle_of_history_reads_only_near_it(repo):
+    """A month long before the history's end: the store reads the markers from a cut before
+    the month to a cut after it (sessions.cut_after), not every marker to the end; and the
+    report is the one a full read gives. Bob works across the month's end: the cut waits
+    for his clock-out."""
+    for month in range(1, 7):
+        for day in (3, 10, 17):
+            repo.commit("clock-in", f"2022-{month:02d}-{day:02d}T09:00:00+00:00")
+            repo.commit("clock-out", f"2022-{month:02d}-{day:02d}T17:00:00+00:00")
+    repo.commit("clock-in", "2022-03-31T22:00:00+00:00", name="Bob", email="bob@example.com")
+    repo.commit("clock-out", "2022-04-01T02:00:00+00:00", name="Bob", email="bob@example.com")
+    since, until = datetime(2022, 3, 1, tzinfo=timezone.utc), datetime(2022, 4, 1, tzinfo=timezone.utc)
+    report(repo, "--all")  # fills the store
+    probe = Repository(str(repo.path))
+    # From the cut before March (the last session before it) to the end: February 17 to June.
+    assert len(history.read(probe, all_refs=True, since=since)) == 28
+    windowed = history.read(probe, all_refs=True, since=since, until=until)
+    assert [c.authored.isoformat() for c in windowed] == [
+        f"2022-{month}-{day:02d}T{hour}:00:00+00:00" for month, day in (("02", 17), ("03", 3), ("03", 10), ("03", 17))
+        for hour in ("09", "17")] + [
+        "2022-03-31T22:00:00+00:00", "2022-04-01T02:00:00+00:00"]
+    args = ("--all", "--since", "2022-03-01", "--until", "2022-04-01")
+    from_store = report(repo, *args)
+    direct = CliRunner().invoke(main, ["report", "--repo", str(repo.path), "--format", "json", *args],
+                                env={"HOURLY_NO_CACHE": "1"})
+    assert direct.exit_code == 0, direct.output
+    assert from_store == json.loads(direct.stdout)
+    assert len(from_store["sessions"]) == 4  # Bob's session starts in March

@@ -26,6 +26,7 @@ imports re or typing at run time.
 
 from __future__ import annotations
 
+import math
 import os
 from operator import attrgetter
 
@@ -53,6 +54,8 @@ GREP_PATTERNS = markers.GREP
 FRESH_MAX = 200_000
 # Seconds back from the last marker before --since, tried in turn for a cut (sessions.cut).
 LOOKBACK = (3 * 86400, 14 * 86400, 60 * 86400, 400 * 86400)
+# Seconds on from --until, read in turn to find the cut after it (sessions.cut_after).
+LOOKAHEAD = (2 * 86400, 35 * 86400)
 
 
 def has_commits(repo: Repository) -> bool:
@@ -89,28 +92,29 @@ def check_author_patterns(repo: Repository, patterns: Sequence[str]) -> None:
 
 
 def read_markers(repo: Repository, all_refs: bool = False, authors: Iterable[str] = (),
-                 since=None, exclude: Sequence[str] = (), progress=None) -> Iterator[MarkerCommit]:
+                 since=None, exclude: Sequence[str] = (), progress=None, until=None) -> Iterator[MarkerCommit]:
     """The commits of repo that carry a clock marker, in pairing order.
 
-    since (an aware datetime) lets the store leave out markers that cannot
-    change anything from then on (see sessions.cut); exclude: SHA prefixes the
-    timesheet will drop (they matter for that decision). progress: called with
-    the count of markers read so far during a long read from git.
+    since and until (aware datetimes) let the store leave out markers that
+    cannot change anything from since to until (see sessions.cut and
+    cut_after); exclude: SHA prefixes the timesheet will drop (they matter for
+    that decision). progress: called with the count of markers read so far
+    during a long read from git.
     """
     if repo.head is None and (not all_refs or not repo.tips(True)):
         _refuse_empty(repo)
-    return iter(read(repo, all_refs, tuple(authors), since, exclude, progress))
+    return iter(read(repo, all_refs, tuple(authors), since, exclude, progress, until))
 
 
 def read_all(repos: Iterable[Repository], all_refs: bool = False, authors: Iterable[str] = (),
-             since=None, exclude: Sequence[str] = (), progress=None) -> Iterator[MarkerCommit]:
+             since=None, exclude: Sequence[str] = (), progress=None, until=None) -> Iterator[MarkerCommit]:
     """The marker commits of several repositories, one after the other."""
     authors = tuple(authors)
     repos = tuple(repos)
     if len(repos) > 1:
-        since = None  # one person's markers interleave across repositories: no per-repository cut
+        since = until = None  # one person's markers interleave across repositories: no per-repository cut
     for repo in repos:
-        yield from read_markers(repo, all_refs, authors, since, exclude, progress)
+        yield from read_markers(repo, all_refs, authors, since, exclude, progress, until)
 
 
 def marker_before(repo: Repository, identity: str, commit: MarkerCommit) -> Optional[MarkerCommit]:
@@ -184,19 +188,22 @@ def _last_marker(repo, identity: str, heads, prefetched):
     return _with_store(repo, work, prefetched)
 
 
-def read(repo, all_refs: bool = False, authors=(), since=None, exclude=(), progress=None) -> list:
+def read(repo, all_refs: bool = False, authors=(), since=None, exclude=(), progress=None, until=None) -> list:
     """The marker commits reachable from HEAD (or every ref), in pairing order.
 
     With `since` (an aware datetime), markers far enough before it may be left
     out: only where pairing provably gives the same sessions and anomalies from
-    `since` on (see sessions.cut). `exclude`: SHA prefixes the timesheet drops.
-    progress: called with the count of markers read so far, during a read from git.
+    `since` on (see sessions.cut); with `until` too, markers far enough after it,
+    where pairing provably gives the same up to `until` (sessions.cut_after).
+    `exclude`: SHA prefixes the timesheet drops. progress: called with the count
+    of markers read so far, during a read from git.
     """
     authors = tuple(authors)
     tips = repo.tips(all_refs)
     if not tips:
         return []
     since_epoch = None if since is None else int(since.timestamp())
+    until_epoch = None if until is None else math.ceil(until.timestamp())  # a whole second at or after it
 
     def work(opened):
         messages = None
@@ -207,7 +214,7 @@ def read(repo, all_refs: bool = False, authors=(), since=None, exclude=(), progr
             parents = repo.head_parents if not all_refs else ()
             scope, fresh = sync(opened, repo.top_dir, _scope_name(repo, all_refs, authors), tips, authors,
                                 progress=progress, head_parents=parents)
-            rows = _window(opened, scope, fresh, since_epoch, exclude)
+            rows = _window(opened, scope, fresh, since_epoch, exclude, until_epoch)
             ancestry = _ancestry(opened, repo.top_dir, tie_pairs(tied(rows)))
             messages = Messages(repo)
         rows.reverse()
@@ -250,8 +257,9 @@ def _popped(rows):
         yield rows.pop()
 
 
-def _window(opened, scope: int, fresh, since, exclude) -> list:
-    """The scope's rows by author date: all, or those from a cut before `since` on (see sessions.cut)."""
+def _window(opened, scope: int, fresh, since, exclude, until=None) -> list:
+    """The scope's rows by author date: all, or those from a cut before `since` on (see sessions.cut),
+    and with `until`, before a cut after it when one is found (sessions.cut_after)."""
     from hourly_hooks.core.sessions import cut  # (not at the top: sessions imports dataclasses and re; the hook imports this)
     if fresh is not None:  # just read in full: the rows are at hand
         rows = fresh
@@ -264,12 +272,35 @@ def _window(opened, scope: int, fresh, since, exclude) -> list:
     # the window (a repository picked up again) has its cut near its end, not at its start.
     last = opened.last_second(scope, since)
     base = since if last is None else last
+    bounded = None if until is None else _bounded(opened, scope, base, since, until, exclude)
+    if bounded is not None:
+        return bounded
     for lookback in LOOKBACK:
         rows = opened.rows(scope, base - lookback)
         second = cut(rows, since, exclude)
         if second is not None:
             return [row for row in rows if row[3] >= second]
     return opened.rows(scope)
+
+
+def _bounded(opened, scope: int, base: int, since: int, until: int, exclude):
+    """The scope's rows from a cut before `since` to a cut after `until`, read to a little after
+    `until` (LOOKAHEAD); None if no such pair of cuts is found there."""
+    from hourly_hooks.core.sessions import cut, cut_after
+    for ahead in LOOKAHEAD:
+        end = until + ahead
+        for lookback in LOOKBACK:
+            rows = opened.rows(scope, base - lookback, before=end)
+            second = cut(rows, since, exclude)  # on the rows before `end`: see sessions.cut_after
+            if second is not None:
+                break
+        else:
+            return None
+        rows = [row for row in rows if row[3] >= second]
+        upper = cut_after(rows, until, opened.lowest_effective(end), exclude)
+        if upper is not None:
+            return [row for row in rows if row[3] < upper]
+    return None
 
 
 # --------------------------------------------------------------------------- bringing a scope up to date

@@ -381,14 +381,15 @@ class Store:
         return self._decoder()(db.execute(f"SELECT {_READ}, body FROM markers"), body=True)
 
     # ------------------------------------------------------------ answers
-    def rows(self, scope: int, since=None, identity=None) -> list:
-        """The scope's rows from epoch `since` on (all if None), of one identity or all, by author date.
+    def rows(self, scope: int, since=None, identity=None, before=None) -> list:
+        """The scope's rows from epoch `since` on (all if None) and before epoch `before` (to the last
+        if None), of one identity or all, by author date.
 
         Without the message (the last of records.COLUMNS): see history.Messages.
         """
         db = self.db
         decoded = self._decoder()
-        if since is None and identity is None:
+        if since is None and identity is None and before is None:
             total = db.execute("SELECT count(*) FROM markers").fetchone()[0]
             size = db.execute("SELECT count(*) FROM members WHERE scope = ?", (scope,)).fetchone()[0]
             # Most of the table: one walk of it and a sort in memory cost far less
@@ -410,6 +411,9 @@ class Store:
         if since is not None:
             where.append("m.epoch >= ?")
             args.append(since)
+        if before is not None:
+            where.append("m.epoch < ?")
+            args.append(before)
         if identity is not None:
             where.append("m.ident = ?")
             args.append(identity)
@@ -418,6 +422,12 @@ class Store:
         return decoded(db.execute(f"SELECT {', '.join('m.' + c.strip() for c in _READ.split(','))} "
                                   f"FROM markers m CROSS JOIN members s ON s.sha = m.sha WHERE {' AND '.join(where)} "
                                   "ORDER BY m.epoch", args))
+
+    def lowest_effective(self, since: int):
+        """The lowest effective time (author date less the marker's offset) of the markers from
+        epoch `since` on, in any scope (None if there are none): see sessions.cut_after."""
+        return self.db.execute("SELECT min(m.epoch - s.off) FROM markers m JOIN shapes s ON s.id = m.shape "
+                               "WHERE m.epoch >= ?", (since,)).fetchone()[0]
 
     def last_second(self, scope: int, until: int):
         """The scope's latest author second at or before `until` (an epoch), or None."""

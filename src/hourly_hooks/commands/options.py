@@ -218,18 +218,18 @@ def load_timesheet(params: dict, default_authors: Sequence[str] = (),
     selection = _selection(cfg, params, tz, since, until)
     if len(repos) > 1:
         return Loaded(_several(repos, cfg, selection, params, authors), cfg, repos)
-    sheet = _built(selection, read_all, repos, bool(cfg.get("all")), authors, since, selection.exclude)
+    sheet = _built(selection, read_all, repos, bool(cfg.get("all")), authors, since, selection.exclude, until=until)
     sheet.warnings += _rate_key_warnings(sheet, cfg, repos[0], authors)
     return Loaded(sheet, cfg, repos)
 
 
-def _built(selection: Selection, read, *args) -> Timesheet:
-    """build(selection, read(*args, progress)): the markers read with the line a long first read
-    shows on a terminal, and the cycle collector paused (bulk)."""
+def _built(selection: Selection, read, *args, until=None) -> Timesheet:
+    """build(selection, read(*args, progress, until)): the markers read with the line a long first
+    read shows on a terminal, and the cycle collector paused (bulk)."""
     progress = Progress()
     try:
         with bulk():
-            return build(selection, read(*args, progress))
+            return build(selection, read(*args, progress=progress, until=until))
     finally:
         progress.done()
 
@@ -267,7 +267,8 @@ def _several(repos: Tuple[Repository, ...], cfg: config_module.Config, first: Se
     for index, repo in enumerate(repos):
         own = cfg if index == 0 else config_module.load(repo.top, flags=selection_flags(params))
         selection = first if index == 0 else _selection(own, params, first.tz, first.since, first.until)
-        part = _built(selection, read_markers, repo, bool(own.get("all")), authors, first.since, selection.exclude)
+        part = _built(selection, read_markers, repo, bool(own.get("all")), authors, first.since, selection.exclude,
+                      until=first.until)
         part.warnings += _rate_key_warnings(part, own, repo, authors)
         parts.append((repo.name, part))
     roundings = {str(part.selection.rounding) for _, part in parts}

@@ -16,7 +16,7 @@ from operator import attrgetter
 from typing import Iterable, Optional
 
 from hourly_hooks.core.markers import IN, OUT, NEAR_MISS as NEAR_MISS_FORM, format_duration, format_minutes, format_time
-from hourly_hooks.core.records import MarkerCommit
+from hourly_hooks.core.records import MarkerCommit, records
 
 DOUBLE_IN = "clock-in-while-clocked-in"
 LONE_OUT = "clock-out-without-clock-in"
@@ -310,4 +310,68 @@ def cut(rows, since: int, exclude=()):
         if second <= since and bad == 0 and lowest is not None and lowest >= second:
             return second
         i = j
+    return None
+
+
+# Candidate seconds cut_after() asks pair() about before it gives up: the first
+# usually holds (nobody works across midnight at a period's end).
+_CUT_AFTER_TRIES = 6
+_KEYS = ("email", "name", "both")  # every identity key (see identity_of)
+
+
+def cut_after(rows, until: int, later: Optional[int], exclude=()):
+    """An author second from which on the markers stop mattering to pair() before `until`, or None.
+
+    cut()'s mirror, for a window that ends before the history does. Reading
+    only the markers before second U gives the same sessions, open sessions and
+    anomalies before `until` as reading them all, when U >= until and
+
+    * every marker from U on has its effective time >= until: a session it
+      starts or ends, and an anomaly it makes, is dated then or later (pairing
+      never changes what it has made, and dates each anomaly at the effective or
+      author time of a marker, or at the start of a session, it is about);
+    * pairing the markers before U leaves no one clocked in since before
+      `until`, by every identity key: no clock-in dated before `until` waits for
+      a clock-out from U on. This is asked of pair() itself. Without the
+      ancestry ranks of same-second markers (history.py asks git for them
+      later), pair() puts a second's clock-outs first: it may see someone
+      clocked in who is not, never the other way round, but not always by the
+      same clock-in, so no marker of an open clock-in's second may be dated
+      before `until`.
+
+    rows: records.COLUMNS rows sorted by author date, up to some second;
+    `later`: the lowest effective time of the markers after them (None: none);
+    `exclude`: SHA prefixes the timesheet drops before pairing.
+    tests/test_cut.py holds cut() and cut_after() together to pair()'s answer.
+    """
+    prefixes = tuple(p.lower() for p in exclude if p)
+    if prefixes:
+        rows = [r for r in rows if not r[0].startswith(prefixes)]
+    lowest: list = [later] * (len(rows) + 1)  # lowest[k]: the lowest effective time of rows[k:] and of `later`
+    for k in range(len(rows) - 1, -1, -1):
+        effective, after = rows[k][3] - rows[k][6], lowest[k + 1]
+        lowest[k] = effective if after is None or effective < after else after
+    early = {r[3] for r in rows if r[3] - r[6] < until}  # seconds with a marker dated before `until`
+    first = next((k for k, r in enumerate(rows) if r[3] >= until), len(rows))
+    # U = until, then just after each second from `until` on: the rows before U are rows[:k].
+    ends = [first] + [k + 1 for k in range(first, len(rows)) if k + 1 == len(rows) or rows[k + 1][3] != rows[k][3]]
+    commits = records(rows)
+    i = 0
+    for _ in range(_CUT_AFTER_TRIES):
+        while i < len(ends) and lowest[ends[i]] is not None and lowest[ends[i]] < until:
+            i += 1
+        if i == len(ends):
+            return None
+        k = ends[i]
+        waiting = [(key, s.identity) for key in _KEYS for s in pair(commits[:k], key).open if s.clock_in.epoch in early]
+        if not waiting:
+            return until if k == first else rows[k - 1][3] + 1
+        # Each one waiting stays clocked in, by the same clock-in, until their next marker:
+        # the next U worth asking about is after the last of those.
+        following = [next((j for j in range(k, len(commits)) if identity_of(commits[j], key) == who), -1)
+                     for key, who in waiting]
+        if -1 in following:  # someone never clocks out in the rows read
+            return None
+        while i < len(ends) and ends[i] <= k:
+            i += 1
     return None
