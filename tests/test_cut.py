@@ -240,3 +240,8 @@ def test_cut_after_needs_everyone_clocked_out_and_no_marker_dated_back_across_it
     # that one may be the last.
     rows.insert(2, one("g", "bo@x", 300, "in", off=100))
     assert cut_after(rows, 250, None) is None
+    # Someone clocked in across `until` while others clock in and out many times: the cut is
+    # found right after their clock-out (pair() is asked about the seconds worth asking).
+    rows = [one("a", "bo@x", 100, "in")] + [one(f"c{n}", "al@x", 300 + 10 * n, "in" if n % 2 == 0 else "out")
+                                            for n in range(20)] + [one("z", "bo@x", 900, "out")]
+    assert cut_after(rows, 250, None) == 901

@@ -372,6 +372,6 @@ def cut_after(rows, until: int, later: Optional[int], exclude=()):
                      for key, who in waiting]
         if -1 in following:  # someone never clocks out in the rows read
             return None
-        while i < len(ends) and ends[i] <= k:
+        while i < len(ends) and ends[i] <= max(following):
             i += 1
     return None
