@@ -260,7 +260,7 @@ def _popped(rows):
 def _window(opened, scope: int, fresh, since, exclude, until=None) -> list:
     """The scope's rows by author date: all, or those from a cut before `since` on (see sessions.cut),
     and with `until`, before a cut after it when one is found (sessions.cut_after)."""
-    from hourly_hooks.core.sessions import cut  # (not at the top: sessions imports dataclasses and re; the hook imports this)
+    from hourly_hooks.core.sessions import cut, cut_after  # (not at the top: sessions imports dataclasses and re; the hook imports this)
     if fresh is not None:  # just read in full: the rows are at hand
         rows = fresh
         rows.sort(key=lambda r: r[3])
@@ -272,34 +272,28 @@ def _window(opened, scope: int, fresh, since, exclude, until=None) -> list:
     # the window (a repository picked up again) has its cut near its end, not at its start.
     last = opened.last_second(scope, since)
     base = since if last is None else last
-    bounded = None if until is None else _bounded(opened, scope, base, since, until, exclude)
-    if bounded is not None:
-        return bounded
+    if until is not None:
+        for ahead in LOOKAHEAD:
+            end = until + ahead
+            rows = _from_cut(opened, scope, base, since, exclude, end)  # see sessions.cut_after
+            if rows is None:
+                break
+            upper = cut_after(rows, until, opened.lowest_effective(end), exclude)
+            if upper is not None:
+                return [row for row in rows if row[3] < upper]
+    rows = _from_cut(opened, scope, base, since, exclude)
+    return opened.rows(scope) if rows is None else rows
+
+
+def _from_cut(opened, scope: int, base: int, since: int, exclude, before=None):
+    """The scope's rows (before epoch `before`, if given) from a cut before `since` on, the cut
+    looked for back from `base` (LOOKBACK); None if there is none."""
+    from hourly_hooks.core.sessions import cut
     for lookback in LOOKBACK:
-        rows = opened.rows(scope, base - lookback)
+        rows = opened.rows(scope, base - lookback, before=before)
         second = cut(rows, since, exclude)
         if second is not None:
             return [row for row in rows if row[3] >= second]
-    return opened.rows(scope)
-
-
-def _bounded(opened, scope: int, base: int, since: int, until: int, exclude):
-    """The scope's rows from a cut before `since` to a cut after `until`, read to a little after
-    `until` (LOOKAHEAD); None if no such pair of cuts is found there."""
-    from hourly_hooks.core.sessions import cut, cut_after
-    for ahead in LOOKAHEAD:
-        end = until + ahead
-        for lookback in LOOKBACK:
-            rows = opened.rows(scope, base - lookback, before=end)
-            second = cut(rows, since, exclude)  # on the rows before `end`: see sessions.cut_after
-            if second is not None:
-                break
-        else:
-            return None
-        rows = [row for row in rows if row[3] >= second]
-        upper = cut_after(rows, until, opened.lowest_effective(end), exclude)
-        if upper is not None:
-            return [row for row in rows if row[3] < upper]
     return None
 
 
